@@ -1,0 +1,124 @@
+#include "container/engine_probe.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+
+#include "daemon/http_client.h"
+
+namespace crewship::container {
+namespace {
+
+struct Probe {
+  uv_loop_t* loop;
+  std::vector<std::string> candidates;
+  size_t next = 0;
+  uint64_t timeout_ms;
+  std::function<void(EngineInfo)> done;
+  std::string errors;
+};
+
+void try_next(std::shared_ptr<Probe> p);
+
+void on_version(std::shared_ptr<Probe> p, const std::string& socket, int err,
+                http::ClientResponse&& resp) {
+  EngineInfo info;
+  info.socket = socket;
+  info.reachable = true;
+  info.name = "docker";
+  if (err != 0 || resp.status != 200 || !parse_engine_version(resp.body, &info)) {
+    // The engine answers pings; a /version we cannot read is not fatal.
+    info.error = "unreadable /version reply";
+  }
+  p->done(std::move(info));
+}
+
+void try_next(std::shared_ptr<Probe> p) {
+  if (p->next >= p->candidates.size()) {
+    EngineInfo info;
+    info.error = p->errors.empty() ? "no engine socket found" : p->errors;
+    p->done(std::move(info));
+    return;
+  }
+  std::string socket = p->candidates[p->next++];
+  http::ClientRequest req;
+  req.socket_path = socket;
+  req.target = "/_ping";
+  req.timeout_ms = p->timeout_ms;
+  req.max_body = 1024;
+  http::request_unix(p->loop, std::move(req), [p, socket](int err, http::ClientResponse&& resp) {
+    if (err != 0 || resp.status != 200) {
+      if (!p->errors.empty()) p->errors += "; ";
+      p->errors += socket + ": " + (err != 0 ? uv_strerror(err) : "HTTP " + std::to_string(resp.status));
+      return try_next(p);
+    }
+    http::ClientRequest v;
+    v.socket_path = socket;
+    v.target = "/version";
+    v.timeout_ms = p->timeout_ms;
+    v.max_body = 64 * 1024;
+    http::request_unix(p->loop, std::move(v), [p, socket](int err2, http::ClientResponse&& r2) {
+      on_version(p, socket, err2, std::move(r2));
+    });
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> engine_candidates(const std::string& docker_host, std::string* error) {
+  if (!docker_host.empty()) {
+    constexpr std::string_view kUnix = "unix://";
+    if (docker_host.compare(0, kUnix.size(), kUnix) != 0 || docker_host.size() == kUnix.size()) {
+      *error = "DOCKER_HOST must be unix:///path/to/socket";
+      return {};
+    }
+    return {docker_host.substr(kUnix.size())};
+  }
+  std::vector<std::string> out = {"/var/run/docker.sock", "/run/podman/podman.sock"};
+  std::string runtime_dir;
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg != '\0') {
+    runtime_dir = xdg;
+  } else {
+    runtime_dir = "/run/user/" + std::to_string(getuid());
+  }
+  out.push_back(runtime_dir + "/docker.sock");
+  out.push_back(runtime_dir + "/podman/podman.sock");
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    out.push_back(std::string(home) + "/.docker/run/docker.sock");
+  return out;
+}
+
+void probe_engine(uv_loop_t* loop, std::vector<std::string> candidates, uint64_t timeout_ms,
+                  std::function<void(EngineInfo)> done) {
+  auto p = std::make_shared<Probe>(Probe{loop, std::move(candidates), 0, timeout_ms, std::move(done), {}});
+  try_next(std::move(p));
+}
+
+bool parse_engine_version(std::string_view body, EngineInfo* info) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(),
+                                                                                     body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  auto str = [&](const char* key) -> std::string {
+    auto it = doc.FindMember(key);
+    return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+  };
+  info->version = str("Version");
+  info->api_version = str("ApiVersion");
+  info->name = "docker";
+  if (auto c = doc.FindMember("Components"); c != doc.MemberEnd() && c->value.IsArray()) {
+    for (const auto& comp : c->value.GetArray()) {
+      if (!comp.IsObject()) continue;
+      auto n = comp.FindMember("Name");
+      if (n != comp.MemberEnd() && n->value.IsString() &&
+          std::string_view(n->value.GetString()).find("Podman") != std::string_view::npos)
+        info->name = "podman";
+    }
+  }
+  return !info->version.empty();
+}
+
+}  // namespace crewship::container

@@ -1,0 +1,36 @@
+// What handlers share: configuration, the store, the internal token, what the
+// engine probe found, and process facts. Owned by the Daemon; loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include <uv.h>
+
+#include "container/engine_probe.h"
+#include "daemon/config.h"
+#include "ipc/internal_token.h"
+#include "store/store.h"
+
+namespace crewship {
+
+class Server;
+
+struct App {
+  uv_loop_t* loop = nullptr;
+  Config config;
+  store::Store store;
+  ipc::InternalAuth internal;
+  container::EngineInfo engine;
+  uint64_t started_ns = 0;  // uv_hrtime() at start
+  time_t started_at = 0;    // wall clock at start
+  std::vector<std::unique_ptr<Server>> servers;
+
+  int64_t uptime_secs() const {
+    return static_cast<int64_t>((uv_hrtime() - started_ns) / 1'000'000'000ULL);
+  }
+};
+
+}  // namespace crewship

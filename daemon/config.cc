@@ -1,0 +1,250 @@
+#include "daemon/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+namespace crewship {
+namespace {
+
+using K = SettingKind;
+constexpr int64_t kMaxInt = INT64_MAX / 2;
+
+// clang-format off
+const Setting kSettings[] = {
+  {"CREWSHIP_HOST", {}, "--host", K::kString, "0.0.0.0", 0, 0, false,
+   "Address of the public HTTP listener", &Config::host},
+  {"CREWSHIP_PORT", {}, "--port", K::kInt, "8080", 0, 65535, false,
+   "Port of the public HTTP listener (0 picks a free one)", nullptr, &Config::port},
+  {"CREWSHIP_DATA_DIR", {}, "--data-dir", K::kString, "./data", 0, 0, false,
+   "Directory of the database, keys and crew storage", &Config::data_dir},
+  {"CREWSHIP_SOCKET_PATH", {}, "--socket-path", K::kString, {}, 0, 0, false,
+   "IPC Unix socket (default <data dir>/crewshipd.sock)", &Config::socket_path},
+  {"CREWSHIP_INTERNAL_TOKEN", {}, "--internal-token", K::kString, {}, 0, 0, true,
+   "Master internal token (default: derived from ENCRYPTION_KEY, else generated)",
+   &Config::internal_token},
+  {"ENCRYPTION_KEY", {}, "--encryption-key", K::kString, {}, 0, 0, true,
+   "Key for secrets at rest and the derived internal token", &Config::encryption_key},
+  {"NEXTAUTH_SECRET", "AUTH_SECRET", "--auth-secret", K::kString, {}, 0, 0, true,
+   "Session JWT secret, at least 32 bytes (also AUTH_SECRET)", &Config::auth_secret},
+  {"DOCKER_HOST", {}, "--docker-host", K::kString, {}, 0, 0, false,
+   "Container engine socket, unix:///path (default: discovered)", &Config::docker_host},
+  {"CREWSHIP_SANDBOX_IMAGE", {}, "--sandbox-image", K::kString, "crewship-sandbox:latest", 0, 0,
+   false, "Image of crew containers", &Config::sandbox_image},
+  {"CREWSHIP_LOG_LEVEL", {}, "--log-level", K::kLogLevel, "info", 0, 0, false,
+   "debug, info, notice, warning or error"},
+  {"CREWSHIP_MAX_BODY_BYTES", {}, "--max-body-bytes", K::kBytes, "1MiB", 1024, 1LL << 30, false,
+   "Request body limit (413 beyond)", nullptr, nullptr, &HttpLimits::max_body_bytes},
+  {"CREWSHIP_MAX_HEADER_BYTES", {}, "--max-header-bytes", K::kBytes, "64KiB", 1024, 1 << 24, false,
+   "Total request header bytes (431 beyond)", nullptr, nullptr, &HttpLimits::max_header_bytes},
+  {"CREWSHIP_MAX_HEADERS", {}, "--max-headers", K::kInt, "100", 8, 10000, false,
+   "Request header count (431 beyond)", nullptr, nullptr, &HttpLimits::max_headers},
+  {"CREWSHIP_MAX_URL_BYTES", {}, "--max-url-bytes", K::kBytes, "8KiB", 256, 1 << 20, false,
+   "Request target length (414 beyond)", nullptr, nullptr, &HttpLimits::max_url_bytes},
+  {"CREWSHIP_HEADER_TIMEOUT", {}, "--header-timeout", K::kDuration, "10s", 100, 3'600'000, false,
+   "Time a client has to send a request's headers", nullptr, nullptr,
+   &HttpLimits::header_timeout_ms},
+  {"CREWSHIP_BODY_TIMEOUT", {}, "--body-timeout", K::kDuration, "30s", 100, 3'600'000, false,
+   "Longest pause while a client sends a request body", nullptr, nullptr,
+   &HttpLimits::body_timeout_ms},
+  {"CREWSHIP_IDLE_TIMEOUT", {}, "--idle-timeout", K::kDuration, "60s", 100, 86'400'000, false,
+   "Keep-alive connection idle time before it is closed", nullptr, nullptr,
+   &HttpLimits::idle_timeout_ms},
+  {"CREWSHIP_SEND_TIMEOUT", {}, "--send-timeout", K::kDuration, "30s", 100, 3'600'000, false,
+   "Longest wait for a client to take a response", nullptr, nullptr,
+   &HttpLimits::send_timeout_ms},
+  {"CREWSHIP_MAX_CONNECTIONS", {}, "--max-connections", K::kInt, "1024", 1, 1'000'000, false,
+   "Open connections per listener (503 beyond)", nullptr, nullptr,
+   &HttpLimits::max_connections},
+  {"CREWSHIP_SHUTDOWN_TIMEOUT", {}, "--shutdown-timeout", K::kDuration, "10s", 0, 600'000, false,
+   "How long in-flight requests may finish after SIGTERM", nullptr,
+   &Config::shutdown_timeout_ms},
+  {"CREWSHIP_ENGINE_TIMEOUT", {}, "--engine-timeout", K::kDuration, "2s", 50, 600'000, false,
+   "Timeout of container engine probes", nullptr, &Config::engine_timeout_ms},
+  {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
+   "Most writes the store commits in one group", nullptr, &Config::writer_batch},
+};
+// clang-format on
+
+bool parse_int(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Splits "123unit" into the number and its unit.
+bool split_number(std::string_view text, int64_t* n, std::string_view* unit) {
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i == 0 || i > 15) return false;
+  if (!parse_int(text.substr(0, i), n)) return false;
+  *unit = text.substr(i);
+  return true;
+}
+
+std::string describe(const Setting& s) {
+  std::string d(s.env);
+  d += " (";
+  d += s.flag;
+  d += ")";
+  return d;
+}
+
+bool apply(const Setting& s, std::string_view value, Config* cfg, std::string* error) {
+  auto fail = [&](std::string_view expected) {
+    *error = "invalid value ";
+    if (s.secret) {
+      *error += "(hidden)";
+    } else {
+      *error += "'";
+      *error += value;
+      *error += "'";
+    }
+    *error += " for " + describe(s) + ": expected ";
+    *error += expected;
+    return false;
+  };
+  auto range_text = [&](std::string_view what) {
+    return std::string(what) + " between " + std::to_string(s.min) + " and " + std::to_string(s.max);
+  };
+  int64_t n = 0;
+  switch (s.kind) {
+    case K::kString:
+      if (value.find('\0') != std::string_view::npos) return fail("text without NUL bytes");
+      cfg->*s.str = std::string(value);
+      return true;
+    case K::kLogLevel:
+      if (!log::parse_level(value, &cfg->log_level))
+        return fail("one of debug, info, notice, warning, error");
+      return true;
+    case K::kInt:
+      if (!parse_int(value, &n) || n < s.min || n > s.max) return fail(range_text("an integer"));
+      break;
+    case K::kBytes:
+      if (!parse_bytes(value, &n) || n < s.min || n > s.max)
+        return fail(range_text("a size (bytes, or with KiB/MiB/GiB)"));
+      break;
+    case K::kDuration:
+      if (!parse_duration_ms(value, &n) || n < s.min || n > s.max)
+        return fail(range_text("a duration such as 500ms, 2s, 5m or 1h, in ms"));
+      break;
+  }
+  if (s.num != nullptr) cfg->*s.num = n;
+  if (s.limit != nullptr) cfg->http.*s.limit = n;
+  return true;
+}
+
+const Setting* find_flag(std::string_view flag) {
+  for (const auto& s : kSettings)
+    if (s.flag == flag) return &s;
+  return nullptr;
+}
+
+}  // namespace
+
+std::span<const Setting> settings() { return kSettings; }
+
+bool parse_duration_ms(std::string_view text, int64_t* ms) {
+  int64_t n = 0;
+  std::string_view unit;
+  if (!split_number(text, &n, &unit)) return false;
+  int64_t scale;
+  if (unit == "ms") scale = 1;
+  else if (unit == "s" || unit.empty()) scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  else return false;
+  if (n > kMaxInt / scale) return false;
+  *ms = n * scale;
+  return true;
+}
+
+bool parse_bytes(std::string_view text, int64_t* bytes) {
+  int64_t n = 0;
+  std::string_view unit;
+  if (!split_number(text, &n, &unit)) return false;
+  int64_t scale;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "K" || unit == "KiB" || unit == "k") scale = 1LL << 10;
+  else if (unit == "M" || unit == "MiB") scale = 1LL << 20;
+  else if (unit == "G" || unit == "GiB") scale = 1LL << 30;
+  else return false;
+  if (n > kMaxInt / scale) return false;
+  *bytes = n * scale;
+  return true;
+}
+
+EnvLookup process_env() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+ParseOutcome parse_config(int argc, char** argv, int first, const EnvLookup& env, Config* cfg,
+                          std::string* error) {
+  for (const auto& s : kSettings) {
+    if (!s.fallback.empty() && !apply(s, s.fallback, cfg, error)) return ParseOutcome::kError;
+  }
+  for (const auto& s : kSettings) {
+    std::optional<std::string> v = env(s.env);
+    if (!v && !s.alt_env.empty()) v = env(s.alt_env);
+    if (v && !apply(s, *v, cfg, error)) return ParseOutcome::kError;
+  }
+  for (int i = first; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+    if (arg == "--version") return ParseOutcome::kVersion;
+    std::string_view name = arg, value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    const Setting* s = find_flag(name);
+    if (s == nullptr) {
+      *error = "unknown option '" + std::string(name) + "' (see --help)";
+      return ParseOutcome::kError;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        *error = "option " + describe(*s) + " needs a value";
+        return ParseOutcome::kError;
+      }
+      value = argv[++i];
+    }
+    if (!apply(*s, value, cfg, error)) return ParseOutcome::kError;
+  }
+  if (cfg->data_dir.empty()) {
+    *error = "CREWSHIP_DATA_DIR (--data-dir) must not be empty";
+    return ParseOutcome::kError;
+  }
+  if (!cfg->auth_secret.empty() && cfg->auth_secret.size() < 32) {
+    *error = "NEXTAUTH_SECRET (--auth-secret) must be at least 32 bytes";
+    return ParseOutcome::kError;
+  }
+  return ParseOutcome::kRun;
+}
+
+std::string usage_text() {
+  std::string out =
+      "Usage: crewshipd [OPTION=VALUE ...]\n"
+      "Host daemon of crewship: public HTTP API, internal IPC socket, container\n"
+      "proxies and agent presence. Every option can also be set by its environment\n"
+      "variable; a flag wins over the variable.\n\n";
+  for (const auto& s : kSettings) {
+    std::string line = "  " + std::string(s.flag) + "=VALUE";
+    line.resize(std::max<size_t>(line.size() + 1, 26), ' ');
+    line += s.env;
+    if (!s.alt_env.empty()) line += ", " + std::string(s.alt_env);
+    line += "\n      " + std::string(s.help);
+    if (!s.fallback.empty()) line += " [default: " + std::string(s.fallback) + "]";
+    out += line + "\n";
+  }
+  out += "  --help                  this text\n  --version               print the version\n";
+  return out;
+}
+
+}  // namespace crewship

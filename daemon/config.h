@@ -1,0 +1,81 @@
+// Configuration: one table of settings (name, env var, flag, default, range,
+// help) read from the environment and then the command line; --help is
+// generated from the same table.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "daemon/log.h"
+
+namespace crewship {
+
+struct HttpLimits {
+  int64_t max_body_bytes = 1 << 20;
+  int64_t max_header_bytes = 64 << 10;
+  int64_t max_headers = 100;
+  int64_t max_url_bytes = 8 << 10;
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 30'000;
+  int64_t idle_timeout_ms = 60'000;
+  int64_t send_timeout_ms = 30'000;
+  int64_t max_connections = 1024;
+};
+
+struct Config {
+  std::string host;
+  int64_t port = 0;
+  std::string data_dir;
+  std::string socket_path;  // empty until resolved: "<data_dir>/crewshipd.sock"
+  std::string internal_token;
+  std::string encryption_key;
+  std::string auth_secret;
+  std::string docker_host;
+  std::string sandbox_image;
+  log::Level log_level = log::Level::kInfo;
+  HttpLimits http;
+  int64_t shutdown_timeout_ms = 0;
+  int64_t engine_timeout_ms = 0;
+  int64_t writer_batch = 0;
+};
+
+enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel };
+
+struct Setting {
+  std::string_view env;      // CREWSHIP_PORT
+  std::string_view alt_env;  // a second variable read when env is unset
+  std::string_view flag;     // --port
+  SettingKind kind;
+  std::string_view fallback;  // default as text; empty = unset
+  int64_t min, max;           // numeric range (ms for durations, bytes for sizes)
+  bool secret;                // never echoed in messages
+  std::string_view help;
+  std::string Config::*str = nullptr;
+  int64_t Config::*num = nullptr;
+  int64_t HttpLimits::*limit = nullptr;
+};
+
+std::span<const Setting> settings();
+
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+enum class ParseOutcome { kRun, kHelp, kVersion, kError };
+
+// Fills *cfg from defaults, then env, then argv[first..argc). On kError,
+// *error names the offending setting.
+ParseOutcome parse_config(int argc, char** argv, int first, const EnvLookup& env, Config* cfg,
+                          std::string* error);
+
+EnvLookup process_env();
+std::string usage_text();
+
+// "500ms", "2s", "5m", "1h" or a bare number of seconds.
+bool parse_duration_ms(std::string_view text, int64_t* ms);
+// "1048576", "64KiB", "1MiB", "2G".
+bool parse_bytes(std::string_view text, int64_t* bytes);
+
+}  // namespace crewship

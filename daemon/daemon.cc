@@ -1,0 +1,243 @@
+#include "daemon/daemon.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <sodium.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "api/routes.h"
+#include "daemon/http_server.h"
+#include "daemon/listeners.h"
+#include "daemon/log.h"
+#include "ipc/routes.h"
+
+namespace crewship {
+namespace {
+
+// mkdir -p with mode for the parts it creates.
+int make_dirs(const std::string& path, mode_t mode) {
+  std::string part;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i < path.size() && path[i] != '/') continue;
+    part = path.substr(0, i);
+    if (part.empty()) continue;
+    if (mkdir(part.c_str(), mode) != 0 && errno != EEXIST) return -errno;
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return -errno;
+  return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+std::string absolute(const std::string& path) {
+  char* real = realpath(path.c_str(), nullptr);
+  if (real == nullptr) return path;
+  std::string out(real);
+  free(real);
+  return out;
+}
+
+void close_handle(void* h) {
+  auto* handle = static_cast<uv_handle_t*>(h);
+  if (handle->loop != nullptr && !uv_is_closing(handle)) uv_close(handle, nullptr);
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config) {
+  uv_loop_init(&loop_);
+  app_.loop = &loop_;
+  app_.config = std::move(config);
+  std::memset(&sigterm_, 0, sizeof sigterm_);
+  std::memset(&sigint_, 0, sizeof sigint_);
+  std::memset(&watchdog_, 0, sizeof watchdog_);
+  std::memset(&shutdown_timer_, 0, sizeof shutdown_timer_);
+}
+
+Daemon::~Daemon() {
+  app_.servers.clear();
+  uv_loop_close(&loop_);
+}
+
+int Daemon::run() {
+  app_.started_ns = uv_hrtime();
+  app_.started_at = time(nullptr);
+  log::set_level(app_.config.log_level);
+  signal(SIGPIPE, SIG_IGN);
+  if (sodium_init() < 0) {
+    LOG_ERROR("libsodium failed to initialise");
+    return 1;
+  }
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  sigterm_.data = sigint_.data = this;
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_timer_init(&loop_, &watchdog_);
+  uv_timer_init(&loop_, &shutdown_timer_);
+  watchdog_.data = shutdown_timer_.data = this;
+
+  if (start() != 0) {
+    exit_code_ = 1;
+    begin_shutdown();
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  LOG_INFO("stopped");
+  return exit_code_;
+}
+
+int Daemon::start() {
+  Config& cfg = app_.config;
+  if (int r = make_dirs(cfg.data_dir, 0750); r != 0) {
+    LOG_ERROR("cannot create data dir %s: %s", cfg.data_dir.c_str(), std::strerror(-r));
+    return r;
+  }
+  cfg.data_dir = absolute(cfg.data_dir);
+  if (cfg.socket_path.empty()) cfg.socket_path = cfg.data_dir + "/crewshipd.sock";
+
+  std::string error;
+  if (app_.internal.load(cfg.internal_token, cfg.encryption_key, cfg.data_dir, &error) != 0) {
+    LOG_ERROR("internal token: %s", error.c_str());
+    return -1;
+  }
+  if (app_.internal.source() == ipc::InternalAuth::Source::kGenerated)
+    LOG_NOTICE("generated an internal token in %s/%s", cfg.data_dir.c_str(),
+               ipc::InternalAuth::kFileName);
+
+  if (app_.store.open(&loop_, cfg.data_dir, static_cast<size_t>(cfg.writer_batch), &error) != 0) {
+    LOG_ERROR("store: %s", error.c_str());
+    return -1;
+  }
+  if (int r = open_listeners(); r != 0) return r;
+
+  std::vector<std::string> candidates = container::engine_candidates(cfg.docker_host, &error);
+  if (candidates.empty()) LOG_WARN("container engine: %s", error.c_str());
+  container::probe_engine(&loop_, std::move(candidates), static_cast<uint64_t>(cfg.engine_timeout_ms),
+                          [this](container::EngineInfo info) {
+                            if (info.reachable) {
+                              LOG_INFO("container engine: %s %s (API %s) at %s", info.name.c_str(),
+                                       info.version.c_str(), info.api_version.c_str(),
+                                       info.socket.c_str());
+                            } else {
+                              LOG_WARN("container engine unreachable: %s", info.error.c_str());
+                            }
+                            app_.engine = std::move(info);
+                            if (shutting_down_) return;
+                            sd_notify(0, "READY=1\nSTATUS=serving");
+                            LOG_INFO("ready");
+                          });
+
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+    uint64_t every_ms = usec / 2000;
+    uv_timer_start(&watchdog_, [](uv_timer_t*) { sd_notify(0, "WATCHDOG=1"); },
+                   every_ms == 0 ? 1 : every_ms, every_ms == 0 ? 1 : every_ms);
+  }
+  return 0;
+}
+
+int Daemon::open_listeners() {
+  const Config& cfg = app_.config;
+  auto make = [&](const char* name, const Router& router, auto guard) {
+    ServerOptions o;
+    o.name = name;
+    o.router = &router;
+    o.limits = cfg.http;
+    o.guard = guard;
+    app_.servers.push_back(std::make_unique<Server>(&loop_, app_, std::move(o)));
+    return app_.servers.back().get();
+  };
+  ActivatedSockets act;
+  std::string error;
+  if (take_activated_sockets(&act, &error) < 0) {
+    LOG_ERROR("%s", error.c_str());
+    return -1;
+  }
+  int r = 0;
+  if (!act.api.empty()) {
+    for (int fd : act.api) {
+      Server* s = make("api", api::router(), nullptr);
+      if ((r = s->listen_fd(fd, false)) != 0) break;
+      LOG_INFO("api listening on activated fd %d (port %d)", fd, s->port());
+    }
+  } else {
+    Server* s = make("api", api::router(), nullptr);
+    if ((r = s->listen_tcp(cfg.host, static_cast<int>(cfg.port))) == 0)
+      LOG_INFO("api listening on %s:%d", cfg.host.c_str(), s->port());
+  }
+  if (r != 0) {
+    LOG_ERROR("api listener: %s", uv_strerror(r));
+    return r;
+  }
+  if (!act.ipc.empty()) {
+    for (int fd : act.ipc) {
+      Server* s = make("ipc", ipc::router(), ipc::guard);
+      if ((r = s->listen_fd(fd, true)) != 0) break;
+      LOG_INFO("ipc listening on activated fd %d", fd);
+    }
+  } else {
+    if ((r = free_unix_path(cfg.socket_path, &error)) != 0) {
+      LOG_ERROR("ipc listener: %s", error.c_str());
+      return r;
+    }
+    Server* s = make("ipc", ipc::router(), ipc::guard);
+    // The socket inode gets its mode from the umask at bind(): 0660, no window.
+    mode_t old = umask(0117);
+    r = s->listen_unix(cfg.socket_path);
+    umask(old);
+    if (r == 0) {
+      owns_socket_file_ = true;
+      LOG_INFO("ipc listening on %s", cfg.socket_path.c_str());
+    }
+  }
+  if (r != 0) LOG_ERROR("ipc listener: %s", uv_strerror(r));
+  return r;
+}
+
+void Daemon::on_signal(uv_signal_t* s, int signum) {
+  auto* d = static_cast<Daemon*>(s->data);
+  if (d->shutting_down_) {
+    LOG_NOTICE("signal %d again: closing all connections now", signum);
+    for (auto& server : d->app_.servers) server->close_all();
+    return;
+  }
+  LOG_INFO("signal %d: shutting down", signum);
+  d->begin_shutdown();
+}
+
+void Daemon::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+  uv_timer_stop(&watchdog_);
+  auto limit = static_cast<uint64_t>(app_.config.shutdown_timeout_ms);
+  uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) {
+    auto* d = static_cast<Daemon*>(t->data);
+    LOG_WARN("shutdown timeout: closing the remaining connections");
+    for (auto& server : d->app_.servers) server->close_all();
+  }, limit, 0);
+  servers_left_ = app_.servers.size() + 1;
+  for (auto& server : app_.servers) server->drain([this] { on_servers_drained(); });
+  on_servers_drained();
+}
+
+void Daemon::on_servers_drained() {
+  if (--servers_left_ > 0) return;
+  uv_timer_stop(&shutdown_timer_);
+  if (owns_socket_file_) unlink(app_.config.socket_path.c_str());
+  app_.store.close([this] { finish(); });
+}
+
+void Daemon::finish() {
+  auto w = app_.store.writer().stats();
+  LOG_INFO("store: %llu writes in %llu groups", static_cast<unsigned long long>(w.writes),
+           static_cast<unsigned long long>(w.groups));
+  for (void* h : {static_cast<void*>(&sigterm_), static_cast<void*>(&sigint_),
+                  static_cast<void*>(&watchdog_), static_cast<void*>(&shutdown_timer_)})
+    close_handle(h);
+}
+
+}  // namespace crewship

@@ -1,0 +1,43 @@
+// The daemon's life: build the pieces, serve, and shut down cleanly.
+//   start: data dir, internal token, store (migrations), listeners, engine
+//          probe, then READY=1;
+//   stop (SIGTERM/SIGINT): STOPPING=1, stop accepting, let in-flight requests
+//          finish (bounded by the shutdown timeout), commit pending writes,
+//          exit 0.
+#pragma once
+
+#include <uv.h>
+
+#include "daemon/app.h"
+
+namespace crewship {
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until stopped; returns the process exit code.
+  int run();
+
+ private:
+  int start();
+  int open_listeners();
+  void begin_shutdown();
+  void on_servers_drained();
+  void finish();
+  static void on_signal(uv_signal_t* s, int signum);
+
+  uv_loop_t loop_;
+  App app_;
+  uv_signal_t sigterm_, sigint_;
+  uv_timer_t watchdog_, shutdown_timer_;
+  bool shutting_down_ = false;
+  bool owns_socket_file_ = false;
+  size_t servers_left_ = 0;
+  int exit_code_ = 0;
+};
+
+}  // namespace crewship

@@ -1,0 +1,56 @@
+// HTTP/1.1 messages as the server core hands them to handlers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crewship::http {
+
+enum class Method : uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+std::string_view method_name(Method m);
+std::string_view reason_phrase(int status);
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+// Percent-decodes s into *out; false on a malformed escape. '+' stays '+'
+// unless form is set.
+bool percent_decode(std::string_view s, std::string* out, bool form = false);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string target;      // as received: path and query
+  std::string_view path;   // view into target, without the query
+  std::string_view query;  // view into target, after '?'
+  std::vector<Header> headers;
+  std::string body;
+  std::vector<std::pair<std::string_view, std::string_view>> params;  // route {names} -> path
+  std::string id;  // request id: the client's X-Request-Id when sane, else ours
+  bool http11 = true;
+
+  std::optional<std::string_view> header(std::string_view name) const;
+  // The first query parameter of that name, percent-decoded.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::string_view param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type;
+  std::vector<Header> headers;
+  std::string body;
+  bool close = false;  // answer with Connection: close and end the connection
+
+  static Response json(int status, std::string body);
+};
+
+}  // namespace crewship::http

@@ -1,0 +1,112 @@
+// The HTTP/1.1 server core on libuv + llhttp. One implementation serves both
+// listeners (TCP and the IPC Unix socket): keep-alive, pipelining answered in
+// order, Content-Length and chunked bodies, Expect: 100-continue, HEAD, and
+// the limits and timeouts of HttpLimits. A connection handles one request at
+// a time; bytes of the next pipelined request wait in its buffer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "daemon/config.h"
+#include "daemon/http.h"
+#include "daemon/router.h"
+
+namespace crewship {
+
+class Connection;
+class Server;
+
+// One request and its response. Handlers get it as ExchangePtr and may keep
+// it to answer later; if the client left meanwhile, respond() drops the answer.
+class Exchange {
+ public:
+  http::Request req;
+  const Route* route = nullptr;
+
+  // Sends the response; only the first call counts.
+  void respond(http::Response&& response);
+  bool responded() const { return responded_; }
+  bool client_gone() const { return conn_ == nullptr; }
+  App& app() const;
+  uv_loop_t* loop() const;
+
+ private:
+  friend class Connection;
+  Exchange(Connection* conn, Server* server) : conn_(conn), server_(server) {}
+  Connection* conn_;
+  Server* server_;
+  std::string allow_;  // methods of the path when no route matched the method
+  bool responded_ = false;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  uint64_t started_ns_ = 0;
+};
+
+struct ServerOptions {
+  std::string name;  // "api" or "ipc", for logs
+  const Router* router = nullptr;
+  HttpLimits limits;
+  // Runs before the handler (and before 404/405); return false and fill *deny
+  // to refuse. route is null when nothing matched.
+  bool (*guard)(App&, Exchange&, const Route* route, http::Response* deny) = nullptr;
+};
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, App& app, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Bind and listen. The Unix variant expects a free path (see listeners.h).
+  int listen_tcp(const std::string& host, int port);
+  int listen_unix(const std::string& path);
+  // Adopt an already listening socket (systemd socket activation).
+  int listen_fd(int fd, bool is_unix);
+
+  // The bound TCP port (useful with port 0), or 0.
+  int port() const;
+  const std::string& name() const { return options_.name; }
+  size_t connections() const { return count_; }
+
+  // Stops accepting, closes idle connections at once and the others after
+  // their current response; done runs when none is left.
+  void drain(std::function<void()> done);
+  // Closes every connection now.
+  void close_all();
+
+ private:
+  friend class Connection;
+  friend class Exchange;
+  static void on_connection(uv_stream_t* listener, int status);
+  void link(Connection* c);
+  void unlink(Connection* c);
+  void maybe_drained();
+  const char* date_header();
+
+  uv_loop_t* loop_;
+  App& app_;
+  ServerOptions options_;
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } listener_;
+  bool listening_ = false;
+  bool is_unix_ = false;
+  bool draining_ = false;
+  std::function<void()> drained_;
+  Connection* head_ = nullptr;
+  size_t count_ = 0;
+  std::unique_ptr<char[]> slab_;  // read buffer shared by all connections
+  time_t date_second_ = 0;
+  char date_[40] = {};
+};
+
+}  // namespace crewship

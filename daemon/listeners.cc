@@ -1,0 +1,89 @@
+#include "daemon/listeners.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+namespace crewship {
+
+int take_activated_sockets(ActivatedSockets* out, std::string* error) {
+  char** names = nullptr;
+  int n = sd_listen_fds_with_names(1, &names);
+  if (n < 0) {
+    *error = std::string("socket activation: ") + std::strerror(-n);
+    return n;
+  }
+  int r = n;
+  for (int i = 0; i < n; ++i) {
+    int fd = SD_LISTEN_FDS_START + i;
+    std::string_view name = names != nullptr && names[i] != nullptr ? names[i] : "";
+    bool is_unix = sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) > 0;
+    bool is_inet = sd_is_socket(fd, AF_INET, SOCK_STREAM, 1) > 0 ||
+                   sd_is_socket(fd, AF_INET6, SOCK_STREAM, 1) > 0;
+    if (name == "api" && is_inet) {
+      out->api.push_back(fd);
+    } else if (name == "ipc" && is_unix) {
+      out->ipc.push_back(fd);
+    } else if ((name.empty() || name == "unknown" || name == "stored") && (is_unix || is_inet)) {
+      (is_unix ? out->ipc : out->api).push_back(fd);
+    } else {
+      *error = "socket activation: fd " + std::to_string(fd) + " named '" + std::string(name) +
+               "' is not a listening socket of the expected kind";
+      r = -EINVAL;
+    }
+  }
+  if (names != nullptr) {
+    for (int i = 0; i < n; ++i) free(names[i]);
+    free(names);
+  }
+  return r;
+}
+
+int free_unix_path(const std::string& path, std::string* error) {
+  struct sockaddr_un addr = {};
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    *error = "socket path '" + path + "' is empty or longer than " +
+             std::to_string(sizeof addr.sun_path - 1) + " bytes";
+    return -ENAMETOOLONG;
+  }
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return 0;
+    int e = errno;
+    *error = "cannot stat " + path + ": " + std::strerror(e);
+    return -e;
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    *error = path + " exists and is not a socket";
+    return -EEXIST;
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  int r = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int e = errno;
+  close(fd);
+  if (r == 0) {
+    *error = "another process is listening on " + path;
+    return -EADDRINUSE;
+  }
+  if (e != ECONNREFUSED) {
+    *error = "cannot probe " + path + ": " + std::strerror(e);
+    return -e;
+  }
+  // Nobody listens: a stale socket left by a crash.
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    e = errno;
+    *error = "cannot remove stale socket " + path + ": " + std::strerror(e);
+    return -e;
+  }
+  return 0;
+}
+
+}  // namespace crewship

@@ -1,0 +1,46 @@
+#include "ipc/routes.h"
+
+#include "daemon/app.h"
+#include "daemon/http_server.h"
+#include "daemon/json.h"
+#include "daemon/problem.h"
+
+namespace crewship::ipc {
+namespace {
+
+using M = http::Method;
+
+const Route kRoutes[] = {
+    {M::kGet, "/api/v1/internal/health", health, Auth::kInternal},
+};
+
+}  // namespace
+
+const Router& router() {
+  static const Router r(kRoutes);
+  return r;
+}
+
+// Checked before routing, so an unauthenticated caller learns nothing about
+// which paths exist.
+bool guard(App& app, Exchange& ex, const Route*, http::Response* deny) {
+  auto token = ex.req.header("X-Internal-Token");
+  if (token && app.internal.is_master(*token)) return true;
+  *deny = problem(401, token ? "invalid internal token" : "missing X-Internal-Token",
+                  ex.req.path);
+  return false;
+}
+
+// GET /api/v1/internal/health
+void health(App& app, const ExchangePtr& ex) {
+  json::Out out;
+  out.begin_object();
+  out.member("status", "ok");
+  out.member("service", "crewshipd");
+  out.member("version", CREWSHIPD_VERSION);
+  out.member("uptime_secs", app.uptime_secs());
+  out.end_object();
+  ex->respond(http::Response::json(200, out.take()));
+}
+
+}  // namespace crewship::ipc

@@ -1,0 +1,15 @@
+// The IPC listener's route table, under /api/v1/internal/, and its guard:
+// every request carries X-Internal-Token.
+#pragma once
+
+#include "daemon/http.h"
+#include "daemon/router.h"
+
+namespace crewship::ipc {
+
+const Router& router();
+bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny);
+
+void health(App& app, const ExchangePtr& ex);
+
+}  // namespace crewship::ipc

@@ -1,0 +1,50 @@
+#include "store/db.h"
+
+namespace crewship::store {
+
+int Connection::open(const std::string& path, Mode mode, std::unique_ptr<Connection>* out,
+                     std::string* error) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (mode == Mode::kWrite) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    *error = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    return rc;
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  std::unique_ptr<Connection> c(new Connection(std::move(db)));
+  // synchronous=FULL: an acknowledged commit survives power loss, not just a
+  // process crash. busy_timeout only matters against outside tools; within
+  // the daemon one thread writes and WAL readers never wait for it.
+  const char* setup = mode == Mode::kWrite
+                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+                          : "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+                            "PRAGMA query_only=ON;";
+  rc = c->exec(setup, error);
+  if (rc != SQLITE_OK) return rc;
+  *out = std::move(c);
+  return SQLITE_OK;
+}
+
+StmtLease Connection::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return StmtLease(it->second.get());
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+    return StmtLease(nullptr);
+  cache_.emplace(sql, StmtPtr(s));
+  return StmtLease(s);
+}
+
+int Connection::exec(const char* sql, std::string* error) {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &msg);
+  if (rc != SQLITE_OK && error != nullptr) *error = msg != nullptr ? msg : sqlite3_errstr(rc);
+  sqlite3_free(msg);
+  return rc;
+}
+
+}  // namespace crewship::store

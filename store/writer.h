@@ -1,0 +1,78 @@
+// The single writer: one thread owns the write connection and commits queued
+// writes in groups, one transaction and one sync for every write that arrived
+// while the previous group was syncing. Completions are handed back to the
+// loop thread through a uv_async_t, after the group is durable.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <uv.h>
+
+#include "store/db.h"
+
+namespace crewship::store {
+
+class Writer {
+ public:
+  // Runs on the writer thread inside the group's transaction, in a savepoint
+  // of its own: returning anything but SQLITE_OK undoes just this write.
+  using Work = std::function<int(Connection&)>;
+  // Runs on the loop thread: SQLITE_OK once the write is committed, else the
+  // error of the write or of the group's commit.
+  using Done = std::function<void(int rc)>;
+
+  Writer() = default;
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Takes the write connection (already migrated) and starts the thread.
+  int start(uv_loop_t* loop, std::unique_ptr<Connection> conn, size_t max_group);
+  void submit(Work work, Done done);
+  // Commits everything queued, ends the thread and closes the async handle;
+  // then runs done on the loop thread. Submissions after this fail.
+  void stop(std::function<void()> done);
+
+  struct Stats {
+    uint64_t groups = 0;
+    uint64_t writes = 0;
+    uint64_t failed = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Job {
+    Work work;
+    Done done;
+    int rc = SQLITE_OK;
+  };
+  void run();
+  void commit(std::vector<Job>& group);
+  static void on_async(uv_async_t* a);
+
+  uv_loop_t* loop_ = nullptr;
+  uv_async_t async_;
+  std::unique_ptr<Connection> conn_;
+  std::thread thread_;
+  size_t max_group_ = 1024;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;        // guarded by mu_
+  std::vector<Job> completed_;   // guarded by mu_
+  bool stopping_ = false;        // guarded by mu_
+  bool exited_ = false;          // guarded by mu_
+  Stats stats_;                  // guarded by mu_
+
+  bool running_ = false;         // loop thread only
+  std::function<void()> stopped_;
+};
+
+}  // namespace crewship::store
