@@ -76,6 +76,7 @@ class Connection {
 
   Connection* prev = nullptr;
   Connection* next = nullptr;
+  bool counted_ = false;  // holds one of the listener's max_connections places
 
  private:
   enum class State : uint8_t { kIdle, kHeaders, kBody, kHandling, kLinger, kClosed };
@@ -269,7 +270,9 @@ size_t Connection::feed(const char* data, size_t len) {
       continue;
     }
     off = len;
-    if (err == HPE_USER) {
+    // llhttp reports a limit broken in a callback under its own codes; the
+    // status the callback chose is in error_status_.
+    if (error_status_ != 0) {
       fail(error_status_, error_detail_);
     } else {
       fail(400, llhttp_get_error_reason(&parser_));
@@ -292,6 +295,7 @@ int Connection::on_message_begin(llhttp_t* p) {
   c->ex_->started_ns_ = uv_hrtime();
   c->state_ = State::kHeaders;
   c->header_bytes_ = 0;
+  c->error_status_ = 0;
   c->field_open_ = false;
   // The header timeout is absolute from the first byte: trickling bytes does
   // not extend it.
@@ -635,6 +639,7 @@ void Connection::on_close(uv_handle_t* h) {
   auto* c = static_cast<Connection*>(h->data);
   if (--c->open_handles_ > 0) return;
   Server* s = c->server_;
+  if (c->counted_) --s->active_;
   s->unlink(c);
   delete c;
   s->maybe_drained();
@@ -718,16 +723,18 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   auto max = static_cast<size_t>(s->options_.limits.max_connections);
   auto* c = new Connection(s);
   if (c->accept() != 0) return;  // closed and freed through on_close
-  if (s->count_ > max) {
+  if (s->active_ >= max) {
     // Over the cap: a short answer, then close. Far over it (a flood), close
     // without one so rejected connections cannot pile up.
-    if (s->count_ > 2 * max) {
+    if (s->count_ > 2 * max + 64) {
       c->close();
     } else {
       c->fail(503, "too many connections");
     }
     return;
   }
+  c->counted_ = true;
+  ++s->active_;
   c->start();
 }
 

@@ -103,7 +103,8 @@ class Server {
   bool draining_ = false;
   std::function<void()> drained_;
   Connection* head_ = nullptr;
-  size_t count_ = 0;
+  size_t count_ = 0;   // every open connection
+  size_t active_ = 0;  // those admitted under max_connections
   std::unique_ptr<char[]> slab_;  // read buffer shared by all connections
   time_t date_second_ = 0;
   char date_[40] = {};

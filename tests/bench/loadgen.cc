@@ -34,7 +34,6 @@
 #include <iterator>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -1029,8 +1028,8 @@ void report(const Options& o, const Target& t, const LoadGen& gen) {
   }
 
   std::printf("target       %s  %s %s\n", t.display.c_str(), o.method.c_str(), o.path.c_str());
-  std::printf("connections  %d%s\n", o.connections,
-              o.rate > 0 ? ("  (rate cap " + std::to_string(o.rate) + " req/s)").c_str() : "");
+  std::printf("connections  %d\n", o.connections);
+  if (o.rate > 0) std::printf("rate cap     %.1f req/s\n", o.rate);
   std::printf("duration     %.3f s  (warmup %.3f s)\n", secs,
               static_cast<double>(o.warmup_ns) / 1e9);
   std::printf("requests     %llu\n", static_cast<unsigned long long>(s.requests));

@@ -1,0 +1,169 @@
+#include <atomic>
+#include <thread>
+
+#include <criterion/criterion.h>
+
+#include "store/db.h"
+#include "store/migrations.h"
+#include "store/writer.h"
+#include "tests/support/harness.h"
+
+using namespace crewship;
+using store::Connection;
+
+namespace {
+
+struct Fixture {
+  std::string dir = test::make_temp_dir();
+  std::string path = dir + "/db";
+  uv_loop_t loop;
+  store::Writer writer;
+  std::thread::id loop_thread = std::this_thread::get_id();
+
+  explicit Fixture(size_t max_group = 1024) {
+    uv_loop_init(&loop);
+    std::unique_ptr<Connection> c;
+    std::string error;
+    cr_assert_eq(Connection::open(path, Connection::Mode::kWrite, &c, &error), SQLITE_OK);
+    cr_assert_eq(c->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"), SQLITE_OK);
+    cr_assert_eq(writer.start(&loop, std::move(c), max_group), 0);
+  }
+  ~Fixture() {
+    uv_loop_close(&loop);
+    test::remove_tree(dir);
+  }
+  void stop_and_run() {
+    bool stopped = false;
+    writer.stop([&] { stopped = true; });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert(stopped);
+  }
+  int64_t count(const char* where = "1") {
+    std::unique_ptr<Connection> r;
+    std::string error;
+    cr_assert_eq(Connection::open(path, Connection::Mode::kRead, &r, &error), SQLITE_OK);
+    std::string sql = std::string("SELECT count(*) FROM t WHERE ") + where;
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(r->db(), sql.c_str(), -1, &s, nullptr);
+    sqlite3_step(s);
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  }
+};
+
+store::Writer::Work insert(int64_t k) {
+  return [k](Connection& c) {
+    auto s = c.prepare("INSERT INTO t(k, v) VALUES (?1, ?2)");
+    s.bind(1, k);
+    s.bind(2, std::string_view("value"));
+    int rc = s.step();
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  };
+}
+
+}  // namespace
+
+TestSuite(writer, .timeout = 30);
+
+// Writes that arrive while a group is being committed go into the next group
+// together: one transaction for all of them.
+Test(writer, groups_writes_that_queue_up) {
+  Fixture f;
+  std::atomic<bool> started{false}, release{false};
+  int ok = 0;
+  bool on_loop = true;
+  f.writer.submit(
+      [&](Connection& c) {
+        started = true;
+        while (!release.load()) std::this_thread::yield();
+        return insert(0)(c);
+      },
+      [&](int rc) { ok += rc == SQLITE_OK; });
+  while (!started.load()) std::this_thread::yield();  // the first group holds just that write
+  for (int i = 1; i <= 500; ++i) {
+    f.writer.submit(insert(i), [&](int rc) {
+      ok += rc == SQLITE_OK;
+      on_loop = on_loop && std::this_thread::get_id() == f.loop_thread;
+    });
+  }
+  release = true;
+  f.stop_and_run();
+  cr_assert_eq(ok, 501);
+  cr_assert(on_loop, "completions run on the loop thread");
+  auto st = f.writer.stats();
+  cr_assert_eq(st.writes, 501u);
+  cr_assert_eq(st.groups, 2u, "500 queued writes commit as one group, got %llu groups",
+               static_cast<unsigned long long>(st.groups));
+  cr_assert_eq(f.count(), 501);
+}
+
+Test(writer, max_group_bounds_a_group) {
+  Fixture f(100);
+  std::atomic<bool> started{false}, release{false};
+  f.writer.submit([&](Connection& c) {
+    started = true;
+    while (!release.load()) std::this_thread::yield();
+    return insert(0)(c);
+  }, nullptr);
+  while (!started.load()) std::this_thread::yield();
+  for (int i = 1; i <= 250; ++i) f.writer.submit(insert(i), nullptr);
+  release = true;
+  f.stop_and_run();
+  cr_assert_eq(f.writer.stats().groups, 4u, "1 + 100 + 100 + 50");
+  cr_assert_eq(f.count(), 251);
+}
+
+// A failing write is undone alone; the rest of its group commits.
+Test(writer, failure_is_isolated_to_its_write) {
+  Fixture f;
+  std::vector<int> rcs(10, -1);
+  for (int i = 0; i < 10; ++i) {
+    int64_t key = i == 5 ? 3 : i;  // write 5 repeats key 3
+    f.writer.submit(
+        [key, i](Connection& c) {
+          int rc = insert(key)(c);
+          if (rc == SQLITE_OK && i == 7) {
+            // A write that changes rows and then fails leaves nothing behind.
+            auto s = c.prepare("INSERT INTO t(k, v) VALUES (1000, 'partial')");
+            s.step();
+            return SQLITE_ABORT;
+          }
+          return rc;
+        },
+        [&rcs, i](int rc) { rcs[i] = rc; });
+  }
+  f.stop_and_run();
+  for (int i = 0; i < 10; ++i) {
+    if (i == 5) {
+      cr_assert_eq(rcs[i] & 0xff, SQLITE_CONSTRAINT, "rc %d", rcs[i]);
+    } else if (i == 7) {
+      cr_assert_eq(rcs[i], SQLITE_ABORT);
+    } else {
+      cr_assert_eq(rcs[i], SQLITE_OK, "write %d: %d", i, rcs[i]);
+    }
+  }
+  cr_assert_eq(f.count(), 8);
+  cr_assert_eq(f.count("k IN (7, 1000)"), 0);
+}
+
+Test(writer, stop_commits_everything_queued) {
+  Fixture f;
+  int done = 0;
+  for (int i = 0; i < 2000; ++i) f.writer.submit(insert(i), [&](int rc) { done += rc == SQLITE_OK; });
+  f.stop_and_run();
+  cr_assert_eq(done, 2000);
+  cr_assert_eq(f.count(), 2000);
+}
+
+Test(writer, submit_after_stop_fails_cleanly) {
+  Fixture f;
+  int rc_after = 0;
+  bool stopped = false;
+  f.writer.stop([&] { stopped = true; });
+  f.writer.submit(insert(1), [&](int rc) { rc_after = rc; });
+  uv_run(&f.loop, UV_RUN_DEFAULT);
+  cr_assert(stopped);
+  cr_assert_eq(rc_after, SQLITE_MISUSE);
+  cr_assert_eq(f.count(), 0);
+}
