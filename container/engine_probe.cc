@@ -10,18 +10,39 @@
 #include "daemon/http_client.h"
 
 namespace crewship::container {
-namespace {
 
-struct Probe {
+class EngineProbe {
+ public:
   uv_loop_t* loop;
   std::vector<std::string> candidates;
-  size_t next = 0;
   uint64_t timeout_ms;
   std::function<void(EngineInfo)> done;
+  size_t next = 0;
   std::string errors;
+  http::ClientCall* call = nullptr;  // the request under way
+  bool cancelled = false;
 };
 
+namespace {
+
+using Probe = EngineProbe;
+
 void try_next(std::shared_ptr<Probe> p);
+
+// Starts a request whose callback is dropped once the probe is cancelled.
+void ask(const std::shared_ptr<Probe>& p, const std::string& socket, const char* target,
+         size_t max_body, std::function<void(int, http::ClientResponse&&)> then) {
+  http::ClientRequest req;
+  req.socket_path = socket;
+  req.target = target;
+  req.timeout_ms = p->timeout_ms;
+  req.max_body = max_body;
+  p->call = http::request_unix(p->loop, std::move(req),
+                               [p, then = std::move(then)](int err, http::ClientResponse&& resp) {
+                                 p->call = nullptr;
+                                 if (!p->cancelled) then(err, std::move(resp));
+                               });
+}
 
 void on_version(std::shared_ptr<Probe> p, const std::string& socket, int err,
                 http::ClientResponse&& resp) {
@@ -44,23 +65,13 @@ void try_next(std::shared_ptr<Probe> p) {
     return;
   }
   std::string socket = p->candidates[p->next++];
-  http::ClientRequest req;
-  req.socket_path = socket;
-  req.target = "/_ping";
-  req.timeout_ms = p->timeout_ms;
-  req.max_body = 1024;
-  http::request_unix(p->loop, std::move(req), [p, socket](int err, http::ClientResponse&& resp) {
+  ask(p, socket, "/_ping", 1024, [p, socket](int err, http::ClientResponse&& resp) {
     if (err != 0 || resp.status != 200) {
       if (!p->errors.empty()) p->errors += "; ";
       p->errors += socket + ": " + (err != 0 ? uv_strerror(err) : "HTTP " + std::to_string(resp.status));
       return try_next(p);
     }
-    http::ClientRequest v;
-    v.socket_path = socket;
-    v.target = "/version";
-    v.timeout_ms = p->timeout_ms;
-    v.max_body = 64 * 1024;
-    http::request_unix(p->loop, std::move(v), [p, socket](int err2, http::ClientResponse&& r2) {
+    ask(p, socket, "/version", 64 * 1024, [p, socket](int err2, http::ClientResponse&& r2) {
       on_version(p, socket, err2, std::move(r2));
     });
   });
@@ -91,10 +102,21 @@ std::vector<std::string> engine_candidates(const std::string& docker_host, std::
   return out;
 }
 
-void probe_engine(uv_loop_t* loop, std::vector<std::string> candidates, uint64_t timeout_ms,
-                  std::function<void(EngineInfo)> done) {
-  auto p = std::make_shared<Probe>(Probe{loop, std::move(candidates), 0, timeout_ms, std::move(done), {}});
-  try_next(std::move(p));
+std::shared_ptr<EngineProbe> probe_engine(uv_loop_t* loop, std::vector<std::string> candidates,
+                                          uint64_t timeout_ms,
+                                          std::function<void(EngineInfo)> done) {
+  auto p = std::make_shared<Probe>();
+  p->loop = loop;
+  p->candidates = std::move(candidates);
+  p->timeout_ms = timeout_ms;
+  p->done = std::move(done);
+  try_next(p);
+  return p;
+}
+
+void cancel(EngineProbe& probe) {
+  probe.cancelled = true;
+  if (probe.call != nullptr) http::cancel(probe.call);
 }
 
 bool parse_engine_version(std::string_view body, EngineInfo* info) {

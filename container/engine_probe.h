@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,15 @@ struct EngineInfo {
 // anything else fills *error and yields no candidates.
 std::vector<std::string> engine_candidates(const std::string& docker_host, std::string* error);
 
-// Tries each candidate with its own timeout; done runs on the loop.
-void probe_engine(uv_loop_t* loop, std::vector<std::string> candidates, uint64_t timeout_ms,
-                  std::function<void(EngineInfo)> done);
+class EngineProbe;
+
+// Tries each candidate with its own timeout; done runs on the loop, once,
+// unless the probe is cancelled first.
+std::shared_ptr<EngineProbe> probe_engine(uv_loop_t* loop, std::vector<std::string> candidates,
+                                          uint64_t timeout_ms,
+                                          std::function<void(EngineInfo)> done);
+// Stops a probe under way (its sockets close now; done never runs).
+void cancel(EngineProbe& probe);
 
 // Reads name, version and API version from a /version reply body.
 bool parse_engine_version(std::string_view body, EngineInfo* info);

@@ -85,6 +85,9 @@ int Daemon::run() {
     begin_shutdown();
   }
   uv_run(&loop_, UV_RUN_DEFAULT);
+  close_handle(&sigterm_);
+  close_handle(&sigint_);
+  uv_run(&loop_, UV_RUN_DEFAULT);
   LOG_INFO("stopped");
   return exit_code_;
 }
@@ -115,7 +118,7 @@ int Daemon::start() {
 
   std::vector<std::string> candidates = container::engine_candidates(cfg.docker_host, &error);
   if (candidates.empty()) LOG_WARN("container engine: %s", error.c_str());
-  container::probe_engine(&loop_, std::move(candidates), static_cast<uint64_t>(cfg.engine_timeout_ms),
+  probe_ = container::probe_engine(&loop_, std::move(candidates), static_cast<uint64_t>(cfg.engine_timeout_ms),
                           [this](container::EngineInfo info) {
                             if (info.reachable) {
                               LOG_INFO("container engine: %s %s (API %s) at %s", info.name.c_str(),
@@ -125,6 +128,7 @@ int Daemon::start() {
                               LOG_WARN("container engine unreachable: %s", info.error.c_str());
                             }
                             app_.engine = std::move(info);
+                            probe_.reset();
                             if (shutting_down_) return;
                             sd_notify(0, "READY=1\nSTATUS=serving");
                             LOG_INFO("ready");
@@ -213,6 +217,10 @@ void Daemon::begin_shutdown() {
   shutting_down_ = true;
   sd_notify(0, "STOPPING=1\nSTATUS=stopping");
   uv_timer_stop(&watchdog_);
+  if (probe_) {
+    container::cancel(*probe_);
+    probe_.reset();
+  }
   auto limit = static_cast<uint64_t>(app_.config.shutdown_timeout_ms);
   uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
@@ -235,9 +243,13 @@ void Daemon::finish() {
   auto w = app_.store.writer().stats();
   LOG_INFO("store: %llu writes in %llu groups", static_cast<unsigned long long>(w.writes),
            static_cast<unsigned long long>(w.groups));
-  for (void* h : {static_cast<void*>(&sigterm_), static_cast<void*>(&sigint_),
-                  static_cast<void*>(&watchdog_), static_cast<void*>(&shutdown_timer_)})
-    close_handle(h);
+  close_handle(&watchdog_);
+  close_handle(&shutdown_timer_);
+  // Signal handlers stay installed until the loop has ended, so a late
+  // signal is never the default (fatal) action; unref'd, they do not keep
+  // the loop alive.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sigterm_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sigint_));
 }
 
 }  // namespace crewship

@@ -32,6 +32,7 @@ class Daemon {
 
   uv_loop_t loop_;
   App app_;
+  std::shared_ptr<container::EngineProbe> probe_;
   uv_signal_t sigterm_, sigint_;
   uv_timer_t watchdog_, shutdown_timer_;
   bool shutting_down_ = false;

@@ -3,30 +3,29 @@
 #include <llhttp.h>
 
 namespace crewship::http {
-namespace {
 
-class Call {
+class ClientCall {
  public:
-  Call(uv_loop_t* loop, ClientRequest req, ClientCallback done)
+  ClientCall(uv_loop_t* loop, ClientRequest req, ClientCallback done)
       : req_(std::move(req)), done_(std::move(done)) {
     uv_pipe_init(loop, &pipe_, 0);
     uv_timer_init(loop, &timer_);
     pipe_.data = timer_.data = connect_.data = write_.data = this;
     llhttp_settings_init(&settings_);
     settings_.on_header_field = [](llhttp_t* p, const char* at, size_t len) {
-      Call* c = static_cast<Call*>(p->data);
+      ClientCall* c = static_cast<ClientCall*>(p->data);
       if (!c->field_open_) c->resp_.headers.emplace_back(), c->field_open_ = true;
       c->resp_.headers.back().name.append(at, len);
       return c->resp_.headers.size() > 200 ? static_cast<int>(HPE_USER) : 0;
     };
     settings_.on_header_value = [](llhttp_t* p, const char* at, size_t len) {
-      Call* c = static_cast<Call*>(p->data);
+      ClientCall* c = static_cast<ClientCall*>(p->data);
       c->field_open_ = false;
       c->resp_.headers.back().value.append(at, len);
       return 0;
     };
     settings_.on_body = [](llhttp_t* p, const char* at, size_t len) {
-      Call* c = static_cast<Call*>(p->data);
+      ClientCall* c = static_cast<ClientCall*>(p->data);
       if (c->resp_.body.size() + len > c->req_.max_body) {
         c->err_ = UV_E2BIG;
         return static_cast<int>(HPE_USER);
@@ -35,7 +34,7 @@ class Call {
       return 0;
     };
     settings_.on_message_complete = [](llhttp_t* p) {
-      Call* c = static_cast<Call*>(p->data);
+      ClientCall* c = static_cast<ClientCall*>(p->data);
       c->resp_.status = p->status_code;
       c->complete_ = true;
       return static_cast<int>(HPE_PAUSED);
@@ -45,15 +44,26 @@ class Call {
   }
 
   void start(uv_loop_t* loop) {
-    uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Call*>(t->data)->finish(UV_ETIMEDOUT); },
+    uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<ClientCall*>(t->data)->finish(UV_ETIMEDOUT); },
                    req_.timeout_ms, 0);
     (void)loop;
     uv_pipe_connect(&connect_, &pipe_, req_.socket_path.c_str(), [](uv_connect_t* r, int status) {
-      Call* c = static_cast<Call*>(r->data);
+      ClientCall* c = static_cast<ClientCall*>(r->data);
       if (status == UV_ECANCELED) return;
       if (status != 0) return c->finish(status);
       c->send();
     });
+  }
+
+  void finish(int err) {
+    if (finished_) return;
+    finished_ = true;
+    uv_timer_stop(&timer_);
+    ClientCallback done = std::move(done_);
+    if (err == 0 && !complete_) err = UV_EPROTO;
+    done(err, std::move(resp_));
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+    uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), on_close);
   }
 
  private:
@@ -68,18 +78,18 @@ class Call {
     uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
     int r = uv_write(&write_, reinterpret_cast<uv_stream_t*>(&pipe_), &buf, 1,
                      [](uv_write_t* w, int status) {
-                       Call* c = static_cast<Call*>(w->data);
+                       ClientCall* c = static_cast<ClientCall*>(w->data);
                        if (status != 0 && status != UV_ECANCELED) c->finish(status);
                      });
     if (r != 0) return finish(r);
     r = uv_read_start(
         reinterpret_cast<uv_stream_t*>(&pipe_),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-          Call* c = static_cast<Call*>(h->data);
+          ClientCall* c = static_cast<ClientCall*>(h->data);
           *buf = uv_buf_init(c->buf_, sizeof c->buf_);
         },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-          Call* c = static_cast<Call*>(s->data);
+          ClientCall* c = static_cast<ClientCall*>(s->data);
           if (n > 0) return c->on_data(buf->base, static_cast<size_t>(n));
           if (n == UV_EOF) {
             // A body delimited by the end of the connection ends here.
@@ -98,19 +108,8 @@ class Call {
     if (e != HPE_OK) finish(err_ != 0 ? err_ : UV_EPROTO);
   }
 
-  void finish(int err) {
-    if (finished_) return;
-    finished_ = true;
-    uv_timer_stop(&timer_);
-    ClientCallback done = std::move(done_);
-    if (err == 0 && !complete_) err = UV_EPROTO;
-    done(err, std::move(resp_));
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
-    uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), on_close);
-  }
-
   static void on_close(uv_handle_t* h) {
-    Call* c = static_cast<Call*>(h->data);
+    ClientCall* c = static_cast<ClientCall*>(h->data);
     if (++c->closed_ == 2) delete c;
   }
 
@@ -132,11 +131,12 @@ class Call {
   bool finished_ = false;
 };
 
-}  // namespace
-
-void request_unix(uv_loop_t* loop, ClientRequest request, ClientCallback done) {
-  auto* call = new Call(loop, std::move(request), std::move(done));
+ClientCall* request_unix(uv_loop_t* loop, ClientRequest request, ClientCallback done) {
+  auto* call = new ClientCall(loop, std::move(request), std::move(done));
   call->start(loop);
+  return call;
 }
+
+void cancel(ClientCall* call) { call->finish(UV_ECANCELED); }
 
 }  // namespace crewship::http

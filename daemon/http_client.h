@@ -36,9 +36,14 @@ struct ClientRequest {
 };
 
 // err: 0, UV_ETIMEDOUT, UV_E2BIG (body over max_body), UV_EPROTO (unparsable
-// reply) or a connect/read/write error. Runs on the loop, never inline.
+// reply), UV_ECANCELED or a connect/read/write error. Runs on the loop, never
+// inside request_unix().
 using ClientCallback = std::function<void(int err, ClientResponse&& response)>;
 
-void request_unix(uv_loop_t* loop, ClientRequest request, ClientCallback done);
+class ClientCall;  // valid until its callback has run
+
+ClientCall* request_unix(uv_loop_t* loop, ClientRequest request, ClientCallback done);
+// Ends the call now; its callback runs at once with UV_ECANCELED.
+void cancel(ClientCall* call);
 
 }  // namespace crewship::http

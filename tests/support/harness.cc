@@ -130,6 +130,9 @@ TestDaemon::TestDaemon(DaemonOptions options) {
   for (auto& [k, v] : env) envs.push_back(k + "=" + v);
   args.insert(args.end(), options.args.begin(), options.args.end());
 
+  // Truncate before forking: a reused data dir must not show the previous
+  // run's "ready" line to wait_log().
+  close(open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
   pid_t parent = getpid();
   pid = fork();
   if (pid == 0) {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages crewshipd needs that are missing.
+#   scripts/deps.sh build    compiler, CMake and the libraries
+#   scripts/deps.sh test     build + Criterion and systemd's tools
+#   scripts/deps.sh run      build + a container engine (docker.io) and curl
+set -euo pipefail
+
+build=(cmake g++ make pkg-config libuv1-dev node-llhttp libsqlite3-dev libsodium-dev
+       libsystemd-dev rapidjson-dev)
+case "${1:-build}" in
+  build) want=("${build[@]}") ;;
+  test) want=("${build[@]}" libcriterion-dev systemd) ;;
+  run) want=("${build[@]}" docker.io curl) ;;
+  *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs crewshipd in the foreground with
+# its embedded defaults: data in ./data (SQLite, internal token, IPC socket
+# ./data/crewshipd.sock), public API on 0.0.0.0:8080. Any CREWSHIP_* variable
+# or flag (see build/crewshipd --help) changes that; arguments go to crewshipd.
+#
+# Container engine: the one discovery finds (DOCKER_HOST, /var/run/docker.sock,
+# Podman's sockets); when none answers, a private dockerd is started on
+# ./data/engine/docker.sock and stopped when crewshipd exits.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/deps.sh" run
+"$root/scripts/build.sh" --target crewshipd
+
+data="${CREWSHIP_DATA_DIR:-$PWD/data}"
+mkdir -p "$data"
+export CREWSHIP_DATA_DIR="$data"
+
+engine_answers() {
+  curl -sf --max-time 2 --unix-socket "$1" http://engine/_ping >/dev/null 2>&1
+}
+
+engine_pid=""
+if [[ -n "${DOCKER_HOST:-}" ]]; then
+  :  # the operator chose one
+elif engine_answers /var/run/docker.sock || engine_answers /run/podman/podman.sock; then
+  :  # crewshipd's discovery finds it
+else
+  source "$root/scripts/dockerd.sh"
+  start_private_dockerd "$data/engine"
+  export DOCKER_HOST="unix://$DOCKERD_SOCKET"
+  engine_pid="$DOCKERD_PID"
+fi
+
+if [[ -z "$engine_pid" ]]; then
+  exec "$root/build/crewshipd" "$@"
+fi
+trap 'stop_private_dockerd' EXIT
+trap 'kill -TERM "$daemon_pid" 2>/dev/null' INT TERM
+"$root/build/crewshipd" "$@" &
+daemon_pid=$!
+wait "$daemon_pid" || status=$?
+wait "$daemon_pid" 2>/dev/null || true
+exit "${status:-0}"
