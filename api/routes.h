@@ -1,4 +1,4 @@
-// The public listener's route table.
+// The public listener's route table and its handlers, one file per resource.
 #pragma once
 
 #include "daemon/router.h"
@@ -7,7 +7,56 @@ namespace crewship::api {
 
 const Router& router();
 
-// Handlers, one file per resource.
-void health(App& app, const ExchangePtr& ex);
+#define CREWSHIP_HANDLER(name) void name(App& app, const ExchangePtr& ex)
+
+// health.cc
+CREWSHIP_HANDLER(health);
+// system.cc
+CREWSHIP_HANDLER(crewshipd_status);
+CREWSHIP_HANDLER(system_runtime);
+// session.cc: bootstrap, sign-up, NextAuth-compatible sign-in
+CREWSHIP_HANDLER(bootstrap);
+CREWSHIP_HANDLER(signup);
+CREWSHIP_HANDLER(login);
+CREWSHIP_HANDLER(session);
+CREWSHIP_HANDLER(signout);
+CREWSHIP_HANDLER(refresh);
+CREWSHIP_HANDLER(csrf);
+CREWSHIP_HANDLER(providers);
+CREWSHIP_HANDLER(signin_page);
+CREWSHIP_HANDLER(error_page);
+CREWSHIP_HANDLER(ws_token);
+// cli_tokens.cc
+CREWSHIP_HANDLER(create_cli_token);
+CREWSHIP_HANDLER(validate_cli_token);
+CREWSHIP_HANDLER(list_cli_tokens);
+CREWSHIP_HANDLER(revoke_cli_token);
+// workspaces.cc
+CREWSHIP_HANDLER(list_workspaces);
+CREWSHIP_HANDLER(create_workspace);
+CREWSHIP_HANDLER(get_workspace);
+CREWSHIP_HANDLER(update_workspace);
+CREWSHIP_HANDLER(list_members);
+CREWSHIP_HANDLER(add_member);
+CREWSHIP_HANDLER(remove_member);
+// crews.cc
+CREWSHIP_HANDLER(list_crews);
+CREWSHIP_HANDLER(create_crew);
+CREWSHIP_HANDLER(get_crew);
+CREWSHIP_HANDLER(update_crew);
+CREWSHIP_HANDLER(delete_crew);
+CREWSHIP_HANDLER(list_crew_members);
+CREWSHIP_HANDLER(add_crew_member);
+CREWSHIP_HANDLER(remove_crew_member);
+// agents.cc
+CREWSHIP_HANDLER(crews_status);
+CREWSHIP_HANDLER(agent_load);
+CREWSHIP_HANDLER(list_agents);
+CREWSHIP_HANDLER(create_agent);
+CREWSHIP_HANDLER(get_agent);
+CREWSHIP_HANDLER(update_agent);
+CREWSHIP_HANDLER(delete_agent);
+
+#undef CREWSHIP_HANDLER
 
 }  // namespace crewship::api

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <uv.h>
@@ -23,6 +25,9 @@ struct App {
   Config config;
   store::Store store;
   ipc::InternalAuth internal;
+  std::string auth_secret;  // session JWT key: NEXTAUTH_SECRET or <data dir>/auth-secret
+  // CLI token id -> when its last_used_at was last written (unix seconds).
+  std::unordered_map<std::string, int64_t> cli_token_touched;
   container::EngineInfo engine;
   uint64_t started_ns = 0;  // uv_hrtime() at start
   time_t started_at = 0;    // wall clock at start

@@ -61,6 +61,12 @@ const Setting kSettings[] = {
    &Config::shutdown_timeout_ms},
   {"CREWSHIP_ENGINE_TIMEOUT", {}, "--engine-timeout", K::kDuration, "2s", 50, 600'000, false,
    "Timeout of container engine probes", nullptr, &Config::engine_timeout_ms},
+  {"CREWSHIP_ALLOW_SIGNUP", {}, "--allow-signup", K::kBool, "false", 0, 1, false,
+   "Open POST /api/v1/auth/signup to anyone", nullptr, &Config::allow_signup},
+  {"CREWSHIP_LOGIN_MAX_FAILURES", {}, "--login-max-failures", K::kInt, "5", 1, 1000, false,
+   "Failed logins in a row that lock an account", nullptr, &Config::login_max_failures},
+  {"CREWSHIP_LOGIN_LOCKOUT", {}, "--login-lockout", K::kDuration, "15m", 1000, 86'400'000, false,
+   "How long a locked account stays locked", nullptr, &Config::login_lockout_ms},
   {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
    "Most writes the store commits in one group", nullptr, &Config::writer_batch},
 };
@@ -119,6 +125,11 @@ bool apply(const Setting& s, std::string_view value, Config* cfg, std::string* e
       return true;
     case K::kInt:
       if (!parse_int(value, &n) || n < s.min || n > s.max) return fail(range_text("an integer"));
+      break;
+    case K::kBool:
+      if (value == "true" || value == "1" || value == "yes") n = 1;
+      else if (value == "false" || value == "0" || value == "no") n = 0;
+      else return fail("true or false");
       break;
     case K::kBytes:
       if (!parse_bytes(value, &n) || n < s.min || n > s.max)

@@ -41,9 +41,12 @@ struct Config {
   int64_t shutdown_timeout_ms = 0;
   int64_t engine_timeout_ms = 0;
   int64_t writer_batch = 0;
+  int64_t allow_signup = 0;         // bool
+  int64_t login_max_failures = 0;   // failed logins before a lockout
+  int64_t login_lockout_ms = 0;
 };
 
-enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel };
+enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };
 
 struct Setting {
   std::string_view env;      // CREWSHIP_PORT

@@ -9,10 +9,12 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "api/routes.h"
 #include "daemon/http_server.h"
 #include "daemon/listeners.h"
 #include "daemon/log.h"
+#include "daemon/secret_file.h"
 #include "ipc/routes.h"
 
 namespace crewship {
@@ -110,6 +112,16 @@ int Daemon::start() {
     LOG_NOTICE("generated an internal token in %s/%s", cfg.data_dir.c_str(),
                ipc::InternalAuth::kFileName);
 
+  app_.auth_secret = cfg.auth_secret;
+  if (app_.auth_secret.empty()) {
+    bool created = false;
+    if (load_or_create_secret(cfg.data_dir + "/auth-secret", &app_.auth_secret, &created, &error) != 0) {
+      LOG_ERROR("session secret: %s", error.c_str());
+      return -1;
+    }
+    if (created) LOG_NOTICE("generated a session secret in %s/auth-secret", cfg.data_dir.c_str());
+  }
+
   if (app_.store.open(&loop_, cfg.data_dir, static_cast<size_t>(cfg.writer_batch), &error) != 0) {
     LOG_ERROR("store: %s", error.c_str());
     return -1;
@@ -163,12 +175,12 @@ int Daemon::open_listeners() {
   int r = 0;
   if (!act.api.empty()) {
     for (int fd : act.api) {
-      Server* s = make("api", api::router(), nullptr);
+      Server* s = make("api", api::router(), api::guard);
       if ((r = s->listen_fd(fd, false)) != 0) break;
       LOG_INFO("api listening on activated fd %d (port %d)", fd, s->port());
     }
   } else {
-    Server* s = make("api", api::router(), nullptr);
+    Server* s = make("api", api::router(), api::guard);
     if ((r = s->listen_tcp(cfg.host, static_cast<int>(cfg.port))) == 0)
       LOG_INFO("api listening on %s:%d", cfg.host.c_str(), s->port());
   }

@@ -98,7 +98,11 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
-  std::string_view q = query;
+  return form_value(query, name);
+}
+
+std::optional<std::string> form_value(std::string_view encoded, std::string_view name) {
+  std::string_view q = encoded;
   while (!q.empty()) {
     size_t amp = q.find('&');
     std::string_view pair = q.substr(0, amp);

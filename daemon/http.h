@@ -26,6 +26,10 @@ bool iequals(std::string_view a, std::string_view b);
 // unless form is set.
 bool percent_decode(std::string_view s, std::string* out, bool form = false);
 
+// The first value of name in an application/x-www-form-urlencoded string
+// (a query string or a form body), percent-decoded.
+std::optional<std::string> form_value(std::string_view encoded, std::string_view name);
+
 struct Request {
   Method method = Method::kGet;
   std::string target;      // as received: path and query

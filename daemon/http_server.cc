@@ -135,6 +135,7 @@ class Connection {
   bool in_feed_ = false;
   bool peer_eof_ = false;
   bool close_after_ = false;
+  bool peer_is_local_ = false;
 };
 
 const llhttp_settings_t Connection::kSettings = [] {
@@ -174,7 +175,23 @@ int Connection::accept() {
     close();
     return r;
   }
-  if (!server_->is_unix_) uv_tcp_nodelay(&h_.tcp, 1);
+  if (server_->is_unix_) {
+    peer_is_local_ = true;
+  } else {
+    uv_tcp_nodelay(&h_.tcp, 1);
+    struct sockaddr_storage peer;
+    int len = sizeof peer;
+    if (uv_tcp_getpeername(&h_.tcp, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+      if (peer.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+        peer_is_local_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+      } else if (peer.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+        peer_is_local_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                         (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+      }
+    }
+  }
   return 0;
 }
 
@@ -293,6 +310,7 @@ int Connection::on_message_begin(llhttp_t* p) {
   Connection* c = from(p);
   c->ex_.reset(new Exchange(c, c->server_));
   c->ex_->started_ns_ = uv_hrtime();
+  c->ex_->peer_is_local = c->peer_is_local_;
   c->state_ = State::kHeaders;
   c->header_bytes_ = 0;
   c->error_status_ = 0;

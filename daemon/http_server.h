@@ -27,6 +27,8 @@ class Exchange {
  public:
   http::Request req;
   const Route* route = nullptr;
+  Principal who;                // filled by the listener's guard
+  bool peer_is_local = false;   // loopback TCP peer or the Unix socket
 
   // Sends the response; only the first call counts.
   void respond(http::Response&& response);

@@ -25,7 +25,28 @@ enum class Auth : uint8_t {
   kInternal,  // X-Internal-Token (IPC listener)
 };
 
+// Workspace roles in rank order; read = any member, create = MANAGER and up,
+// manage = ADMIN and up.
 enum class Role : uint8_t { kNone, kViewer, kMember, kManager, kAdmin, kOwner };
+constexpr Role kRead = Role::kViewer;
+constexpr Role kCreate = Role::kManager;
+constexpr Role kManage = Role::kAdmin;
+
+std::string_view role_name(Role r);
+bool parse_role(std::string_view name, Role* out);
+
+// Who is calling, as the listener's guard established it.
+struct Principal {
+  enum class Kind : uint8_t { kNone, kSession, kCliToken, kInternal };
+  Kind kind = Kind::kNone;
+  std::string user_id;
+  std::string email;
+  std::string name;
+  std::string session_id;    // kSession
+  std::string token_id;      // kCliToken
+  std::string workspace_id;  // when the route is workspace-scoped
+  Role role = Role::kNone;   // the caller's role in workspace_id
+};
 
 struct Route {
   http::Method method;

@@ -34,8 +34,4 @@ class InternalAuth {
   Source source_ = Source::kConfig;
 };
 
-// Constant-time equality of two byte strings (the length is not secret).
-bool equal_secret(std::string_view a, std::string_view b);
-std::string to_hex(const unsigned char* data, size_t len);
-
 }  // namespace crewship::ipc

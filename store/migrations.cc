@@ -14,6 +14,165 @@ INSERT INTO meta(key, value) VALUES
   ('instance_id', lower(hex(randomblob(16)))),
   ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
 )sql"},
+    {2, R"sql(
+CREATE TABLE users (
+  id             TEXT PRIMARY KEY,
+  email          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name           TEXT,
+  password_hash  TEXT NOT NULL,
+  failed_logins  INTEGER NOT NULL DEFAULT 0,
+  locked_until   INTEGER NOT NULL DEFAULT 0,  -- unix seconds
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE user_sessions (
+  id          TEXT PRIMARY KEY,
+  user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL DEFAULT 'session',
+  created_at  TEXT NOT NULL,
+  expires_at  INTEGER NOT NULL,  -- unix seconds
+  revoked_at  TEXT
+) STRICT;
+CREATE INDEX user_sessions_user ON user_sessions(user_id);
+
+CREATE TABLE cli_tokens (
+  id            TEXT PRIMARY KEY,
+  user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  token_hash    TEXT NOT NULL UNIQUE,  -- SHA-256 hex of the token
+  created_at    TEXT NOT NULL,
+  last_used_at  TEXT,
+  revoked_at    TEXT
+) STRICT;
+CREATE INDEX cli_tokens_user ON cli_tokens(user_id);
+
+CREATE TABLE workspaces (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  slug        TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE workspace_members (
+  id            TEXT PRIMARY KEY,
+  workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role          TEXT NOT NULL CHECK (role IN ('OWNER','ADMIN','MANAGER','MEMBER','VIEWER')),
+  created_at    TEXT NOT NULL,
+  UNIQUE (workspace_id, user_id)
+) STRICT;
+CREATE INDEX workspace_members_user ON workspace_members(user_id);
+
+CREATE TABLE crews (
+  id                    TEXT PRIMARY KEY,
+  workspace_id          TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  name                  TEXT NOT NULL,
+  slug                  TEXT NOT NULL,
+  description           TEXT,
+  color                 TEXT,
+  avatar_style          TEXT,
+  autonomy_level        TEXT NOT NULL DEFAULT 'guided'
+                        CHECK (autonomy_level IN ('strict','guided','trusted','full')),
+  max_ephemeral_agents  INTEGER NOT NULL DEFAULT 3,
+  container_memory_mb   INTEGER NOT NULL DEFAULT 4096,
+  container_cpus        REAL NOT NULL DEFAULT 2.0,
+  created_by_user_id    TEXT,
+  created_at            TEXT NOT NULL,
+  updated_at            TEXT NOT NULL,
+  deleted_at            TEXT
+) STRICT;
+CREATE UNIQUE INDEX crews_slug ON crews(workspace_id, slug) WHERE deleted_at IS NULL;
+CREATE INDEX crews_workspace ON crews(workspace_id, created_at);
+
+CREATE TABLE crew_members (
+  crew_id     TEXT NOT NULL REFERENCES crews(id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role        TEXT NOT NULL CHECK (role IN ('OWNER','ADMIN','MEMBER')),
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (crew_id, user_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE agents (
+  id                  TEXT PRIMARY KEY,
+  workspace_id        TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  crew_id             TEXT REFERENCES crews(id),
+  name                TEXT NOT NULL,
+  slug                TEXT NOT NULL,
+  description         TEXT,
+  role_title          TEXT,
+  agent_role          TEXT NOT NULL DEFAULT 'AGENT' CHECK (agent_role IN ('AGENT','LEAD')),
+  lead_mode           TEXT CHECK (lead_mode IN ('active','passive')),
+  status              TEXT NOT NULL DEFAULT 'IDLE',
+  cli_adapter         TEXT NOT NULL DEFAULT 'CLAUDE_CODE',
+  llm_provider        TEXT,
+  llm_model           TEXT,
+  system_prompt       TEXT,
+  avatar_seed         TEXT,
+  avatar_style        TEXT,
+  timeout_seconds     INTEGER NOT NULL DEFAULT 1800,
+  tool_profile        TEXT NOT NULL DEFAULT 'CODING',
+  memory_enabled      INTEGER NOT NULL DEFAULT 0,
+  cli_tools           TEXT,
+  schedule_cron       TEXT,
+  schedule_prompt     TEXT,
+  schedule_enabled    INTEGER NOT NULL DEFAULT 0,
+  schedule_last_run   TEXT,
+  schedule_next_run   TEXT,
+  mcp_config_json     TEXT,
+  created_by_user_id  TEXT,
+  ephemeral           INTEGER NOT NULL DEFAULT 0,
+  expires_at          TEXT,
+  expired_at          TEXT,
+  parent_lead_id      TEXT,
+  hire_reason         TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL,
+  deleted_at          TEXT
+) STRICT;
+CREATE UNIQUE INDEX agents_slug ON agents(workspace_id, slug) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX agents_one_lead ON agents(crew_id)
+  WHERE agent_role = 'LEAD' AND deleted_at IS NULL;
+CREATE INDEX agents_workspace ON agents(workspace_id, created_at);
+CREATE INDEX agents_crew ON agents(crew_id);
+
+-- Assignments counted in an agent's _count; their own endpoints come later.
+CREATE TABLE agent_skills (
+  id          TEXT PRIMARY KEY,
+  agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  skill_id    TEXT NOT NULL,
+  config      TEXT,
+  created_at  TEXT NOT NULL,
+  UNIQUE (agent_id, skill_id)
+) STRICT;
+CREATE TABLE agent_credentials (
+  id             TEXT PRIMARY KEY,
+  agent_id       TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  credential_id  TEXT NOT NULL,
+  env_var_name   TEXT NOT NULL,
+  priority       INTEGER NOT NULL DEFAULT 0,
+  created_at     TEXT NOT NULL,
+  UNIQUE (agent_id, credential_id)
+) STRICT;
+CREATE TABLE chats (
+  id            TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  workspace_id  TEXT NOT NULL,
+  title         TEXT,
+  created_at    TEXT NOT NULL
+) STRICT;
+CREATE INDEX chats_agent ON chats(agent_id);
+-- Admission-queue assignments; crews-status counts those QUEUED.
+CREATE TABLE assignments (
+  id            TEXT PRIMARY KEY,
+  workspace_id  TEXT NOT NULL,
+  agent_id      TEXT,
+  status        TEXT NOT NULL,
+  created_at    TEXT NOT NULL
+) STRICT;
+CREATE INDEX assignments_status ON assignments(workspace_id, status);
+)sql"},
 };
 
 }  // namespace

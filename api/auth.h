@@ -1,0 +1,34 @@
+// Authentication and authorization of the public listener.
+//   Session: the authjs.session-token / __Secure-authjs.session-token cookie
+//     or Authorization: Bearer <jwt>; an HS256 JWT whose sid names a live
+//     user_sessions row, so sign-out revokes it.
+//   CLI token: Authorization: Bearer crewship_cli_<64 hex>, stored as SHA-256.
+// A route's min_role makes it workspace-scoped: the workspace comes from
+// ?workspace_id=, else {workspaceId}, else X-Workspace-ID (missing: 400), and
+// the caller must be a member (403) holding at least that role (403).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "daemon/http.h"
+#include "daemon/router.h"
+
+namespace crewship::api {
+
+constexpr int64_t kSessionSeconds = 30 * 24 * 3600;
+constexpr int64_t kWsTokenSeconds = 15 * 60;
+constexpr std::string_view kCliPrefix = "crewship_cli_";
+
+bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny);
+// Fills ex.who from a session or CLI token; false when the request has none
+// that is valid.
+bool authenticate(App& app, Exchange& ex);
+
+// The request came over HTTPS: X-Forwarded-Proto: https from a local proxy.
+bool over_https(const Exchange& ex);
+// Set-Cookie value for the session token; max_age 0 clears it.
+std::string session_cookie(const Exchange& ex, std::string_view token, int64_t max_age);
+
+}  // namespace crewship::api

@@ -1,0 +1,97 @@
+#include "api/common.h"
+
+#include <charconv>
+
+#include "daemon/json_input.h"
+#include "daemon/log.h"
+#include "daemon/problem.h"
+
+namespace crewship::api {
+
+void reply(const ExchangePtr& ex, int status, std::string json_body) {
+  ex->respond(http::Response::json(status, std::move(json_body)));
+}
+
+void reply_problem(const ExchangePtr& ex, int status, std::string_view detail) {
+  ex->respond(problem(status, detail, ex->req.path));
+}
+
+void reply_no_content(const ExchangePtr& ex) {
+  http::Response r;
+  r.status = 204;
+  ex->respond(std::move(r));
+}
+
+bool read_json(const ExchangePtr& ex, rapidjson::Document* doc) {
+  std::string error;
+  if (json::parse_object(ex->req.body, doc, &error)) return true;
+  reply_problem(ex, 400, error);
+  return false;
+}
+
+namespace {
+bool parse_int(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 18) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+}  // namespace
+
+bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, Page* out) {
+  out->limit = default_limit;
+  out->offset = 0;
+  if (auto v = ex->req.query_param("limit")) {
+    if (!parse_int(*v, &out->limit) || out->limit < 1 || out->limit > max_limit) {
+      reply_problem(ex, 400, "limit must be an integer between 1 and " + std::to_string(max_limit));
+      return false;
+    }
+  }
+  if (auto v = ex->req.query_param("offset")) {
+    if (!parse_int(*v, &out->offset) || out->offset < 0) {
+      reply_problem(ex, 400, "offset must be a non-negative integer");
+      return false;
+    }
+  }
+  return true;
+}
+
+void write(App& app, store::Writer::Work work, store::Writer::Done done) {
+  app.store.writer().submit(std::move(work), std::move(done));
+}
+
+bool is_constraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
+
+void reply_store_error(const ExchangePtr& ex, int rc) {
+  LOG_ERROR("[%s] store error %d: %s", ex->req.id.c_str(), rc, sqlite3_errstr(rc));
+  reply_problem(ex, rc == SQLITE_MISUSE ? 503 : 500,
+                rc == SQLITE_MISUSE ? "shutting down" : "storage error");
+}
+
+bool valid_slug(std::string_view slug) {
+  if (slug.size() < 2 || slug.size() > 50) return false;
+  for (size_t i = 0; i < slug.size(); ++i) {
+    char c = slug[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '-' && c != '_'))) return false;
+  }
+  return true;
+}
+
+std::string slugify(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (alnum) {
+      out.push_back(c);
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');
+    }
+    if (out.size() >= 50) break;
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.size() < 2) out += out.empty() ? "ws" : "-ws";
+  return out;
+}
+
+}  // namespace crewship::api

@@ -1,0 +1,51 @@
+// What public handlers share: answers, body and paging input, writes through
+// the store's writer, slugs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "daemon/app.h"
+#include "daemon/http_server.h"
+#include "daemon/json.h"
+#include "store/writer.h"
+
+namespace crewship::api {
+
+void reply(const ExchangePtr& ex, int status, std::string json_body);
+inline void reply(const ExchangePtr& ex, int status, const json::Out& out) {
+  reply(ex, status, out.take());
+}
+void reply_problem(const ExchangePtr& ex, int status, std::string_view detail);
+void reply_no_content(const ExchangePtr& ex);
+
+// Parses the request body as one JSON object; otherwise answers 400 and
+// returns false.
+bool read_json(const ExchangePtr& ex, rapidjson::Document* doc);
+
+struct Page {
+  int64_t limit = 20;
+  int64_t offset = 0;
+};
+// ?limit= (1..max) and ?offset= (>= 0); answers 400 and returns false on
+// anything else.
+bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, Page* out);
+
+// Queues a write; done runs on the loop thread once it is committed (rc ==
+// SQLITE_OK) or failed. The work runs on the writer thread: it must only use
+// what it captured by value.
+void write(App& app, store::Writer::Work work, store::Writer::Done done);
+// A constraint failure (UNIQUE, CHECK, FOREIGN KEY) of a write.
+bool is_constraint(int rc);
+// Answers 500 for an unexpected store error, logging it once.
+void reply_store_error(const ExchangePtr& ex, int rc);
+
+// ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
+bool valid_slug(std::string_view slug);
+// A slug from a display name ("Backend Dev!" -> "backend-dev"), 2-50 chars.
+std::string slugify(std::string_view name);
+
+}  // namespace crewship::api

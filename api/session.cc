@@ -1,0 +1,423 @@
+// Signing in: bootstrap of the first user, sign-up, and the NextAuth-shaped
+// endpoints the web UI uses (credentials callback, session, sign-out,
+// refresh, csrf, providers), plus WebSocket tokens.
+//
+// Passwords are hashed and verified with Argon2id on the thread pool; every
+// write (users, sessions, lockout counters) goes through the store's writer,
+// and the answer leaves only after it committed.
+#include <ctime>
+#include <memory>
+
+#include "api/auth.h"
+#include "api/common.h"
+#include "api/jwt.h"
+#include "api/password.h"
+#include "api/routes.h"
+#include "daemon/crypto.h"
+#include "daemon/ids.h"
+#include "daemon/json_input.h"
+#include "daemon/problem.h"
+
+namespace crewship::api {
+namespace {
+
+constexpr int64_t kMinPassword = 8;
+constexpr int64_t kMaxPassword = 1024;
+
+struct User {
+  std::string id, email, name;
+};
+
+// Enough to catch typos and garbage; real verification is the mail itself.
+bool plausible_email(std::string_view e) {
+  if (e.size() < 3 || e.size() > 254) return false;
+  size_t at = e.find('@');
+  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos)
+    return false;
+  std::string_view domain = e.substr(at + 1);
+  size_t dot = domain.find('.');
+  if (domain.empty() || dot == 0 || dot == std::string_view::npos || domain.back() == '.')
+    return false;
+  for (char c : e)
+    if (static_cast<unsigned char>(c) <= ' ' || c == '"' || c == ',' || c == '<' || c == '>')
+      return false;
+  return true;
+}
+
+struct Credentials {
+  json::Field<std::string> email, password, name, workspace_name;
+};
+
+// Reads {email, password, name?, workspace_name?} from JSON, or from a form
+// body for the NextAuth credentials callback. Answers 400 on failure.
+bool read_credentials(const ExchangePtr& ex, Credentials* c, bool allow_form) {
+  auto type = ex->req.header("Content-Type");
+  if (allow_form && type && type->find("application/x-www-form-urlencoded") != std::string_view::npos) {
+    for (auto [name, field] : {std::pair{"email", &c->email}, std::pair{"password", &c->password}}) {
+      if (auto v = http::form_value(ex->req.body, name)) {
+        field->present = true;
+        field->value = std::move(*v);
+      }
+    }
+    if (!c->email.present || !c->password.present) {
+      reply_problem(ex, 400, !c->email.present ? "email is required" : "password is required");
+      return false;
+    }
+  } else {
+    rapidjson::Document doc;
+    if (!read_json(ex, &doc)) return false;
+    json::Reader r(doc);
+    r.string("email", &c->email, {.min = 3, .max = 254, .required = true})
+        .string("password", &c->password, {.min = 1, .max = kMaxPassword, .required = true})
+        .string("name", &c->name, {.min = 0, .max = 100})
+        .string("workspace_name", &c->workspace_name, {.min = 1, .max = 100});
+    if (!r.ok()) {
+      reply_problem(ex, 400, r.error());
+      return false;
+    }
+  }
+  if (!plausible_email(c->email.value)) {
+    reply_problem(ex, 400, "email is not a valid address");
+    return false;
+  }
+  return true;
+}
+
+bool strong_enough(const ExchangePtr& ex, const std::string& password) {
+  size_t len = json::utf8_length(password);
+  if (len < kMinPassword || len > kMaxPassword) {
+    reply_problem(ex, 400, "password must be at least 8 characters");
+    return false;
+  }
+  return true;
+}
+
+// Writer side: a user_sessions row valid for kSessionSeconds.
+int insert_session(store::Connection& c, const std::string& id, const std::string& user_id,
+                   int64_t expires) {
+  auto s = c.prepare(
+      "INSERT INTO user_sessions(id, user_id, kind, created_at, expires_at)"
+      " VALUES (?1, ?2, 'session', ?3, ?4)");
+  s.bind(1, id);
+  s.bind(2, user_id);
+  s.bind(3, now_rfc3339());
+  s.bind(4, expires);
+  return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
+}
+
+int insert_user(store::Connection& c, const User& u, const std::string& hash) {
+  std::string now = now_rfc3339();
+  auto s = c.prepare(
+      "INSERT INTO users(id, email, name, password_hash, created_at, updated_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+  s.bind(1, u.id);
+  s.bind(2, u.email);
+  if (u.name.empty()) {
+    s.bind_null(3);
+  } else {
+    s.bind(3, u.name);
+  }
+  s.bind(4, hash);
+  s.bind(5, now);
+  return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
+}
+
+void write_user(json::Out& out, const User& u) {
+  out.key("user");
+  out.begin_object();
+  out.member("id", u.id);
+  out.member("email", u.email);
+  out.key("name");
+  if (u.name.empty()) {
+    out.w().Null();
+  } else {
+    out.str(u.name);
+  }
+  out.end_object();
+}
+
+// Answers with the session as body and cookie. extra writes more members.
+void send_session(const ExchangePtr& ex, App& app, int status, const User& u,
+                  const std::string& session_id, int64_t expires,
+                  const std::function<void(json::Out&)>& extra = nullptr) {
+  JwtClaims claims{u.id, session_id, "session", static_cast<int64_t>(time(nullptr)), expires};
+  std::string token = jwt_sign(claims, app.auth_secret);
+  json::Out out;
+  out.begin_object();
+  write_user(out, u);
+  out.member("expires", rfc3339(expires));
+  if (extra) extra(out);
+  out.end_object();
+  http::Response r = http::Response::json(status, out.take());
+  r.headers.push_back({"Set-Cookie", session_cookie(*ex, token, expires - time(nullptr))});
+  r.headers.push_back({"Cache-Control", "no-store"});
+  ex->respond(std::move(r));
+}
+
+bool any_user(App& app) {
+  auto s = app.store.reader().prepare("SELECT 1 FROM users LIMIT 1");
+  return s.step() == SQLITE_ROW;
+}
+
+}  // namespace
+
+// POST /api/v1/bootstrap: the first user and their workspace, only while no
+// user exists.
+void bootstrap(App& app, const ExchangePtr& ex) {
+  auto c = std::make_shared<Credentials>();
+  if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
+  if (any_user(app)) return reply_problem(ex, 409, "this instance is already set up");
+  hash_password(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
+    if (hash.empty()) return reply_problem(ex, 503, "password hashing failed");
+    auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
+    std::string ws_name = c->workspace_name.has_value() ? c->workspace_name.value : "My Workspace";
+    std::string ws_id = new_id(), ws_slug = slugify(ws_name), session_id = new_id();
+    int64_t expires = time(nullptr) + kSessionSeconds;
+    auto taken = std::make_shared<bool>(false);
+    write(
+        app,
+        [=](store::Connection& db) {
+          if (db.prepare("SELECT 1 FROM users LIMIT 1").step() == SQLITE_ROW) {
+            *taken = true;
+            return SQLITE_ABORT;
+          }
+          int rc = insert_user(db, *user, hash);
+          if (rc != SQLITE_OK) return rc;
+          std::string now = now_rfc3339();
+          auto w = db.prepare(
+              "INSERT INTO workspaces(id, name, slug, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+          w.bind(1, ws_id);
+          w.bind(2, ws_name);
+          w.bind(3, ws_slug);
+          w.bind(4, now);
+          if (w.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
+          auto m = db.prepare(
+              "INSERT INTO workspace_members(id, workspace_id, user_id, role, created_at)"
+              " VALUES (?1, ?2, ?3, 'OWNER', ?4)");
+          m.bind(1, new_id());
+          m.bind(2, ws_id);
+          m.bind(3, user->id);
+          m.bind(4, now);
+          if (m.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
+          return insert_session(db, session_id, user->id, expires);
+        },
+        [=, &app](int rc) {
+          if (*taken) return reply_problem(ex, 409, "this instance is already set up");
+          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+          send_session(ex, app, 201, *user, session_id, expires, [&](json::Out& out) {
+            out.key("workspace");
+            out.begin_object();
+            out.member("id", ws_id);
+            out.member("name", ws_name);
+            out.member("slug", ws_slug);
+            out.end_object();
+          });
+        });
+  });
+}
+
+// POST /api/v1/auth/signup, when CREWSHIP_ALLOW_SIGNUP=true.
+void signup(App& app, const ExchangePtr& ex) {
+  if (app.config.allow_signup == 0) return reply_problem(ex, 403, "sign-up is disabled");
+  auto c = std::make_shared<Credentials>();
+  if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
+  hash_password(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
+    if (hash.empty()) return reply_problem(ex, 503, "password hashing failed");
+    auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
+    std::string session_id = new_id();
+    int64_t expires = time(nullptr) + kSessionSeconds;
+    write(
+        app,
+        [=](store::Connection& db) {
+          int rc = insert_user(db, *user, hash);
+          return rc != SQLITE_OK ? rc : insert_session(db, session_id, user->id, expires);
+        },
+        [=, &app](int rc) {
+          if (is_constraint(rc)) return reply_problem(ex, 409, "a user with this email exists");
+          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+          send_session(ex, app, 201, *user, session_id, expires);
+        });
+  });
+}
+
+// POST /api/auth/callback/credentials {email, password}, JSON or form.
+// Repeated failures lock the account for CREWSHIP_LOGIN_LOCKOUT (429 with
+// Retry-After); unknown emails cost a hash too, so timing tells nothing.
+void login(App& app, const ExchangePtr& ex) {
+  auto c = std::make_shared<Credentials>();
+  if (!read_credentials(ex, c.get(), true)) return;
+  auto user = std::make_shared<User>();
+  std::string hash;
+  int64_t now = time(nullptr);
+  {
+    auto s = app.store.reader().prepare(
+        "SELECT id, email, coalesce(name, ''), password_hash, locked_until FROM users WHERE email = ?1");
+    s.bind(1, c->email.value);
+    if (s.step() == SQLITE_ROW) {
+      *user = User{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2))};
+      hash = s.text(3);
+      if (int64_t until = s.int64(4); until > now) {
+        http::Response r = problem(429, "too many failed sign-ins; try again later", ex->req.path);
+        r.headers.push_back({"Retry-After", std::to_string(until - now)});
+        return ex->respond(std::move(r));
+      }
+    }
+  }
+  verify_password(app.loop, std::move(hash), std::move(c->password.value), [&app, ex, user](bool ok) {
+    if (!ok) {
+      if (!user->id.empty()) {
+        int64_t max = app.config.login_max_failures;
+        int64_t until = time(nullptr) + app.config.login_lockout_ms / 1000;
+        write(
+            app,
+            [id = user->id, max, until](store::Connection& db) {
+              auto u = db.prepare(
+                  "UPDATE users SET"
+                  " locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END,"
+                  " failed_logins = CASE WHEN failed_logins + 1 >= ?2 THEN 0 ELSE failed_logins + 1 END"
+                  " WHERE id = ?1");
+              u.bind(1, id);
+              u.bind(2, max);
+              u.bind(3, until);
+              return u.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(db.db());
+            },
+            [ex](int) { reply_problem(ex, 401, "invalid email or password"); });
+        return;
+      }
+      return reply_problem(ex, 401, "invalid email or password");
+    }
+    std::string session_id = new_id();
+    int64_t expires = time(nullptr) + kSessionSeconds;
+    write(
+        app,
+        [id = user->id, session_id, expires](store::Connection& db) {
+          auto u = db.prepare("UPDATE users SET failed_logins = 0 WHERE id = ?1");
+          u.bind(1, id);
+          if (u.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
+          return insert_session(db, session_id, id, expires);
+        },
+        [=, &app](int rc) {
+          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+          send_session(ex, app, 200, *user, session_id, expires);
+        });
+  });
+}
+
+// GET /api/auth/session: the signed-in user, or {} (never 401).
+void session(App& app, const ExchangePtr& ex) {
+  if (!authenticate(app, *ex)) return reply(ex, 200, "{}");
+  json::Out out;
+  out.begin_object();
+  write_user(out, User{ex->who.user_id, ex->who.email, ex->who.name});
+  out.key("expires");
+  auto s = app.store.reader().prepare("SELECT expires_at FROM user_sessions WHERE id = ?1");
+  s.bind(1, ex->who.session_id);
+  if (s.step() == SQLITE_ROW) {
+    out.str(rfc3339(s.int64(0)));
+  } else {
+    out.w().Null();  // a CLI token: no session expiry
+  }
+  out.end_object();
+  reply(ex, 200, out);
+}
+
+// POST /api/auth/signout: revokes the session (if any) and clears the cookie.
+void signout(App& app, const ExchangePtr& ex) {
+  auto done = [ex](int rc) {
+    if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+    http::Response r = http::Response::json(200, R"({"url":"/"})");
+    r.headers.push_back({"Set-Cookie", session_cookie(*ex, "", 0)});
+    ex->respond(std::move(r));
+  };
+  if (!authenticate(app, *ex) || ex->who.kind != Principal::Kind::kSession) return done(SQLITE_OK);
+  write(
+      app,
+      [sid = ex->who.session_id](store::Connection& db) {
+        auto u = db.prepare("UPDATE user_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+        u.bind(1, sid);
+        u.bind(2, now_rfc3339());
+        return u.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(db.db());
+      },
+      done);
+}
+
+// POST /api/auth/token/refresh: a new session replaces the current one.
+void refresh(App& app, const ExchangePtr& ex) {
+  if (ex->who.kind != Principal::Kind::kSession)
+    return reply_problem(ex, 400, "only a session can be refreshed");
+  auto user = std::make_shared<User>(User{ex->who.user_id, ex->who.email, ex->who.name});
+  std::string old_id = ex->who.session_id, session_id = new_id();
+  int64_t expires = time(nullptr) + kSessionSeconds;
+  write(
+      app,
+      [=](store::Connection& db) {
+        auto u = db.prepare("UPDATE user_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+        u.bind(1, old_id);
+        u.bind(2, now_rfc3339());
+        if (u.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
+        if (sqlite3_changes(db.db()) != 1) return SQLITE_ABORT;  // revoked meanwhile
+        return insert_session(db, session_id, user->id, expires);
+      },
+      [=, &app](int rc) {
+        if (rc == SQLITE_ABORT) return reply_problem(ex, 401, "session revoked");
+        if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+        send_session(ex, app, 200, *user, session_id, expires);
+      });
+}
+
+// GET /api/auth/csrf: {csrfToken}, with the double-submit cookie NextAuth sets.
+void csrf(App& app, const ExchangePtr& ex) {
+  std::string token = random_hex(32);
+  std::string proof = crypto::hex(crypto::hmac_sha256(app.auth_secret, token));
+  json::Out out;
+  out.begin_object();
+  out.member("csrfToken", token);
+  out.end_object();
+  http::Response r = http::Response::json(200, out.take());
+  std::string cookie = over_https(*ex) ? "__Host-authjs.csrf-token=" : "authjs.csrf-token=";
+  cookie += token + "%7C" + proof + "; Path=/; HttpOnly; SameSite=Lax";
+  if (over_https(*ex)) cookie += "; Secure";
+  r.headers.push_back({"Set-Cookie", cookie});
+  ex->respond(std::move(r));
+}
+
+// GET /api/auth/providers
+void providers(App&, const ExchangePtr& ex) {
+  reply(ex, 200,
+        R"({"credentials":{"id":"credentials","name":"Credentials","type":"credentials",)"
+        R"("signinUrl":"/api/auth/signin/credentials","callbackUrl":"/api/auth/callback/credentials"}})");
+}
+
+namespace {
+void redirect(const ExchangePtr& ex, std::string location) {
+  http::Response r;
+  r.status = 302;
+  r.headers.push_back({"Location", std::move(location)});
+  ex->respond(std::move(r));
+}
+}  // namespace
+
+// GET /api/auth/signin: the UI's sign-in page.
+void signin_page(App&, const ExchangePtr& ex) { redirect(ex, "/login"); }
+
+// GET /api/auth/error?error=CODE: the UI's sign-in page with the error code.
+void error_page(App&, const ExchangePtr& ex) {
+  std::string code = ex->req.query_param("error").value_or("Default");
+  bool plain = !code.empty() && code.size() <= 64;
+  for (char ch : code) plain = plain && ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'));
+  redirect(ex, "/login?error=" + (plain ? code : std::string("Default")));
+}
+
+// GET /api/v1/ws-token: a 15-minute JWT for the WebSocket endpoint.
+void ws_token(App& app, const ExchangePtr& ex) {
+  int64_t now = time(nullptr), expires = now + kWsTokenSeconds;
+  JwtClaims claims{ex->who.user_id, "", "ws", now, expires};
+  json::Out out;
+  out.begin_object();
+  out.member("token", jwt_sign(claims, app.auth_secret));
+  out.member("expires_at", rfc3339(expires));
+  out.end_object();
+  reply(ex, 200, out);
+}
+
+}  // namespace crewship::api

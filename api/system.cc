@@ -1,0 +1,87 @@
+// Process health and runtime facts.
+#include <sodium.h>
+#include <sqlite3.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <llhttp.h>
+
+#include "api/common.h"
+#include "api/routes.h"
+#include "daemon/ids.h"
+
+namespace crewship::api {
+namespace {
+
+size_t open_connections(const App& app) {
+  size_t n = 0;
+  for (const auto& s : app.servers) n += s->connections();
+  return n;
+}
+
+bool store_ok(App& app) {
+  auto s = app.store.reader().prepare("SELECT count(*) FROM meta");
+  return s && s.step() == SQLITE_ROW;
+}
+
+}  // namespace
+
+// GET /api/v1/crewshipd
+void crewshipd_status(App& app, const ExchangePtr& ex) {
+  bool ok = store_ok(app);
+  json::Out out;
+  out.begin_object();
+  out.member("status", ok ? "ok" : "degraded");
+  out.member("version", CREWSHIPD_VERSION);
+  out.member("uptime_secs", app.uptime_secs());
+  out.member("started_at", rfc3339(app.started_at));
+  out.member("connections", static_cast<int64_t>(open_connections(app)));
+  out.key("engine");
+  out.begin_object();
+  out.member("reachable", app.engine.reachable);
+  out.key("name");
+  if (app.engine.reachable) {
+    out.str(app.engine.name);
+  } else {
+    out.w().Null();
+  }
+  out.key("version");
+  if (app.engine.reachable) {
+    out.str(app.engine.version);
+  } else {
+    out.w().Null();
+  }
+  out.end_object();
+  out.key("store");
+  out.begin_object();
+  out.member("ok", ok);
+  out.end_object();
+  out.end_object();
+  reply(ex, 200, out);
+}
+
+// GET /api/v1/system/runtime
+void system_runtime(App& app, const ExchangePtr& ex) {
+  char llhttp[32];
+  std::snprintf(llhttp, sizeof llhttp, "%d.%d.%d", LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
+                LLHTTP_VERSION_PATCH);
+  json::Out out;
+  out.begin_object();
+  out.member("version", CREWSHIPD_VERSION);
+#ifdef __clang__
+  out.member("compiler", "clang " __clang_version__);
+#else
+  out.member("compiler", "g++ " __VERSION__);
+#endif
+  out.member("libuv", uv_version_string());
+  out.member("sqlite", sqlite3_libversion());
+  out.member("libsodium", sodium_version_string());
+  out.member("llhttp", llhttp);
+  out.member("pid", static_cast<int64_t>(getpid()));
+  out.member("uptime_secs", app.uptime_secs());
+  out.member("started_at", rfc3339(app.started_at));
+  out.end_object();
+  reply(ex, 200, out);
+}
+
+}  // namespace crewship::api

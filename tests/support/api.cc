@@ -1,0 +1,98 @@
+#include "tests/support/api.h"
+
+#include <criterion/criterion.h>
+
+namespace crewship::test {
+
+Reply call(const TestDaemon& d, std::string_view method, std::string_view path,
+           std::string_view token, std::string_view body, std::string_view extra_headers) {
+  std::string raw(method);
+  raw += " ";
+  raw += path;
+  raw += " HTTP/1.1\r\nHost: test\r\n";
+  if (!token.empty()) {
+    raw += "Authorization: Bearer ";
+    raw += token;
+    raw += "\r\n";
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  raw += extra_headers;
+  raw += "\r\n";
+  raw += body;
+  auto r = request_tcp(d.port, raw, 20000);
+  cr_assert(r.has_value(), "no answer to %.*s %.*s", static_cast<int>(method.size()), method.data(),
+            static_cast<int>(path.size()), path.data());
+  return *r;
+}
+
+rapidjson::Document json_of(const Reply& r) {
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str());
+  cr_assert_not(doc.HasParseError(), "not JSON (status %d): %s", r.status, r.body.c_str());
+  return doc;
+}
+
+namespace {
+std::string token_from_cookie(const Reply& r) {
+  auto c = r.header("Set-Cookie");
+  if (!c) return {};
+  size_t eq = c->find('=');
+  size_t semi = c->find(';');
+  return c->substr(eq + 1, semi - eq - 1);
+}
+}  // namespace
+
+Session bootstrap(const TestDaemon& d, std::string_view email, std::string_view password) {
+  std::string body = R"({"email":")" + std::string(email) + R"(","password":")" +
+                     std::string(password) + R"(","name":"Owner","workspace_name":"Acme"})";
+  Reply r = call(d, "POST", "/api/v1/bootstrap", "", body);
+  cr_assert_eq(r.status, 201, "bootstrap: %d %s", r.status, r.body.c_str());
+  auto doc = json_of(r);
+  Session s;
+  s.token = token_from_cookie(r);
+  s.user_id = doc["user"]["id"].GetString();
+  s.workspace_id = doc["workspace"]["id"].GetString();
+  cr_assert(!s.token.empty(), "bootstrap sets the session cookie");
+  return s;
+}
+
+std::optional<Session> login(const TestDaemon& d, std::string_view email, std::string_view password) {
+  std::string body = R"({"email":")" + std::string(email) + R"(","password":")" + std::string(password) + R"("})";
+  Reply r = call(d, "POST", "/api/auth/callback/credentials", "", body);
+  if (r.status != 200) return std::nullopt;
+  auto doc = json_of(r);
+  Session s;
+  s.token = token_from_cookie(r);
+  s.user_id = doc["user"]["id"].GetString();
+  return s;
+}
+
+Session signup(const TestDaemon& d, std::string_view email, std::string_view password) {
+  std::string body = R"({"email":")" + std::string(email) + R"(","password":")" + std::string(password) +
+                     R"(","name":"User"})";
+  Reply r = call(d, "POST", "/api/v1/auth/signup", "", body);
+  cr_assert_eq(r.status, 201, "signup: %d %s", r.status, r.body.c_str());
+  auto s = login(d, email, password);
+  cr_assert(s.has_value(), "login after signup");
+  return *s;
+}
+
+Session member(const TestDaemon& d, const Session& owner, std::string_view email, std::string_view role) {
+  Session s = signup(d, email);
+  std::string body = R"({"email":")" + std::string(email) + R"(","role":")" + std::string(role) + R"("})";
+  Reply r = call(d, "POST", "/api/v1/workspaces/" + owner.workspace_id + "/members", owner.token, body);
+  cr_assert_eq(r.status, 201, "add member: %d %s", r.status, r.body.c_str());
+  s.workspace_id = owner.workspace_id;
+  return s;
+}
+
+DaemonOptions api_options(std::vector<std::string> more_env) {
+  DaemonOptions o;
+  o.env = {"CREWSHIP_ALLOW_SIGNUP=true"};
+  o.env.insert(o.env.end(), more_env.begin(), more_env.end());
+  return o;
+}
+
+}  // namespace crewship::test

@@ -1,0 +1,43 @@
+// End-to-end helpers for the public API: sign in, call with a token, read JSON.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "tests/support/harness.h"
+
+namespace crewship::test {
+
+struct Session {
+  std::string token;         // session JWT (send as Authorization: Bearer)
+  std::string user_id;
+  std::string workspace_id;  // the bootstrap workspace, when there is one
+};
+
+// One request on a fresh connection to the public port. token may be empty;
+// body, when given, is sent as application/json.
+Reply call(const TestDaemon& d, std::string_view method, std::string_view path,
+           std::string_view token = "", std::string_view body = "",
+           std::string_view extra_headers = "");
+
+rapidjson::Document json_of(const Reply& r);  // asserts that the body parses
+
+// POST /api/v1/bootstrap: the first user, OWNER of a new workspace.
+Session bootstrap(const TestDaemon& d, std::string_view email = "owner@example.com",
+                  std::string_view password = "correct horse battery");
+// POST /api/auth/callback/credentials; the token comes from Set-Cookie.
+std::optional<Session> login(const TestDaemon& d, std::string_view email, std::string_view password);
+// POST /api/v1/auth/signup (the daemon needs CREWSHIP_ALLOW_SIGNUP=true), then login.
+Session signup(const TestDaemon& d, std::string_view email,
+               std::string_view password = "correct horse battery");
+// Signs a new user up and adds them to owner's workspace with role
+// (OWNER, ADMIN, MANAGER, MEMBER or VIEWER).
+Session member(const TestDaemon& d, const Session& owner, std::string_view email, std::string_view role);
+
+// The daemon settings these helpers need (signup open).
+DaemonOptions api_options(std::vector<std::string> more_env = {});
+
+}  // namespace crewship::test
