@@ -227,9 +227,11 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (nread < 0) {
     c->read_stop();
     // A client may half-close after sending its request and still read the
-    // answer; only a connection with nothing in flight ends at once.
-    if (nread == UV_EOF && c->state_ == State::kHandling) {
+    // answer: while one is being handled or sent, finish it, then close.
+    if (nread == UV_EOF && (c->state_ == State::kHandling ||
+                            (c->state_ == State::kIdle && c->writes_ > 0))) {
       c->peer_eof_ = true;
+      c->close_after_ = true;
       return;
     }
     c->close();
@@ -274,15 +276,17 @@ size_t Connection::feed(const char* data, size_t len) {
       off = len;
       break;
     }
-    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    if (err == HPE_PAUSED_UPGRADE) {
+      // The upgrade request itself was dispatched when its message completed;
+      // no protocol switch is served, so what follows is dropped and the
+      // connection ends after that answer.
+      off = len;
+      close_after_ = true;
+      break;
+    }
+    if (err == HPE_PAUSED) {
       off = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
-      if (err == HPE_PAUSED_UPGRADE) {
-        // No protocol upgrades are served: answer the request, then close.
-        llhttp_resume_after_upgrade(&parser_);
-        close_after_ = true;
-      } else {
-        llhttp_resume(&parser_);
-      }
+      llhttp_resume(&parser_);
       dispatch();
       continue;
     }
@@ -399,7 +403,10 @@ int Connection::on_headers_complete(llhttp_t* p) {
   if (auto expect = req.header("Expect")) {
     if (!http::iequals(*expect, "100-continue"))
       return c->user_error(417, "unsupported expectation");
-    if (has_body && req.http11) c->write(std::string(kContinue), {});
+    if (has_body && req.http11) {
+      c->write(std::string(kContinue), {});
+      if (c->state_ == State::kClosed) return HPE_USER;  // the client is gone
+    }
   }
   c->state_ = State::kBody;
   c->arm(c->server_->options_.limits.body_timeout_ms);
@@ -418,6 +425,7 @@ int Connection::on_body(llhttp_t* p, const char* at, size_t len) {
 int Connection::on_message_complete(llhttp_t* p) {
   Connection* c = from(p);
   c->ex_->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  if (p->upgrade) c->close_after_ = true;  // answered like any request, then closed
   c->state_ = State::kHandling;
   uv_timer_stop(&c->timer_);
   // Pause so the next pipelined request waits until this one is answered.
@@ -570,7 +578,7 @@ void Connection::after_response() {
   state_ = State::kIdle;
   if (writes_ == 0) arm(server_->options_.limits.idle_timeout_ms);
   feed_pending();
-  if (state_ != State::kClosed && state_ != State::kLinger) read_start();
+  if (state_ != State::kClosed && state_ != State::kLinger && !close_after_ && !peer_eof_) read_start();
 }
 
 // Answers a request that could not be parsed or broke a limit, then closes.
