@@ -112,15 +112,27 @@ bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny) {
   if (route->min_role == Role::kNone) return true;
 
   std::string workspace;
-  if (auto q = ex.req.query_param("workspace_id"); q && !q->empty()) {
-    workspace = std::move(*q);
-  } else if (std::string_view p = ex.req.param("workspaceId"); !p.empty()) {
-    workspace = p;
+  auto query = ex.req.query_param("workspace_id");
+  if (query && !query->empty()) {
+    workspace = std::move(*query);
   } else if (auto h = ex.req.header("X-Workspace-ID"); h && !h->empty()) {
     workspace = *h;
   }
-  if (workspace.empty() || workspace.size() > 128) {
+  // A workspace named by the path is the one acted on; a different one in
+  // the query or header would let a check pass for the wrong workspace.
+  if (std::string_view p = ex.req.param("workspaceId"); !p.empty()) {
+    if (!workspace.empty() && workspace != p) {
+      *deny = problem(400, "workspace_id does not match the workspace in the path", ex.req.path);
+      return false;
+    }
+    workspace = p;
+  }
+  if (workspace.empty()) {
     *deny = problem(400, "workspace_id is required", ex.req.path);
+    return false;
+  }
+  if (workspace.size() > 128) {
+    *deny = problem(403, "not a member of this workspace", ex.req.path);
     return false;
   }
   auto s = app.store.reader().prepare(

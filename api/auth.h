@@ -4,8 +4,9 @@
 //     user_sessions row, so sign-out revokes it.
 //   CLI token: Authorization: Bearer crewship_cli_<64 hex>, stored as SHA-256.
 // A route's min_role makes it workspace-scoped: the workspace comes from
-// ?workspace_id=, else {workspaceId}, else X-Workspace-ID (missing: 400), and
-// the caller must be a member (403) holding at least that role (403).
+// ?workspace_id=, else X-Workspace-ID, else {workspaceId}; when the path names
+// one, a different one elsewhere is refused (400). Missing: 400. The caller
+// must be a member (403) holding at least that role (403).
 #pragma once
 
 #include <cstdint>

@@ -22,6 +22,15 @@ void reply_no_content(const ExchangePtr& ex) {
   ex->respond(std::move(r));
 }
 
+void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, int col) {
+  out.key(key);
+  if (s.is_null(col)) {
+    out.w().Null();
+  } else {
+    out.str(s.text(col));
+  }
+}
+
 bool read_json(const ExchangePtr& ex, rapidjson::Document* doc) {
   std::string error;
   if (json::parse_object(ex->req.body, doc, &error)) return true;

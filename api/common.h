@@ -11,6 +11,7 @@
 #include "daemon/app.h"
 #include "daemon/http_server.h"
 #include "daemon/json.h"
+#include "store/db.h"
 #include "store/writer.h"
 
 namespace crewship::api {
@@ -21,6 +22,9 @@ inline void reply(const ExchangePtr& ex, int status, const json::Out& out) {
 }
 void reply_problem(const ExchangePtr& ex, int status, std::string_view detail);
 void reply_no_content(const ExchangePtr& ex);
+
+// Writes key: the text of column col, or null when the column is NULL.
+void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, int col);
 
 // Parses the request body as one JSON object; otherwise answers 400 and
 // returns false.

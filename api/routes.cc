@@ -49,6 +49,9 @@ const Route kRoutes[] = {
     {M::kPost, "/api/v1/crews/{crewId}/members", add_crew_member, U, kManage},
     {M::kDelete, "/api/v1/crews/{crewId}/members/{userId}", remove_crew_member, U, kManage},
 
+    {M::kGet, "/api/v1/presence/roster", presence_roster, U, kRead},
+    {M::kGet, "/api/v1/presence/history", presence_history, U, kRead},
+
     {M::kGet, "/api/v1/agents/crews-status", crews_status, U, kRead},
     {M::kGet, "/api/v1/agent-load", agent_load, U, kRead},
     {M::kGet, "/api/v1/agents", list_agents, U, kRead},

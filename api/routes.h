@@ -57,6 +57,10 @@ CREWSHIP_HANDLER(get_agent);
 CREWSHIP_HANDLER(update_agent);
 CREWSHIP_HANDLER(delete_agent);
 
+// presence.cc
+CREWSHIP_HANDLER(presence_roster);
+CREWSHIP_HANDLER(presence_history);
+
 #undef CREWSHIP_HANDLER
 
 }  // namespace crewship::api

@@ -67,6 +67,12 @@ const Setting kSettings[] = {
    "Failed logins in a row that lock an account", nullptr, &Config::login_max_failures},
   {"CREWSHIP_LOGIN_LOCKOUT", {}, "--login-lockout", K::kDuration, "15m", 1000, 86'400'000, false,
    "How long a locked account stays locked", nullptr, &Config::login_lockout_ms},
+  {"CREWSHIP_PRESENCE_SWEEP_INTERVAL", {}, "--presence-sweep-interval", K::kDuration, "60s", 100,
+   86'400'000, false, "How often stale presence is swept offline", nullptr,
+   &Config::presence_sweep_ms},
+  {"CREWSHIP_PRESENCE_IDLE_TIMEOUT", {}, "--presence-idle-timeout", K::kDuration, "5m", 100,
+   604'800'000, false, "Presence not refreshed for this long goes offline", nullptr,
+   &Config::presence_idle_ms},
   {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
    "Most writes the store commits in one group", nullptr, &Config::writer_batch},
 };
@@ -242,6 +248,7 @@ ParseOutcome parse_config(int argc, char** argv, int first, const EnvLookup& env
 std::string usage_text() {
   std::string out =
       "Usage: crewshipd [OPTION=VALUE ...]\n"
+      "       crewshipd token crew <crew_id> | token workspace <workspace_id>\n"
       "Host daemon of crewship: public HTTP API, internal IPC socket, container\n"
       "proxies and agent presence. Every option can also be set by its environment\n"
       "variable; a flag wins over the variable.\n\n";

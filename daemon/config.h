@@ -44,6 +44,8 @@ struct Config {
   int64_t allow_signup = 0;         // bool
   int64_t login_max_failures = 0;   // failed logins before a lockout
   int64_t login_lockout_ms = 0;
+  int64_t presence_sweep_ms = 0;    // how often stale presence is swept
+  int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
 };
 
 enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };

@@ -13,9 +13,11 @@
 #include "api/routes.h"
 #include "daemon/http_server.h"
 #include "daemon/listeners.h"
+#include "daemon/ids.h"
 #include "daemon/log.h"
 #include "daemon/secret_file.h"
 #include "ipc/routes.h"
+#include "store/presence_store.h"
 
 namespace crewship {
 namespace {
@@ -57,6 +59,7 @@ Daemon::Daemon(Config config) {
   std::memset(&sigint_, 0, sizeof sigint_);
   std::memset(&watchdog_, 0, sizeof watchdog_);
   std::memset(&shutdown_timer_, 0, sizeof shutdown_timer_);
+  std::memset(&sweeper_, 0, sizeof sweeper_);
 }
 
 Daemon::~Daemon() {
@@ -80,7 +83,8 @@ int Daemon::run() {
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_timer_init(&loop_, &watchdog_);
   uv_timer_init(&loop_, &shutdown_timer_);
-  watchdog_.data = shutdown_timer_.data = this;
+  uv_timer_init(&loop_, &sweeper_);
+  watchdog_.data = shutdown_timer_.data = sweeper_.data = this;
 
   if (start() != 0) {
     exit_code_ = 1;
@@ -145,6 +149,9 @@ int Daemon::start() {
                             sd_notify(0, "READY=1\nSTATUS=serving");
                             LOG_INFO("ready");
                           });
+
+  auto sweep_every = static_cast<uint64_t>(cfg.presence_sweep_ms);
+  uv_timer_start(&sweeper_, on_sweep, sweep_every, sweep_every);
 
   uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
@@ -213,6 +220,32 @@ int Daemon::open_listeners() {
   return r;
 }
 
+// Flips presence that stopped refreshing to offline, through the writer like
+// every other presence write (journal entries included).
+void Daemon::on_sweep(uv_timer_t* t) {
+  auto* d = static_cast<Daemon*>(t->data);
+  if (d->sweeping_ || d->shutting_down_) return;
+  d->sweeping_ = true;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  int64_t cutoff = now - d->app_.config.presence_idle_ms;
+  auto swept = std::make_shared<std::vector<store::Swept>>();
+  d->app_.store.writer().submit(
+      [cutoff, now, since = rfc3339_nanos(ts), swept](store::Connection& c) {
+        return store::sweep_stale(c, cutoff, R"({"reason":"idle_timeout"})", since, now, swept.get());
+      },
+      [d, swept](int rc) {
+        d->sweeping_ = false;
+        if (rc != SQLITE_OK) {
+          LOG_ERROR("presence sweep failed: %s", sqlite3_errstr(rc));
+          return;
+        }
+        for (const store::Swept& s : *swept) d->app_.presence_changed(s.workspace_id);
+        if (!swept->empty()) LOG_INFO("presence: %zu idle agents went offline", swept->size());
+      });
+}
+
 void Daemon::on_signal(uv_signal_t* s, int signum) {
   auto* d = static_cast<Daemon*>(s->data);
   if (d->shutting_down_) {
@@ -229,6 +262,7 @@ void Daemon::begin_shutdown() {
   shutting_down_ = true;
   sd_notify(0, "STOPPING=1\nSTATUS=stopping");
   uv_timer_stop(&watchdog_);
+  uv_timer_stop(&sweeper_);
   if (probe_) {
     container::cancel(*probe_);
     probe_.reset();
@@ -257,6 +291,7 @@ void Daemon::finish() {
            static_cast<unsigned long long>(w.groups));
   close_handle(&watchdog_);
   close_handle(&shutdown_timer_);
+  close_handle(&sweeper_);
   // Signal handlers stay installed until the loop has ended, so a late
   // signal is never the default (fatal) action; unref'd, they do not keep
   // the loop alive.

@@ -29,12 +29,14 @@ class Daemon {
   void on_servers_drained();
   void finish();
   static void on_signal(uv_signal_t* s, int signum);
+  static void on_sweep(uv_timer_t* t);
 
   uv_loop_t loop_;
   App app_;
   std::shared_ptr<container::EngineProbe> probe_;
   uv_signal_t sigterm_, sigint_;
-  uv_timer_t watchdog_, shutdown_timer_;
+  uv_timer_t watchdog_, shutdown_timer_, sweeper_;
+  bool sweeping_ = false;
   bool shutting_down_ = false;
   bool owns_socket_file_ = false;
   size_t servers_left_ = 0;

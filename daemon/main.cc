@@ -1,13 +1,19 @@
 // crewshipd: parse the configuration, build the daemon, run the loop.
 #include <cstdio>
 
+#include <string_view>
+
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "ipc/token_cli.h"
 
 int main(int argc, char** argv) {
   crewship::Config config;
   std::string error;
-  switch (crewship::parse_config(argc, argv, 1, crewship::process_env(), &config, &error)) {
+  // `crewshipd token ...` reads the same settings from the environment only.
+  bool token_cmd = argc > 1 && std::string_view(argv[1]) == "token";
+  int first = token_cmd ? argc : 1;
+  switch (crewship::parse_config(argc, argv, first, crewship::process_env(), &config, &error)) {
     case crewship::ParseOutcome::kHelp:
       std::fputs(crewship::usage_text().c_str(), stdout);
       return 0;
@@ -20,6 +26,7 @@ int main(int argc, char** argv) {
     case crewship::ParseOutcome::kRun:
       break;
   }
+  if (token_cmd) return crewship::ipc::token_command(config, argc - 2, argv + 2);
   crewship::Daemon daemon(std::move(config));
   return daemon.run();
 }

@@ -44,7 +44,8 @@ struct Principal {
   std::string name;
   std::string session_id;    // kSession
   std::string token_id;      // kCliToken
-  std::string workspace_id;  // when the route is workspace-scoped
+  std::string workspace_id;  // when the route is workspace-scoped, or an IPC token's scope
+  std::string crew_id;       // an IPC crew-bound token's crew
   Role role = Role::kNone;   // the caller's role in workspace_id
 };
 

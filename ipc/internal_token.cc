@@ -46,4 +46,61 @@ bool InternalAuth::is_master(std::string_view token) const {
   return !master_.empty() && crypto::equal(token, master_);
 }
 
+namespace {
+
+// Ids inside a bound token: no separator, no surprises.
+bool plain_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string sign(const std::string& master, std::string_view claim) {
+  return std::string(claim) + "." + crypto::hex(crypto::hmac_sha256(master, claim));
+}
+
+}  // namespace
+
+std::string InternalAuth::crew_token(std::string_view workspace_id, std::string_view crew_id) const {
+  return sign(master_, "crwv1." + std::string(workspace_id) + "." + std::string(crew_id));
+}
+
+std::string InternalAuth::workspace_token(std::string_view workspace_id) const {
+  return sign(master_, "wsv1." + std::string(workspace_id));
+}
+
+bool InternalAuth::verify(std::string_view token, Scope* scope) const {
+  if (is_master(token)) {
+    *scope = Scope{};
+    return true;
+  }
+  size_t mac_dot = token.rfind('.');
+  if (master_.empty() || token.size() > 512 || mac_dot == std::string_view::npos) return false;
+  std::string_view claim = token.substr(0, mac_dot);
+  std::string_view mac = token.substr(mac_dot + 1);
+  std::string_view rest;
+  Scope s;
+  if (claim.substr(0, 6) == "crwv1.") {
+    rest = claim.substr(6);
+    size_t dot = rest.find('.');
+    if (dot == std::string_view::npos) return false;
+    s.workspace_id = rest.substr(0, dot);
+    s.crew_id = rest.substr(dot + 1);
+    if (!plain_id(s.crew_id)) return false;
+  } else if (claim.substr(0, 5) == "wsv1.") {
+    s.workspace_id = claim.substr(5);
+  } else {
+    return false;
+  }
+  if (!plain_id(s.workspace_id)) return false;
+  std::string want = crypto::hex(crypto::hmac_sha256(master_, claim));
+  if (!crypto::equal(mac, want)) return false;
+  *scope = std::move(s);
+  return true;
+}
+
 }  // namespace crewship::ipc

@@ -24,6 +24,18 @@ class InternalAuth {
 
   // Constant-time comparison with the master token.
   bool is_master(std::string_view token) const;
+
+  // What a token may touch: everything (master), one workspace, or one crew.
+  struct Scope {
+    std::string workspace_id;  // empty: any workspace
+    std::string crew_id;       // empty: any crew of the workspace
+  };
+  // Checks the master token and the bound tokens derived from it:
+  //   crwv1.<workspace>.<crew>.<hex HMAC-SHA256(master, "crwv1.<workspace>.<crew>")>
+  //   wsv1.<workspace>.<hex HMAC-SHA256(master, "wsv1.<workspace>")>
+  bool verify(std::string_view token, Scope* scope) const;
+  std::string crew_token(std::string_view workspace_id, std::string_view crew_id) const;
+  std::string workspace_token(std::string_view workspace_id) const;
   Source source() const { return source_; }
   const std::string& master() const { return master_; }
 

@@ -12,6 +12,9 @@ using M = http::Method;
 
 const Route kRoutes[] = {
     {M::kGet, "/api/v1/internal/health", health, Auth::kInternal},
+    {M::kPost, "/api/v1/internal/presence", presence_upsert, Auth::kInternal, Role::kNone, 64 << 10},
+    {M::kPost, "/api/v1/internal/presence/heartbeat", presence_heartbeat, Auth::kInternal, Role::kNone,
+     256 << 10},
 };
 
 }  // namespace
@@ -25,7 +28,13 @@ const Router& router() {
 // which paths exist.
 bool guard(App& app, Exchange& ex, const Route*, http::Response* deny) {
   auto token = ex.req.header("X-Internal-Token");
-  if (token && app.internal.is_master(*token)) return true;
+  InternalAuth::Scope scope;
+  if (token && app.internal.verify(*token, &scope)) {
+    ex.who.kind = Principal::Kind::kInternal;
+    ex.who.workspace_id = std::move(scope.workspace_id);
+    ex.who.crew_id = std::move(scope.crew_id);
+    return true;
+  }
   *deny = problem(401, token ? "invalid internal token" : "missing X-Internal-Token",
                   ex.req.path);
   return false;

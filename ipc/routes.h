@@ -11,5 +11,8 @@ const Router& router();
 bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny);
 
 void health(App& app, const ExchangePtr& ex);
+// presence.cc
+void presence_upsert(App& app, const ExchangePtr& ex);
+void presence_heartbeat(App& app, const ExchangePtr& ex);
 
 }  // namespace crewship::ipc

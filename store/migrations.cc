@@ -173,6 +173,32 @@ CREATE TABLE assignments (
 ) STRICT;
 CREATE INDEX assignments_status ON assignments(workspace_id, status);
 )sql"},
+    {3, R"sql(
+CREATE TABLE agent_status (
+  agent_id      TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+  workspace_id  TEXT NOT NULL,
+  crew_id       TEXT,
+  status        TEXT NOT NULL CHECK (status IN ('online','busy','blocked','offline')),
+  since         TEXT NOT NULL,     -- RFC 3339, 9 fractional digits: sorts as text
+  last_seen     INTEGER NOT NULL,  -- unix milliseconds
+  details       TEXT               -- a JSON object, or NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX agent_status_workspace ON agent_status(workspace_id, status);
+CREATE INDEX agent_status_crew ON agent_status(crew_id, status);
+CREATE INDEX agent_status_seen ON agent_status(last_seen) WHERE status != 'offline';
+
+CREATE TABLE journal (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  workspace_id  TEXT NOT NULL,
+  crew_id       TEXT,
+  agent_id      TEXT,
+  kind          TEXT NOT NULL,
+  payload       TEXT NOT NULL,  -- JSON object
+  created_at    TEXT NOT NULL
+) STRICT;
+CREATE INDEX journal_workspace ON journal(workspace_id, kind, id);
+CREATE INDEX journal_agent ON journal(agent_id, kind, id);
+)sql"},
 };
 
 }  // namespace

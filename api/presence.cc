@@ -1,0 +1,168 @@
+// The Watch Roster: GET /api/v1/presence/roster[?crew_id=] and the status
+// history behind it, GET /api/v1/presence/history.
+//
+// Roster answers are cached per (workspace, crew filter) and rebuilt only
+// after a presence write to that workspace committed; the ETag is a hash of
+// the body, so it changes exactly when the visible rows do, and a matching
+// If-None-Match is answered 304 without touching the store.
+#include <charconv>
+
+#include <sodium.h>
+
+#include "api/common.h"
+#include "api/routes.h"
+#include "daemon/crypto.h"
+#include "store/presence_store.h"
+
+namespace crewship::api {
+namespace {
+
+// 404 unless crew_id names a live crew of the caller's workspace (a foreign
+// crew answers exactly like a missing one).
+bool crew_visible(App& app, const ExchangePtr& ex, const std::string& crew_id) {
+  auto s = app.store.reader().prepare(
+      "SELECT 1 FROM crews WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL");
+  s.bind(1, crew_id);
+  s.bind(2, ex->who.workspace_id);
+  if (s.step() == SQLITE_ROW) return true;
+  reply_problem(ex, 404, "crew not found");
+  return false;
+}
+
+std::string build_roster(App& app, const std::string& workspace_id, const std::string& crew_id, int* rc) {
+  json::Out out;
+  out.begin_object();
+  out.key("rows");
+  out.begin_array();
+  int64_t count = 0;
+  *rc = store::roster(app.store.reader(), workspace_id, crew_id, [&](const store::PresenceRow& r) {
+    ++count;
+    out.begin_object();
+    out.member("agent_id", r.agent_id);
+    if (!r.crew_id.empty()) out.member("crew_id", r.crew_id);
+    out.member("status", r.status);
+    out.member("since", r.since);
+    if (!r.details.empty() && r.details != "{}") {
+      out.key("details");
+      out.w().RawValue(r.details.data(), r.details.size(), rapidjson::kObjectType);
+    }
+    out.end_object();
+  });
+  out.end_array();
+  out.member("count", count);
+  out.end_object();
+  return out.take();
+}
+
+std::string etag_of(std::string_view body) {
+  unsigned char h[16];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
+                     nullptr, 0);
+  return "\"" + crypto::hex(h, sizeof h) + "\"";
+}
+
+// If-None-Match: "*" or a list of entity tags (weak ones compare weakly).
+bool etag_matches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void presence_roster(App& app, const ExchangePtr& ex) {
+  std::string crew_id = ex->req.query_param("crew_id").value_or("");
+  if (crew_id.size() > 128) return reply_problem(ex, 404, "crew not found");
+  const std::string& ws = ex->who.workspace_id;
+  std::string key = ws + '\n' + crew_id;
+  uint64_t version = app.presence_version[ws];
+  auto it = app.roster_cache.find(key);
+  if (it == app.roster_cache.end() || it->second.version != version) {
+    if (!crew_id.empty() && !crew_visible(app, ex, crew_id)) return;
+    int rc = SQLITE_OK;
+    App::Roster fresh;
+    fresh.version = version;
+    fresh.body = build_roster(app, ws, crew_id, &rc);
+    if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+    fresh.etag = etag_of(fresh.body);
+    it = app.roster_cache.insert_or_assign(key, std::move(fresh)).first;
+  }
+  const App::Roster& roster = it->second;
+  http::Response r;
+  if (auto inm = ex->req.header("If-None-Match"); inm && etag_matches(*inm, roster.etag)) {
+    r.status = 304;
+  } else {
+    r = http::Response::json(200, roster.body);
+  }
+  r.headers.push_back({"ETag", roster.etag});
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  ex->respond(std::move(r));
+}
+
+// GET /api/v1/presence/history?agent_id=&crew_id=&before=&limit=
+// {"entries":[{id, agent_id, crew_id?, status, prev, details, at}], "next_before": id | null}
+void presence_history(App& app, const ExchangePtr& ex) {
+  Page page;
+  if (!read_page(ex, 50, 100, &page)) return;
+  int64_t before = 0;
+  if (auto b = ex->req.query_param("before")) {
+    auto [p, ec] = std::from_chars(b->data(), b->data() + b->size(), before);
+    if (ec != std::errc() || p != b->data() + b->size() || before <= 0)
+      return reply_problem(ex, 400, "before must be a positive entry id");
+  }
+  std::string agent_id = ex->req.query_param("agent_id").value_or("");
+  std::string crew_id = ex->req.query_param("crew_id").value_or("");
+  if (!crew_id.empty() && !crew_visible(app, ex, crew_id)) return;
+  if (!agent_id.empty()) {
+    auto s = app.store.reader().prepare("SELECT 1 FROM agents WHERE id = ?1 AND workspace_id = ?2");
+    s.bind(1, agent_id);
+    s.bind(2, ex->who.workspace_id);
+    if (s.step() != SQLITE_ROW) return reply_problem(ex, 404, "agent not found");
+  }
+  json::Out out;
+  out.begin_object();
+  out.key("entries");
+  out.begin_array();
+  int64_t n = 0, last = 0;
+  int rc = store::status_history(
+      app.store.reader(), ex->who.workspace_id, agent_id, crew_id, before, page.limit,
+      [&](const store::JournalRow& row) {
+        ++n;
+        last = row.id;
+        rapidjson::Document payload;
+        payload.Parse(row.payload.data(), row.payload.size());
+        out.begin_object();
+        out.member("id", row.id);
+        out.member("agent_id", row.agent_id);
+        if (!row.crew_id.empty()) out.member("crew_id", row.crew_id);
+        for (const char* field : {"status", "prev", "details"}) {
+          out.key(field);
+          if (payload.IsObject() && payload.HasMember(field)) {
+            payload[field].Accept(out.w());
+          } else {
+            out.w().Null();
+          }
+        }
+        out.member("at", row.created_at);
+        out.end_object();
+      });
+  if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+  out.end_array();
+  out.key("next_before");
+  if (n == page.limit) {
+    out.w().Int64(last);
+  } else {
+    out.w().Null();
+  }
+  out.end_object();
+  reply(ex, 200, out);
+}
+
+}  // namespace crewship::api
