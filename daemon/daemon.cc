@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "api/auth.h"
@@ -16,6 +15,7 @@
 #include "daemon/ids.h"
 #include "daemon/log.h"
 #include "daemon/secret_file.h"
+#include "daemon/systemd.h"
 #include "ipc/routes.h"
 #include "store/presence_store.h"
 
@@ -146,7 +146,7 @@ int Daemon::start() {
                             app_.engine = std::move(info);
                             probe_.reset();
                             if (shutting_down_) return;
-                            sd_notify(0, "READY=1\nSTATUS=serving");
+                            sd::notify("READY=1\nSTATUS=serving");
                             LOG_INFO("ready");
                           });
 
@@ -154,9 +154,9 @@ int Daemon::start() {
   uv_timer_start(&sweeper_, on_sweep, sweep_every, sweep_every);
 
   uint64_t usec = 0;
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+  if (sd::watchdog_enabled(&usec) && usec > 0) {
     uint64_t every_ms = usec / 2000;
-    uv_timer_start(&watchdog_, [](uv_timer_t*) { sd_notify(0, "WATCHDOG=1"); },
+    uv_timer_start(&watchdog_, [](uv_timer_t*) { sd::notify("WATCHDOG=1"); },
                    every_ms == 0 ? 1 : every_ms, every_ms == 0 ? 1 : every_ms);
   }
   return 0;
@@ -260,7 +260,7 @@ void Daemon::on_signal(uv_signal_t* s, int signum) {
 void Daemon::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
-  sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+  sd::notify("STOPPING=1\nSTATUS=stopping");
   uv_timer_stop(&watchdog_);
   uv_timer_stop(&sweeper_);
   if (probe_) {

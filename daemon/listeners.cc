@@ -1,19 +1,21 @@
 #include "daemon/listeners.h"
 
+#include "daemon/systemd.h"
+
 #include <cerrno>
 #include <cstring>
 
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
+#include <systemd/sd-daemon.h>  // SD_LISTEN_FDS_START
 #include <unistd.h>
 
 namespace crewship {
 
 int take_activated_sockets(ActivatedSockets* out, std::string* error) {
   char** names = nullptr;
-  int n = sd_listen_fds_with_names(1, &names);
+  int n = sd::listen_fds_with_names(&names);
   if (n < 0) {
     *error = std::string("socket activation: ") + std::strerror(-n);
     return n;
@@ -22,9 +24,8 @@ int take_activated_sockets(ActivatedSockets* out, std::string* error) {
   for (int i = 0; i < n; ++i) {
     int fd = SD_LISTEN_FDS_START + i;
     std::string_view name = names != nullptr && names[i] != nullptr ? names[i] : "";
-    bool is_unix = sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) > 0;
-    bool is_inet = sd_is_socket(fd, AF_INET, SOCK_STREAM, 1) > 0 ||
-                   sd_is_socket(fd, AF_INET6, SOCK_STREAM, 1) > 0;
+    bool is_unix = sd::is_listening_stream(fd, AF_UNIX);
+    bool is_inet = sd::is_listening_stream(fd, AF_INET) || sd::is_listening_stream(fd, AF_INET6);
     if (name == "api" && is_inet) {
       out->api.push_back(fd);
     } else if (name == "ipc" && is_unix) {
