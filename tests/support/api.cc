@@ -27,8 +27,13 @@ Reply call(const TestDaemon& d, std::string_view method, std::string_view path,
   return *r;
 }
 
+// Every parsed value lives in one allocator that is never freed (each test is
+// a process of its own): a string read off a temporary document stays valid
+// inside Criterion's assertion macros, which keep pointers past the full
+// expression.
 rapidjson::Document json_of(const Reply& r) {
-  rapidjson::Document doc;
+  static rapidjson::MemoryPoolAllocator<> keep;
+  rapidjson::Document doc(&keep);
   doc.Parse(r.body.c_str());
   cr_assert_not(doc.HasParseError(), "not JSON (status %d): %s", r.status, r.body.c_str());
   return doc;

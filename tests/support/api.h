@@ -23,7 +23,9 @@ Reply call(const TestDaemon& d, std::string_view method, std::string_view path,
            std::string_view token = "", std::string_view body = "",
            std::string_view extra_headers = "");
 
-rapidjson::Document json_of(const Reply& r);  // asserts that the body parses
+// Asserts that the body parses. Strings of the result stay valid for the rest
+// of the test, even when the document was a temporary.
+rapidjson::Document json_of(const Reply& r);
 
 // POST /api/v1/bootstrap: the first user, OWNER of a new workspace.
 Session bootstrap(const TestDaemon& d, std::string_view email = "owner@example.com",
