@@ -81,3 +81,31 @@ Test(internal_token, garbage_file_is_an_error) {
   cr_assert_neq(a.load("", "", dir.path, &err), 0);
   cr_assert(err.find("internal-token") != std::string::npos, "%s", err.c_str());
 }
+
+Test(internal_token, bound_tokens) {
+  TempDir dir;
+  InternalAuth a, other;
+  std::string err;
+  cr_assert_eq(a.load(std::string(40, 'm'), "", dir.path, &err), 0);
+  cr_assert_eq(other.load(std::string(40, 'o'), "", dir.path, &err), 0);
+  InternalAuth::Scope s;
+  cr_assert(a.verify(std::string(40, 'm'), &s));
+  cr_assert(s.workspace_id.empty() && s.crew_id.empty(), "the master token is unscoped");
+
+  std::string crew = a.crew_token("ws1", "crew1");
+  cr_assert(crew.rfind("crwv1.ws1.crew1.", 0) == 0, "%s", crew.c_str());
+  cr_assert(a.verify(crew, &s));
+  cr_assert_eq(s.workspace_id, "ws1");
+  cr_assert_eq(s.crew_id, "crew1");
+  std::string ws = a.workspace_token("ws1");
+  cr_assert(a.verify(ws, &s));
+  cr_assert_eq(s.workspace_id, "ws1");
+  cr_assert(s.crew_id.empty());
+
+  cr_assert_not(other.verify(crew, &s), "another master derives other tokens");
+  std::string mac = crew.substr(crew.rfind('.'));
+  for (const std::string& bad : std::vector<std::string>{"crwv1.ws1.crew2" + mac, "crwv1.ws2.crew1" + mac, "wsv1.ws1" + mac,
+                          "crwv1.ws1.crew1." + std::string(64, '0'), std::string("crwv1.ws1.crew1"), "crwv2.ws1.crew1" + mac,
+                          "crwv1.ws.1.crew1" + mac, "crwv1..crew1" + mac, std::string("")})
+    cr_assert_not(a.verify(bad, &s), "accepted %s", bad.c_str());
+}
