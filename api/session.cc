@@ -167,7 +167,7 @@ void bootstrap(App& app, const ExchangePtr& ex) {
   auto c = std::make_shared<Credentials>();
   if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
   if (any_user(app)) return reply_problem(ex, 409, "this instance is already set up");
-  hash_password(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
+  app.hasher.hash(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
     if (hash.empty()) return reply_problem(ex, 503, "password hashing failed");
     auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
     std::string ws_name = c->workspace_name.has_value() ? c->workspace_name.value : "My Workspace";
@@ -221,7 +221,7 @@ void signup(App& app, const ExchangePtr& ex) {
   if (app.config.allow_signup == 0) return reply_problem(ex, 403, "sign-up is disabled");
   auto c = std::make_shared<Credentials>();
   if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
-  hash_password(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
+  app.hasher.hash(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
     if (hash.empty()) return reply_problem(ex, 503, "password hashing failed");
     auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
     std::string session_id = new_id();
@@ -263,8 +263,9 @@ void login(App& app, const ExchangePtr& ex) {
       }
     }
   }
-  verify_password(app.loop, std::move(hash), std::move(c->password.value), [&app, ex, user](bool ok) {
-    if (!ok) {
+  app.hasher.verify(app.loop, std::move(hash), std::move(c->password.value), [&app, ex, user](int match) {
+    if (match < 0) return reply_problem(ex, 503, "password check failed; try again");
+    if (match == 0) {
       if (!user->id.empty()) {
         int64_t max = app.config.login_max_failures;
         int64_t until = time(nullptr) + app.config.login_lockout_ms / 1000;

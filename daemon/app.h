@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "api/password.h"
 #include "container/engine_probe.h"
 #include "daemon/config.h"
 #include "ipc/internal_token.h"
@@ -25,6 +26,7 @@ struct App {
   Config config;
   store::Store store;
   ipc::InternalAuth internal;
+  api::PasswordHasher hasher;  // Argon2id in a helper process
   std::string auth_secret;  // session JWT key: NEXTAUTH_SECRET or <data dir>/auth-secret
   // CLI token id -> when its last_used_at was last written (unix seconds).
   std::unordered_map<std::string, int64_t> cli_token_touched;

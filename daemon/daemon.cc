@@ -289,6 +289,7 @@ void Daemon::finish() {
   auto w = app_.store.writer().stats();
   LOG_INFO("store: %llu writes in %llu groups", static_cast<unsigned long long>(w.writes),
            static_cast<unsigned long long>(w.groups));
+  app_.hasher.close();
   close_handle(&watchdog_);
   close_handle(&shutdown_timer_);
   close_handle(&sweeper_);

@@ -3,11 +3,13 @@
 
 #include <string_view>
 
+#include "api/password.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "ipc/token_cli.h"
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "hash-worker") return crewship::api::run_hash_worker();
   crewship::Config config;
   std::string error;
   // `crewshipd token ...` reads the same settings from the environment only.

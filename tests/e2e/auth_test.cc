@@ -2,6 +2,8 @@
 // sign-out revocation, refresh, lockout, CLI tokens, WebSocket tokens and the
 // NextAuth-shaped helpers.
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -256,7 +258,26 @@ Test(auth, loop_not_blocked_by_logins) {
                                             std::chrono::steady_clock::now() - t0).count());
   }
   for (auto& t : logins) t.join();
-  // Not a benchmark (see tests/bench): a hash on the loop would hold each of
-  // these requests behind up to 20 hashes of ~50 ms; the bound is far from both.
+  // Not a benchmark (see tests/bench/logins.sh): a hash on the loop would hold
+  // each of these requests behind up to 20 hashes of ~50 ms; the bound is far
+  // from both.
   cr_assert_lt(worst_us, 250000, "health took %ld us during logins", worst_us);
+}
+
+// Argon2id runs in a helper process; if it dies, sign-ins fail cleanly and the
+// next one starts a new helper.
+Test(auth, hash_worker_restarts) {
+  TestDaemon d(api_options());
+  bootstrap(d, "owner@example.com", "password123");
+  std::string children = read_file("/proc/" + std::to_string(d.pid) + "/task/" + std::to_string(d.pid) + "/children");
+  int worker = std::atoi(children.c_str());
+  cr_assert_gt(worker, 0, "no helper process: '%s'", children.c_str());
+  std::string cmdline = read_file("/proc/" + std::to_string(worker) + "/cmdline");
+  cr_assert(cmdline.find("hash-worker") != std::string::npos);
+  kill(worker, SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  cr_assert(d.wait_log("password worker exited", 3000));
+  Reply r = call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123"));
+  cr_assert_eq(r.status, 200, "a new helper answers: %s", r.body.c_str());
+  cr_assert_eq(call(d, "GET", "/api/health").status, 200);
 }
