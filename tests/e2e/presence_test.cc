@@ -349,6 +349,25 @@ Test(presence, crewship_hook) {
                    {"CREWSHIP_SOCKET=" + d.socket, "CREWSHIP_INTERNAL_TOKEN=" + std::string(64, 'a')}, &out), 4);
 }
 
+// crewship-hook heartbeat --every keeps an agent busy through a long task,
+// and stops cleanly on SIGTERM.
+Test(presence, hook_heartbeat_loop) {
+  TestDaemon d(api_options({"CREWSHIP_PRESENCE_SWEEP_INTERVAL=100ms", "CREWSHIP_PRESENCE_IDLE_TIMEOUT=500ms"}));
+  World w = make_world(d, 1);
+  std::vector<std::string> env = {"CREWSHIP_SOCKET=" + d.socket, "CREWSHIP_INTERNAL_TOKEN=" + d.token};
+  std::string out;
+  cr_assert_eq(run({hook_binary(), "presence", "busy", "--agent", w.agents_a[0]}, env, &out), 0, "%s", out.c_str());
+  // timeout(1) sends SIGTERM after 1.5 s; --preserve-status passes the hook's own exit code on.
+  int rc = run({"/usr/bin/timeout", "--preserve-status", "1.5", hook_binary(), "heartbeat", "--agent", w.agents_a[0],
+                "--every", "100ms"},
+               env, &out);
+  cr_assert_eq(rc, 0, "heartbeat loop: %d %s", rc, out.c_str());
+  auto r = roster(d, w);
+  cr_assert_str_eq(r["rows"][0]["status"].GetString(), "busy", "1.5 s > idle timeout, kept alive by heartbeats");
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  cr_assert_str_eq(roster(d, w)["rows"][0]["status"].GetString(), "offline", "swept once the heartbeats stopped");
+}
+
 // SIGKILL under write load loses no acknowledged write.
 Test(presence, crash_safety, .timeout = 180) {
   std::string dir = make_temp_dir();
