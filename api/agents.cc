@@ -21,8 +21,6 @@ namespace {
 
 constexpr std::string_view kNoAgent = "agent not found";
 constexpr std::string_view kNoCrew = "crew not found";
-constexpr std::string_view kBadSlug =
-    "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit";
 
 // ---------------------------------------------------------------------------
 // Output: the agent object, in the seed's field order.
@@ -194,7 +192,6 @@ constexpr std::string_view kServerManaged[] = {
     "updated_at", "deleted_at", "crew", "_count",
 };
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 // Standard five- or six-field cron (robfig/cron style, with names, ?, L, W
 // and #) or one of its descriptors. A plausibility check, not a parser: the
@@ -278,14 +275,7 @@ bool read_input(const ExchangePtr& ex, bool create, Input* in) {
     reply_problem(ex, 400, r.error());
     return false;
   }
-  if (in->name.present && blank(in->name.value)) {
-    reply_problem(ex, 400, "name must not be blank");
-    return false;
-  }
-  if (in->slug.present && !valid_slug(in->slug.value)) {
-    reply_problem(ex, 400, kBadSlug);
-    return false;
-  }
+  if (!check_name_and_slug(ex, in->name, in->slug)) return false;
   if (in->schedule_cron.has_value() && !in->schedule_cron.value.empty() &&
       !valid_cron(in->schedule_cron.value)) {
     reply_problem(ex, 400, "schedule_cron must be a cron expression (5 or 6 fields, or @daily etc.)");

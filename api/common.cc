@@ -76,6 +76,24 @@ void reply_store_error(const ExchangePtr& ex, int rc) {
                 rc == SQLITE_MISUSE ? "shutting down" : "storage error");
 }
 
+const std::string_view kBadSlug =
+    "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit";
+
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+bool check_name_and_slug(const ExchangePtr& ex, const json::Field<std::string>& name,
+                         const json::Field<std::string>& slug) {
+  if (name.has_value() && blank(name.value)) {
+    reply_problem(ex, 400, "name must not be blank");
+    return false;
+  }
+  if (slug.has_value() && !valid_slug(slug.value)) {
+    reply_problem(ex, 400, kBadSlug);
+    return false;
+  }
+  return true;
+}
+
 bool valid_slug(std::string_view slug) {
   if (slug.size() < 2 || slug.size() > 50) return false;
   for (size_t i = 0; i < slug.size(); ++i) {

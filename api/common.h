@@ -11,6 +11,7 @@
 #include "daemon/app.h"
 #include "daemon/http_server.h"
 #include "daemon/json.h"
+#include "daemon/json_input.h"
 #include "store/db.h"
 #include "store/writer.h"
 
@@ -49,6 +50,13 @@ void reply_store_error(const ExchangePtr& ex, int rc);
 
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);
+extern const std::string_view kBadSlug;  // the 400 detail for an invalid slug
+// Nothing but white space.
+bool blank(std::string_view s);
+// The checks every named resource shares: a present name is not blank and a
+// present slug is valid. Answers 400 and returns false otherwise.
+bool check_name_and_slug(const ExchangePtr& ex, const json::Field<std::string>& name,
+                         const json::Field<std::string>& slug);
 // A slug from a display name ("Backend Dev!" -> "backend-dev"), 2-50 chars.
 std::string slugify(std::string_view name);
 

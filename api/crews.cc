@@ -79,7 +79,6 @@ int find_crew(store::Connection& db, const std::string& id, const std::string& w
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? rc : sqlite3_extended_errcode(db.db());
 }
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 struct CrewInput {
   json::Field<std::string> name, slug, description, color, avatar_style, autonomy_level;
@@ -110,14 +109,7 @@ bool read_crew(const ExchangePtr& ex, bool create, CrewInput* in) {
     reply_problem(ex, 400, r.error());
     return false;
   }
-  if (in->name.present && blank(in->name.value)) {
-    reply_problem(ex, 400, "name must not be blank");
-    return false;
-  }
-  if (in->slug.present && !valid_slug(in->slug.value)) {
-    reply_problem(ex, 400, "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit");
-    return false;
-  }
+  if (!check_name_and_slug(ex, in->name, in->slug)) return false;
   return true;
 }
 

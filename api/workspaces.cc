@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kSlugAttempts = 8;
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 // The guard takes the workspace from ?workspace_id= before the path, so a
 // caller could pass the check for one workspace and name another in the
@@ -115,9 +114,7 @@ void create_workspace(App& app, const ExchangePtr& ex) {
   r.string("name", &name, {.min = 1, .max = 100, .required = true})
       .string("slug", &slug, {.min = 2, .max = 50});
   if (!r.ok()) return reply_problem(ex, 400, r.error());
-  if (blank(name.value)) return reply_problem(ex, 400, "name must not be blank");
-  if (slug.has_value() && !valid_slug(slug.value))
-    return reply_problem(ex, 400, "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit");
+  if (!check_name_and_slug(ex, name, slug)) return;
 
   bool explicit_slug = slug.has_value();
   std::string base = explicit_slug ? slug.value : slugify(name.value).substr(0, 45);
@@ -186,9 +183,7 @@ void update_workspace(App& app, const ExchangePtr& ex) {
   r.string("name", &name, {.min = 1, .max = 100, .nullable = false})
       .string("slug", &slug, {.min = 2, .max = 50, .nullable = false});
   if (!r.ok()) return reply_problem(ex, 400, r.error());
-  if (name.present && blank(name.value)) return reply_problem(ex, 400, "name must not be blank");
-  if (slug.present && !valid_slug(slug.value))
-    return reply_problem(ex, 400, "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit");
+  if (!check_name_and_slug(ex, name, slug)) return;
   if (!name.present && !slug.present) return reply_workspace(app, ex, 200);
 
   write(
