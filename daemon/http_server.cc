@@ -226,12 +226,19 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (nread == 0) return;
   if (nread < 0) {
     c->read_stop();
-    // A client may half-close after sending its request and still read the
-    // answer: while one is being handled or sent, finish it, then close.
-    if (nread == UV_EOF && (c->state_ == State::kHandling ||
-                            (c->state_ == State::kIdle && c->writes_ > 0))) {
+    // A client may half-close after sending its requests and still read the
+    // answers: finish the one being handled and those being sent, then close.
+    // A request cut off by the EOF is dropped.
+    if (nread == UV_EOF && (c->state_ == State::kHandling || c->writes_ > 0)) {
       c->peer_eof_ = true;
       c->close_after_ = true;
+      if (c->state_ == State::kHeaders || c->state_ == State::kBody) {
+        c->ex_->conn_ = nullptr;
+        c->ex_.reset();
+        c->pending_.clear();
+        c->state_ = State::kIdle;
+        c->arm(c->server_->options_.limits.send_timeout_ms);
+      }
       return;
     }
     c->close();

@@ -33,9 +33,7 @@
 // Mode knobs come from the input itself so that every crash reproduces from
 // its file alone: see Knobs below.
 //
-// Environment: CREWSHIP_FUZZ_VERBOSE=1 prints one line per input;
-// CREWSHIP_FUZZ_SKIP_KNOWN=1 steers around the known, unfixed server bugs
-// listed in README.md so that a fuzzing run can look further.
+// Environment: CREWSHIP_FUZZ_VERBOSE=1 prints one line per input.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -95,8 +93,7 @@ uint64_t now_ms() { return uv_hrtime() / 1'000'000; }
 // --- handlers ---------------------------------------------------------------
 
 int g_async_pending = 0;
-bool g_verbose = false;     // CREWSHIP_FUZZ_VERBOSE=1: one line per input
-bool g_skip_known = false;  // CREWSHIP_FUZZ_SKIP_KNOWN=1: skip inputs of known, unfixed bugs
+bool g_verbose = false;  // CREWSHIP_FUZZ_VERBOSE=1: one line per input
 
 void respond_text(const ExchangePtr& ex, std::string body) {
   http::Response r;
@@ -172,7 +169,6 @@ World& world() {
   if (g_world != nullptr) return *g_world;
   signal(SIGPIPE, SIG_IGN);  // as the daemon does (daemon.cc)
   g_verbose = std::getenv("CREWSHIP_FUZZ_VERBOSE") != nullptr;
-  g_skip_known = std::getenv("CREWSHIP_FUZZ_SKIP_KNOWN") != nullptr;
   crewship::log::set_level(crewship::log::Level::kError);
   auto* w = new World;
   if (uv_loop_init(&w->loop) != 0) fail("uv_loop_init");
@@ -495,12 +491,6 @@ Knobs knobs(const uint8_t* data, size_t size) {
   return k;
 }
 
-bool contains_nocase(std::string_view hay, std::string_view needle) {
-  for (size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (http::iequals(hay.substr(i, needle.size()), needle)) return true;
-  return false;
-}
-
 // Sends [p, p+len) through the nonblocking fd, running the loop (and reading
 // answers into *out) while the socket is full. Returns false once the server
 // has closed the connection.
@@ -550,15 +540,6 @@ void run_one(World& w, const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   Knobs k = knobs(data, size);
   RequestScan scan = scan_requests(data, size);
-  // Known bug (see README): a request that llhttp reports as an upgrade
-  // (CONNECT, or Connection: upgrade + Upgrade) is dispatched twice by
-  // Connection::feed. While it is unfixed, CREWSHIP_FUZZ_SKIP_KNOWN lets a
-  // fuzzing run look past it.
-  if (g_skip_known && scan.upgrade) return;
-  // Known bug (see README): the client is gone when the server writes
-  // "100 Continue" from on_headers_complete; the failed write closes the
-  // connection inside the llhttp callback and on_body then uses a null ex_.
-  if (g_skip_known && k.abrupt && contains_nocase(input, "100-continue")) return;
   if (g_verbose)
     std::fprintf(stderr, "  cuts=%zu,%zu/%zu%s%s\n", k.cut1, k.cut2, size, k.small_sndbuf ? " small-sndbuf" : "",
                  k.abrupt ? " abrupt" : "");
@@ -580,19 +561,6 @@ void run_one(World& w, const uint8_t* data, size_t size) {
     return;
   }
 
-  if (g_skip_known && k.small_sndbuf) {
-    // Known bug (see README): an EOF read while answers wait in uv_write
-    // queues makes the server close and drop them. To look past it, wait
-    // until the output has been quiet for a while before half-closing.
-    uint64_t quiet_deadline = now_ms() + kEndBoundMs;
-    int quiet = 0;
-    while (quiet < 20 && now_ms() < quiet_deadline) {
-      size_t before = out.size();
-      pump(w, fd, 1);
-      if (!drain_client(fd, &out)) break;
-      quiet = out.size() == before && g_async_pending == 0 ? quiet + 1 : 0;
-    }
-  }
   shutdown(fd, SHUT_WR);
   uint64_t deadline = now_ms() + kEndBoundMs;
   bool eof = false;
