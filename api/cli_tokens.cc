@@ -82,23 +82,7 @@ void list_cli_tokens(App& app, const ExchangePtr& ex) {
   s.bind(1, ex->who.user_id);
   s.bind(2, page.limit);
   s.bind(3, page.offset);
-  json::Out out;
-  out.begin_array();
-  while (s.step() == SQLITE_ROW) {
-    out.begin_object();
-    out.member("id", s.text(0));
-    out.member("name", s.text(1));
-    out.member("created_at", s.text(2));
-    out.key("last_used_at");
-    if (s.is_null(3)) {
-      out.w().Null();
-    } else {
-      out.str(s.text(3));
-    }
-    out.end_object();
-  }
-  out.end_array();
-  reply(ex, 200, out);
+  reply_rows(ex, s, {"id", "name", "created_at", "last_used_at"});
 }
 
 // DELETE /api/v1/auth/cli-tokens/{tokenId}: the token answers 401 from now on.

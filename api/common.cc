@@ -31,6 +31,21 @@ void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, i
   }
 }
 
+void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names) {
+  json::Out out;
+  out.begin_array();
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    out.begin_object();
+    int col = 0;
+    for (std::string_view name : names) nullable(out, name, s, col++);
+    out.end_object();
+  }
+  if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
+  out.end_array();
+  reply(ex, 200, out);
+}
+
 bool read_json(const ExchangePtr& ex, rapidjson::Document* doc) {
   std::string error;
   if (json::parse_object(ex->req.body, doc, &error)) return true;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,10 @@ void reply_no_content(const ExchangePtr& ex);
 
 // Writes key: the text of column col, or null when the column is NULL.
 void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, int col);
+
+// Answers 200 with a bare JSON array holding one object per row of s:
+// column i under names[i], as text, or null when the column is NULL.
+void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names);
 
 // Parses the request body as one JSON object; otherwise answers 400 and
 // returns false.

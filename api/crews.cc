@@ -351,19 +351,7 @@ void list_crew_members(App& app, const ExchangePtr& ex) {
   s.bind(1, id);
   s.bind(2, page.limit);
   s.bind(3, page.offset);
-  json::Out out;
-  out.begin_array();
-  while (s.step() == SQLITE_ROW) {
-    out.begin_object();
-    out.member("user_id", s.text(0));
-    out.member("email", s.text(1));
-    nullable(out, "name", s, 2);
-    out.member("role", s.text(3));
-    out.member("created_at", s.text(4));
-    out.end_object();
-  }
-  out.end_array();
-  reply(ex, 200, out);
+  reply_rows(ex, s, {"user_id", "email", "name", "role", "created_at"});
 }
 
 // POST /api/v1/crews/{crewId}/members {user_id | email, role}: the user must

@@ -17,6 +17,7 @@
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
 #include "daemon/problem.h"
+#include "store/workspace_store.h"
 
 namespace crewship::api {
 namespace {
@@ -183,23 +184,8 @@ void bootstrap(App& app, const ExchangePtr& ex) {
           }
           int rc = insert_user(db, *user, hash);
           if (rc != SQLITE_OK) return rc;
-          std::string now = now_rfc3339();
-          auto w = db.prepare(
-              "INSERT INTO workspaces(id, name, slug, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
-          w.bind(1, ws_id);
-          w.bind(2, ws_name);
-          w.bind(3, ws_slug);
-          w.bind(4, now);
-          if (w.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
-          auto m = db.prepare(
-              "INSERT INTO workspace_members(id, workspace_id, user_id, role, created_at)"
-              " VALUES (?1, ?2, ?3, 'OWNER', ?4)");
-          m.bind(1, new_id());
-          m.bind(2, ws_id);
-          m.bind(3, user->id);
-          m.bind(4, now);
-          if (m.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
-          return insert_session(db, session_id, user->id, expires);
+          rc = store::insert_workspace(db, ws_id, ws_name, ws_slug, user->id, now_rfc3339());
+          return rc != SQLITE_OK ? rc : insert_session(db, session_id, user->id, expires);
         },
         [=, &app](int rc) {
           if (*taken) return reply_problem(ex, 409, "this instance is already set up");

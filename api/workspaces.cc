@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "api/common.h"
+#include "store/workspace_store.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
@@ -87,20 +88,7 @@ void list_workspaces(App& app, const ExchangePtr& ex) {
   s.bind(1, ex->who.user_id);
   s.bind(2, page.limit);
   s.bind(3, page.offset);
-  json::Out out;
-  out.begin_array();
-  while (s.step() == SQLITE_ROW) {
-    out.begin_object();
-    out.member("id", s.text(0));
-    out.member("name", s.text(1));
-    out.member("slug", s.text(2));
-    out.member("role", s.text(3));
-    out.member("created_at", s.text(4));
-    out.member("updated_at", s.text(5));
-    out.end_object();
-  }
-  out.end_array();
-  reply(ex, 200, out);
+  reply_rows(ex, s, {"id", "name", "slug", "role", "created_at", "updated_at"});
 }
 
 // POST /api/v1/workspaces {name, slug?}: the caller becomes its OWNER. A
@@ -135,21 +123,7 @@ void create_workspace(App& app, const ExchangePtr& ex) {
           if (explicit_slug || i == kSlugAttempts) return SQLITE_CONSTRAINT_UNIQUE;
           candidate = base + "-" + random_hex(2);
         }
-        auto w = db.prepare(
-            "INSERT INTO workspaces(id, name, slug, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
-        w.bind(1, id);
-        w.bind(2, name);
-        w.bind(3, candidate);
-        w.bind(4, now);
-        if (w.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
-        auto m = db.prepare(
-            "INSERT INTO workspace_members(id, workspace_id, user_id, role, created_at)"
-            " VALUES (?1, ?2, ?3, 'OWNER', ?4)");
-        m.bind(1, new_id());
-        m.bind(2, id);
-        m.bind(3, user);
-        m.bind(4, now);
-        if (m.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
+        if (int rc = store::insert_workspace(db, id, name, candidate, user, now); rc != SQLITE_OK) return rc;
         *chosen = candidate;
         return SQLITE_OK;
       },
@@ -224,20 +198,7 @@ void list_members(App& app, const ExchangePtr& ex) {
   s.bind(1, ex->who.workspace_id);
   s.bind(2, page.limit);
   s.bind(3, page.offset);
-  json::Out out;
-  out.begin_array();
-  while (s.step() == SQLITE_ROW) {
-    out.begin_object();
-    out.member("id", s.text(0));
-    out.member("user_id", s.text(1));
-    out.member("email", s.text(2));
-    nullable(out, "name", s, 3);
-    out.member("role", s.text(4));
-    out.member("created_at", s.text(5));
-    out.end_object();
-  }
-  out.end_array();
-  reply(ex, 200, out);
+  reply_rows(ex, s, {"id", "user_id", "email", "name", "role", "created_at"});
 }
 
 // POST /api/v1/workspaces/{workspaceId}/members {email, role}: adds an
