@@ -116,6 +116,12 @@ load roster_crew "${roster[@]}" --path "/api/v1/presence/roster?workspace_id=$ws
 etag=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $session" \
   "http://127.0.0.1:$port/api/v1/presence/roster?workspace_id=$ws" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
 load roster_304 "${roster[@]}" --path "/api/v1/presence/roster?workspace_id=$ws" --header "If-None-Match: $etag"
+# The uncached path: 1000 writes/s keep invalidating the cached roster.
+taskset -c "$CLIENT_CPU" "$LOADGEN" "${upsert[@]}" --connections 4 --rate 1000 --duration "$DURATION" --warmup 1s \
+  --json >"$tmp/writes_1000.json" &
+writes=$!
+load roster_during_writes "${roster[@]}" --path "/api/v1/presence/roster?workspace_id=$ws"
+wait "$writes"
 stop
 
 echo
@@ -129,5 +135,7 @@ row health_during_writes
 row roster_workspace
 row roster_crew
 row roster_304
+row roster_during_writes
+row writes_1000
 echo
 echo "peak RSS of the daemon (VmHWM) after the write run: ${rss_kb} kB"
