@@ -1,0 +1,46 @@
+#include "api/agent_ref.h"
+
+#include "api/common.h"
+
+namespace crewship::api {
+
+bool find_agent(App& app, const ExchangePtr& ex, AgentRef* out, bool need_crew) {
+  const Principal& who = ex->who;
+  auto s = app.store.reader().prepare(
+      "SELECT id, workspace_id, coalesce(crew_id, ''), slug, name, status FROM agents"
+      " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
+      " AND (?3 = '' OR crew_id = ?3)");
+  s.bind(1, ex->req.param("agentId"));
+  s.bind(2, who.workspace_id);
+  s.bind(3, who.crew_id);
+  int rc = s.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    reply_store_error(ex, rc);
+    return false;
+  }
+  if (rc == SQLITE_DONE) {
+    reply_problem(ex, 404, "agent not found");  // the body of agents.cc's 404
+    return false;
+  }
+  out->id = s.text(0);
+  out->workspace_id = s.text(1);
+  out->crew_id = s.text(2);
+  out->slug = s.text(3);
+  out->name = s.text(4);
+  out->status = s.text(5);
+  if (need_crew && out->crew_id.empty()) {
+    reply_problem(ex, 404, "agent is not assigned to a crew");
+    return false;
+  }
+  return true;
+}
+
+std::string crew_storage_dir(const Config& config, const std::string& crew_id) {
+  return config.data_dir + "/storage/crews/" + crew_id;
+}
+
+std::string agent_storage_dir(const Config& config, const AgentRef& agent) {
+  return crew_storage_dir(config, agent.crew_id) + "/" + agent.slug;
+}
+
+}  // namespace crewship::api
