@@ -44,3 +44,19 @@ std::string agent_storage_dir(const Config& config, const AgentRef& agent) {
 }
 
 }  // namespace crewship::api
+
+namespace crewship::api {
+
+void reply_list(const ExchangePtr& ex, std::string_view envelope, std::string array_json) {
+  if (ex->who.kind != Principal::Kind::kInternal) return reply(ex, 200, std::move(array_json));
+  std::string body;
+  body.reserve(array_json.size() + envelope.size() + 8);
+  body += "{\"";
+  body += envelope;
+  body += "\":";
+  body += array_json;
+  body += '}';
+  reply(ex, 200, std::move(body));
+}
+
+}  // namespace crewship::api

@@ -32,3 +32,11 @@ std::string crew_storage_dir(const Config& config, const std::string& crew_id);
 std::string agent_storage_dir(const Config& config, const AgentRef& agent);
 
 }  // namespace crewship::api
+
+namespace crewship::api {
+
+// Answers 200 with a list: bare (array_json as is) to public callers, wrapped
+// as {"<envelope>": [...]} to internal ones, the shape IPC clients expect.
+void reply_list(const ExchangePtr& ex, std::string_view envelope, std::string array_json);
+
+}  // namespace crewship::api
