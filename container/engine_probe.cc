@@ -33,15 +33,15 @@ void try_next(std::shared_ptr<Probe> p);
 void ask(const std::shared_ptr<Probe>& p, const std::string& socket, const char* target,
          size_t max_body, std::function<void(int, http::ClientResponse&&)> then) {
   http::ClientRequest req;
-  req.socket_path = socket;
   req.target = target;
-  req.timeout_ms = p->timeout_ms;
+  req.head_timeout_ms = req.timeout_ms = p->timeout_ms;
   req.max_body = max_body;
-  p->call = http::request_unix(p->loop, std::move(req),
-                               [p, then = std::move(then)](int err, http::ClientResponse&& resp) {
-                                 p->call = nullptr;
-                                 if (!p->cancelled) then(err, std::move(resp));
-                               });
+  http::ClientCallbacks cb;
+  cb.done = [p, then = std::move(then)](int err, http::ClientResponse&& resp) {
+    p->call = nullptr;
+    if (!p->cancelled) then(err, std::move(resp));
+  };
+  p->call = http::request_unix(p->loop, socket, std::move(req), std::move(cb));
 }
 
 void on_version(std::shared_ptr<Probe> p, const std::string& socket, int err,
