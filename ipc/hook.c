@@ -2,6 +2,8 @@
  *
  *   crewship-hook presence <online|busy|blocked|offline> --agent ID [--detail KEY=VALUE ...]
  *   crewship-hook heartbeat --agent ID [--every 30s]
+ *   crewship-hook init                       (a crew container's process 1)
+ *   crewship-hook stop --agent ID [--grace 10s]
  *
  * It speaks HTTP/1.1 to crewshipd's IPC socket ($CREWSHIP_SOCKET, default
  * /run/crewship/crewship.sock) with $CREWSHIP_INTERNAL_TOKEN. Plain sockets
@@ -17,8 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +41,8 @@ static int timeout_ms = 5000;
 static void usage(void) {
   fputs("usage: crewship-hook presence <online|busy|blocked|offline> --agent ID [--detail KEY=VALUE ...]\n"
         "       crewship-hook heartbeat --agent ID [--every 30s]\n"
+        "       crewship-hook init\n"
+        "       crewship-hook stop --agent ID [--grace 10s]\n"
         "options: --timeout 5s\n"
         "environment: CREWSHIP_SOCKET (default /run/crewship/crewship.sock), CREWSHIP_INTERNAL_TOKEN\n",
         stderr);
@@ -197,10 +204,106 @@ static void on_signal(int sig) {
   stop = 1;
 }
 
+/* Process 1 of a crew container: it keeps the container alive, reaps every
+ * orphan (agents' grandchildren end up here), and on SIGTERM asks every
+ * process to stop, waits a little, then kills what is left and exits. */
+static int run_init(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  for (;;) {
+    int sig = sigwaitinfo(&set, NULL);
+    if (sig < 0) continue;
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (sig == SIGCHLD) continue;
+    kill(-1, SIGTERM);
+    for (int i = 0; i < 50; ++i) { /* 5 s */
+      while (waitpid(-1, NULL, WNOHANG) > 0) {
+      }
+      if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD) return 0;
+      struct timespec ts = {0, 100000000};
+      nanosleep(&ts, NULL);
+    }
+    kill(-1, SIGKILL);
+    return 0;
+  }
+}
+
+/* Signals every process whose environment carries CREWSHIP_AGENT_ID=<agent>
+ * (what crewshipd gives an agent's run, inherited by its whole tree);
+ * returns how many there were. */
+static int signal_agent(const char* agent, int sig) {
+  char needle[320];
+  int nlen = snprintf(needle, sizeof needle, "CREWSHIP_AGENT_ID=%s", agent);
+  if (nlen <= 0 || (size_t)nlen >= sizeof needle) return 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  int found = 0;
+  pid_t self = getpid();
+  struct dirent* d;
+  while ((d = readdir(proc)) != NULL) {
+    char* end;
+    long pid = strtol(d->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1 || pid == self) continue;
+    char path[64], env[65536];
+    snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, env, sizeof env - 1);
+    close(fd);
+    if (n <= 0) continue;
+    env[n] = '\0';
+    for (ssize_t at = 0; at < n; at += (ssize_t)strlen(env + at) + 1) {
+      if (strcmp(env + at, needle) == 0) {
+        if (kill((pid_t)pid, sig) == 0) ++found;
+        break;
+      }
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+/* TERM to the agent's processes, up to grace for them to go, then KILL. */
+static int run_stop(const char* agent, long grace_ms) {
+  int term = signal_agent(agent, SIGTERM);
+  int killed = 0;
+  for (long waited = 0; term > 0; waited += 100) {
+    if (signal_agent(agent, 0) == 0) break;
+    if (waited >= grace_ms) {
+      killed = signal_agent(agent, SIGKILL);
+      break;
+    }
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+  }
+  printf("{\"terminated\":%d,\"killed\":%d}\n", term, killed);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     usage();
     return EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "init") == 0) return run_init();
+  if (strcmp(argv[1], "stop") == 0) {
+    const char* agent = NULL;
+    long grace_ms = 10000;
+    for (int a = 2; a + 1 < argc; a += 2) {
+      if (strcmp(argv[a], "--agent") == 0) agent = argv[a + 1];
+      else if (strcmp(argv[a], "--grace") == 0) grace_ms = parse_duration_ms(argv[a + 1]);
+    }
+    if (!agent || !*agent || grace_ms < 0 || argc % 2 != 0) {
+      usage();
+      return EXIT_USAGE;
+    }
+    return run_stop(agent, grace_ms);
   }
   socket_path = getenv("CREWSHIP_SOCKET");
   if (!socket_path || !*socket_path) socket_path = "/run/crewship/crewship.sock";
