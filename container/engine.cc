@@ -17,21 +17,6 @@ constexpr size_t kMaxEventLine = 64 << 10;
 constexpr int kExitPolls = 40;         // exec inspections while the process is reaped
 constexpr uint64_t kExitPollMs = 50;
 
-std::string percent_encode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string EngineReply::message() const {
@@ -157,7 +142,7 @@ Engine::Exec* HttpEngine::exec(ExecSpec spec, Output on_output, std::function<vo
   e->spec = std::move(spec);
   e->on_output = std::move(on_output);
   e->done = std::move(done);
-  e->call = request("POST", "/containers/" + percent_encode(e->spec.container) + "/exec", body.take(),
+  e->call = request("POST", "/containers/" + http::percent_encode(e->spec.container) + "/exec", body.take(),
                     e->spec.key, [this, e](EngineReply&& r) {
                       e->call = nullptr;
                       if (!e->finished) created(e, std::move(r));
@@ -196,7 +181,7 @@ void HttpEngine::created(Exec* e, EngineReply&& r) {
 void HttpEngine::start(Exec* e) {
   http::ClientRequest req;
   req.method = "POST";
-  req.target = std::string(kApi) + "/exec/" + percent_encode(e->id) + "/start";
+  req.target = std::string(kApi) + "/exec/" + http::percent_encode(e->id) + "/start";
   req.body = R"({"Detach":false,"Tty":false})";
   req.content_type = "application/json";
   req.head_timeout_ms = limits_.timeout_ms;
@@ -249,7 +234,7 @@ void HttpEngine::stream_ended(Exec* e, int err) {
 // The stream ends when the process closes its output; its exit code can lag
 // behind by the time the engine takes to reap it.
 void HttpEngine::inspect(Exec* e) {
-  e->call = request("GET", "/exec/" + percent_encode(e->id) + "/json", {}, e->spec.key,
+  e->call = request("GET", "/exec/" + http::percent_encode(e->id) + "/json", {}, e->spec.key,
                     [this, e](EngineReply&& r) {
                       e->call = nullptr;
                       if (e->finished) return;
@@ -297,7 +282,7 @@ Engine::Watch* HttpEngine::events(std::string filters, std::function<void(std::s
   w->on_event = std::move(on_event);
   w->on_end = std::move(on_end);
   http::ClientRequest req;
-  req.target = std::string(kApi) + "/events?filters=" + percent_encode(filters);
+  req.target = std::string(kApi) + "/events?filters=" + http::percent_encode(filters);
   req.head_timeout_ms = limits_.timeout_ms;
   req.timeout_ms = 0;
   req.long_lived = true;

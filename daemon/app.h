@@ -20,6 +20,9 @@
 namespace crewship {
 
 class Server;
+namespace api {
+struct Bridge;
+}
 
 struct App {
   uv_loop_t* loop = nullptr;
@@ -31,6 +34,7 @@ struct App {
   // CLI token id -> when its last_used_at was last written (unix seconds).
   std::unordered_map<std::string, int64_t> cli_token_touched;
   container::EngineInfo engine;
+  std::unique_ptr<api::Bridge> bridge;  // the container engine's side; see api/bridge.h
   uint64_t started_ns = 0;  // uv_hrtime() at start
   time_t started_at = 0;    // wall clock at start
   std::vector<std::unique_ptr<Server>> servers;

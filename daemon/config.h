@@ -40,6 +40,11 @@ struct Config {
   HttpLimits http;
   int64_t shutdown_timeout_ms = 0;
   int64_t engine_timeout_ms = 0;
+  int64_t engine_max_inflight = 0;
+  int64_t engine_max_inflight_crew = 0;
+  std::string container_network;
+  std::string hook_binary;
+  int64_t stop_grace_ms = 0;
   int64_t writer_batch = 0;
   int64_t allow_signup = 0;         // bool
   int64_t login_max_failures = 0;   // failed logins before a lockout

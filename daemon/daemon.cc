@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/bridge.h"
 #include "api/routes.h"
 #include "daemon/http_server.h"
 #include "daemon/listeners.h"
@@ -146,6 +147,7 @@ int Daemon::start() {
                             app_.engine = std::move(info);
                             probe_.reset();
                             if (shutting_down_) return;
+                            api::start_bridge(app_);
                             sd::notify("READY=1\nSTATUS=serving");
                             LOG_INFO("ready");
                           });
@@ -267,6 +269,7 @@ void Daemon::begin_shutdown() {
     container::cancel(*probe_);
     probe_.reset();
   }
+  api::stop_bridge(app_);
   auto limit = static_cast<uint64_t>(app_.config.shutdown_timeout_ms);
   uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);

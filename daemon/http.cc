@@ -101,6 +101,22 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   return form_value(query, name);
 }
 
+std::string percent_encode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> form_value(std::string_view encoded, std::string_view name) {
   std::string_view q = encoded;
   while (!q.empty()) {

@@ -26,6 +26,9 @@ bool iequals(std::string_view a, std::string_view b);
 // unless form is set.
 bool percent_decode(std::string_view s, std::string* out, bool form = false);
 
+// Percent-encodes everything but RFC 3986's unreserved characters.
+std::string percent_encode(std::string_view s);
+
 // The first value of name in an application/x-www-form-urlencoded string
 // (a query string or a form body), percent-decoded.
 std::optional<std::string> form_value(std::string_view encoded, std::string_view name);

@@ -17,6 +17,7 @@ namespace {
 
 constexpr size_t kSlabSize = 64 * 1024;
 constexpr uint64_t kLingerMs = 2000;
+constexpr size_t kMaxStreamQueue = 1 << 20;  // unsent bytes of a streamed answer
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // A write request owns its bytes until the write callback.
@@ -24,6 +25,7 @@ struct WriteReq {
   uv_write_t req;
   std::string head;
   std::string body;
+  size_t bytes = 0;
 };
 
 bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -69,6 +71,9 @@ class Connection {
   int accept();
   void start();
   void respond(Exchange* ex, http::Response&& response);
+  void stream_head(Exchange* ex, int status, std::string_view content_type);
+  bool stream_chunk(std::string_view data);
+  void stream_end();
   void close();
   // Ends an idle connection now; marks a busy one to close after its response.
   void drain();
@@ -105,6 +110,7 @@ class Connection {
   void feed_pending();
   void dispatch();
   void write(std::string head, std::string body);
+  std::string response_head(Exchange* ex, const http::Response& r, bool close, bool chunked);
   void after_response();
   void linger();
   void arm(uint64_t ms);
@@ -129,6 +135,7 @@ class Connection {
   int error_status_ = 0;
   const char* error_detail_ = nullptr;
   int writes_ = 0;          // uv_write requests in flight
+  size_t queued_ = 0;       // bytes of those
   int open_handles_ = 0;
   bool field_open_ = false;
   bool reading_ = false;
@@ -229,6 +236,8 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     // A client may half-close after sending its requests and still read the
     // answers: finish the one being handled and those being sent, then close.
     // A request cut off by the EOF is dropped.
+    // A client that leaves a streamed answer is gone: nothing more is wanted.
+    if (nread == UV_EOF && c->ex_ && c->ex_->streaming_) return c->close();
     if (nread == UV_EOF && (c->state_ == State::kHandling || c->writes_ > 0)) {
       c->peer_eof_ = true;
       c->close_after_ = true;
@@ -463,6 +472,50 @@ void Connection::dispatch() {
 void Connection::respond(Exchange* ex, http::Response&& r) {
   assert(ex == ex_.get() && state_ == State::kHandling);
   bool close = r.close || close_after_ || !ex->keep_alive_ || server_->draining_ || peer_eof_;
+  std::string head = response_head(ex, r, close, false);
+  if (!status_has_body(r.status) || ex->head_) r.body.clear();
+  write(std::move(head), std::move(r.body));
+  close_after_ = close;
+  after_response();
+}
+
+void Connection::stream_head(Exchange* ex, int status, std::string_view content_type) {
+  assert(ex == ex_.get() && state_ == State::kHandling);
+  http::Response r;
+  r.status = status;
+  r.content_type = content_type;
+  r.headers.push_back({"Cache-Control", "no-store"});
+  close_after_ = close_after_ || !ex->keep_alive_ || server_->draining_ || peer_eof_ || !ex->req.http11;
+  write(response_head(ex, r, close_after_, true), {});
+  if (state_ != State::kClosed && !peer_eof_) read_start();  // to notice the client leaving
+}
+
+bool Connection::stream_chunk(std::string_view data) {
+  if (state_ == State::kClosed) return false;
+  // A client that does not take what it asked for is dropped, not buffered for.
+  if (queued_ > kMaxStreamQueue) {
+    LOG_DEBUG("%s: stream client too slow, closing", server_->options_.name.c_str());
+    close();
+    return false;
+  }
+  if (data.empty() || ex_->head_) return true;
+  char size[24];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string body;
+  body.reserve(data.size() + 2);
+  body.append(data).append("\r\n");
+  write(std::string(size, static_cast<size_t>(n)), std::move(body));
+  return state_ != State::kClosed;
+}
+
+void Connection::stream_end() {
+  if (state_ == State::kClosed) return;
+  if (!ex_->head_) write("0\r\n\r\n", {});
+  ex_->streaming_ = false;
+  after_response();
+}
+
+std::string Connection::response_head(Exchange* ex, const http::Response& r, bool close, bool chunked) {
   const http::Request& req = ex->req;
 
   std::string head;
@@ -489,7 +542,9 @@ void Connection::respond(Exchange* ex, http::Response&& r) {
   head += req.id;
   head += "\r\n";
   bool body_allowed = status_has_body(r.status);
-  if (body_allowed || r.status == 304) {
+  if (chunked) {
+    head += "Transfer-Encoding: chunked\r\n";
+  } else if (body_allowed || r.status == 304) {
     n = std::snprintf(line, sizeof line, "Content-Length: %zu\r\n", r.body.size());
     if (r.status != 304 || !r.body.empty()) head.append(line, static_cast<size_t>(n));
   }
@@ -508,11 +563,7 @@ void Connection::respond(Exchange* ex, http::Response&& r) {
                http::method_name(req.method).data(), static_cast<int>(req.path.size()),
                req.path.data(), r.status, ms);
   }
-
-  if (!body_allowed || ex->head_) r.body.clear();
-  write(std::move(head), std::move(r.body));
-  close_after_ = close;
-  after_response();
+  return head;
 }
 
 void Connection::write(std::string head, std::string body) {
@@ -546,15 +597,19 @@ void Connection::write(std::string head, std::string body) {
     return;
   }
   ++writes_;
+  w->bytes = w->head.size() + w->body.size();
+  queued_ += w->bytes;
   arm(server_->options_.limits.send_timeout_ms);
 }
 
 void Connection::on_write(uv_write_t* req, int status) {
   auto* w = reinterpret_cast<WriteReq*>(req);
   auto* c = static_cast<Connection*>(req->data);
+  size_t bytes = w->bytes;
   delete w;
   if (status == UV_ECANCELED) return;  // the connection is closing
   --c->writes_;
+  c->queued_ -= bytes;
   if (status != 0) {
     c->close();
     return;
@@ -566,6 +621,8 @@ void Connection::on_write(uv_write_t* req, int status) {
       c->arm(c->server_->options_.limits.idle_timeout_ms);
     } else if (c->state_ == State::kHeaders) {
       c->arm(c->server_->options_.limits.header_timeout_ms);
+    } else if (c->state_ == State::kHandling) {
+      uv_timer_stop(&c->timer_);  // a stream between chunks: no deadline
     }
   }
 }
@@ -660,8 +717,9 @@ void Connection::close() {
   state_ = State::kClosed;
   read_stop();
   if (ex_) {
-    ex_->conn_ = nullptr;  // a late respond() is dropped
-    ex_.reset();
+    ExchangePtr ex = std::move(ex_);
+    ex->conn_ = nullptr;  // a late respond() is dropped
+    if (ex->streaming_ && ex->on_gone) std::exchange(ex->on_gone, nullptr)();
   }
   pending_.clear();
   uv_close(&h_.handle, on_close);
@@ -684,6 +742,22 @@ void Exchange::respond(http::Response&& response) {
   if (responded_) return;
   responded_ = true;
   if (conn_ != nullptr) conn_->respond(this, std::move(response));
+}
+
+void Exchange::begin_stream(int status, std::string_view content_type) {
+  if (responded_) return;
+  responded_ = streaming_ = true;
+  if (conn_ != nullptr) conn_->stream_head(this, status, content_type);
+}
+
+bool Exchange::write_chunk(std::string_view data) {
+  return streaming_ && conn_ != nullptr && conn_->stream_chunk(data);
+}
+
+void Exchange::end_stream() {
+  if (streaming_ && conn_ != nullptr) conn_->stream_end();
+  streaming_ = false;
+  on_gone = nullptr;
 }
 
 App& Exchange::app() const { return server_->app_; }

@@ -32,6 +32,16 @@ class Exchange {
 
   // Sends the response; only the first call counts.
   void respond(http::Response&& response);
+
+  // A response streamed in chunks (Transfer-Encoding: chunked) instead of
+  // respond(): begin_stream() sends the head, write_chunk() each piece,
+  // end_stream() the end. on_gone runs once if the client leaves (or is
+  // dropped for reading too slowly) before end_stream(); the handler then
+  // stops producing. write_chunk() returns false once the client is gone.
+  void begin_stream(int status, std::string_view content_type);
+  bool write_chunk(std::string_view data);
+  void end_stream();
+  std::function<void()> on_gone;
   bool responded() const { return responded_; }
   bool client_gone() const { return conn_ == nullptr; }
   App& app() const;
@@ -44,6 +54,7 @@ class Exchange {
   Server* server_;
   std::string allow_;  // methods of the path when no route matched the method
   bool responded_ = false;
+  bool streaming_ = false;
   bool keep_alive_ = true;
   bool head_ = false;
   uint64_t started_ns_ = 0;

@@ -199,6 +199,25 @@ CREATE TABLE journal (
 CREATE INDEX journal_workspace ON journal(workspace_id, kind, id);
 CREATE INDEX journal_agent ON journal(agent_id, kind, id);
 )sql"},
+    {4, R"sql(
+-- An agent's executions in its crew container. A run still RUNNING when
+-- crewshipd starts lost its output stream: it becomes LOST.
+CREATE TABLE agent_runs (
+  id            TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  workspace_id  TEXT NOT NULL,
+  crew_id       TEXT NOT NULL,
+  chat_id       TEXT,
+  cmd           TEXT NOT NULL,  -- JSON array
+  status        TEXT NOT NULL
+                CHECK (status IN ('RUNNING','SUCCEEDED','FAILED','STOPPED','LOST')),
+  exit_code     INTEGER,
+  error         TEXT,
+  started_at    TEXT NOT NULL,  -- RFC 3339, 9 fractional digits
+  ended_at      TEXT
+) STRICT;
+CREATE INDEX agent_runs_agent ON agent_runs(agent_id, started_at);
+)sql"},
 };
 
 }  // namespace

@@ -101,34 +101,52 @@ int heartbeat(Connection& c, const std::vector<std::string>& agent_ids, int64_t 
   return SQLITE_OK;
 }
 
-int sweep_stale(Connection& c, int64_t cutoff_ms, const std::string& details,
-                const std::string& since, int64_t now_ms, std::vector<Swept>* swept) {
-  std::vector<PresenceWrite> stale;
-  {
-    auto s = c.prepare(
-        "SELECT agent_id, workspace_id, coalesce(crew_id, '') FROM agent_status"
-        " WHERE status != 'offline' AND last_seen < ?1");
-    s.bind(1, cutoff_ms);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      PresenceWrite w;
-      w.agent_id = s.text(0);
-      w.workspace_id = s.text(1);
-      w.crew_id = s.text(2);
-      stale.push_back(std::move(w));
-    }
-    if (rc != SQLITE_DONE) return sqlite3_extended_errcode(c.db());
+namespace {
+
+// Flips the rows s selects (agent_id, workspace_id, crew_id) to offline.
+int flip_offline(Connection& c, StmtLease& s, const std::string& details, const std::string& since,
+                 int64_t now_ms, std::vector<Swept>* swept) {
+  std::vector<PresenceWrite> rows;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    PresenceWrite w;
+    w.agent_id = s.text(0);
+    w.workspace_id = s.text(1);
+    w.crew_id = s.text(2);
+    rows.push_back(std::move(w));
   }
-  for (PresenceWrite& w : stale) {
+  if (rc != SQLITE_DONE) return sqlite3_extended_errcode(c.db());
+  sqlite3_reset(s.get());
+  for (PresenceWrite& w : rows) {
     w.status = "offline";
     w.details = details;
     w.since = since;
     w.now_ms = now_ms;
     PresenceResult r;
-    if (int rc = write_presence(c, w, &r); rc != SQLITE_OK) return rc;
+    if (int rc2 = write_presence(c, w, &r); rc2 != SQLITE_OK) return rc2;
     swept->push_back({w.agent_id, w.workspace_id});
   }
   return SQLITE_OK;
+}
+
+}  // namespace
+
+int sweep_stale(Connection& c, int64_t cutoff_ms, const std::string& details,
+                const std::string& since, int64_t now_ms, std::vector<Swept>* swept) {
+  auto s = c.prepare(
+      "SELECT agent_id, workspace_id, coalesce(crew_id, '') FROM agent_status"
+      " WHERE status != 'offline' AND last_seen < ?1");
+  s.bind(1, cutoff_ms);
+  return flip_offline(c, s, details, since, now_ms, swept);
+}
+
+int offline_crew(Connection& c, const std::string& crew_id, const std::string& details,
+                 const std::string& since, int64_t now_ms, std::vector<Swept>* swept) {
+  auto s = c.prepare(
+      "SELECT agent_id, workspace_id, coalesce(crew_id, '') FROM agent_status"
+      " WHERE status != 'offline' AND crew_id = ?1");
+  s.bind(1, crew_id);
+  return flip_offline(c, s, details, since, now_ms, swept);
 }
 
 int roster(Connection& c, std::string_view workspace_id, std::string_view crew_id,

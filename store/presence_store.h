@@ -46,6 +46,10 @@ struct Swept {
 int sweep_stale(Connection& c, int64_t cutoff_ms, const std::string& details,
                 const std::string& since, int64_t now_ms, std::vector<Swept>* swept);
 
+// Flips every non-offline row of a crew to offline with details.
+int offline_crew(Connection& c, const std::string& crew_id, const std::string& details,
+                 const std::string& since, int64_t now_ms, std::vector<Swept>* swept);
+
 struct PresenceRow {
   std::string_view agent_id, crew_id, status, since, details;
 };

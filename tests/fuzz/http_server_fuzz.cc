@@ -54,6 +54,7 @@
 #include <llhttp.h>
 #include <uv.h>
 
+#include "api/bridge.h"
 #include "daemon/app.h"
 #include "daemon/http.h"
 #include "daemon/http_server.h"

@@ -1,0 +1,94 @@
+// The container bridge: what the crew-container, proxy and run handlers share
+// on the loop. The engine client, the crew containers found so far, starts
+// and reads under way (identical ones are joined, not repeated), the runs in
+// progress and the agents' logs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "api/agent_ref.h"
+#include "container/agent_log.h"
+#include "container/engine.h"
+#include "daemon/app.h"
+
+namespace crewship::api {
+
+// How an engine-backed step ended, as the HTTP answer it leads to.
+struct Outcome {
+  int status = 200;    // 200 when it worked
+  std::string detail;  // the problem's detail otherwise
+  bool ok() const { return status == 200; }
+  static Outcome fail(int status, std::string detail) { return {status, std::move(detail)}; }
+};
+
+// Answers the problem of a failed outcome; 503 carries Retry-After.
+void reply_outcome(const ExchangePtr& ex, const Outcome& o);
+
+struct CrewContainer {
+  std::string id;     // empty: none exists
+  std::string name;
+  std::string state;  // the engine's: running, exited, created...; "missing" when none
+  std::string status; // the engine's human text ("Up 3 minutes")
+  std::string image;
+};
+
+struct Run {
+  std::string id;
+  AgentRef agent;
+  container::Engine::Exec* exec = nullptr;
+  bool stopping = false;
+  std::string partial[2];  // stdout, stderr bytes after the last newline
+};
+
+struct Bridge {
+  std::unique_ptr<container::Engine> engine;
+  std::unordered_map<std::string, std::string> container_of;  // crew id -> running container id
+  std::unordered_map<std::string, std::vector<std::function<void(Outcome, const std::string&)>>> starting;
+  std::unordered_map<std::string, std::vector<std::function<void(const container::ExecResult&)>>> reads;
+  std::unordered_map<std::string, std::unique_ptr<Run>> runs;  // by agent id
+  std::unordered_map<std::string, std::unique_ptr<container::AgentLog>> logs;  // by agent id
+  std::unordered_set<std::string> agent_dirs;  // host dirs made and handed to uid 1001
+  container::Engine::Watch* events = nullptr;
+  uv_timer_t* events_retry = nullptr;
+  uint64_t events_backoff_ms = 0;
+};
+
+// Creates the bridge on the socket discovery found (or the first candidate),
+// and starts following the engine's container events.
+void start_bridge(App& app);
+// Ends engine calls, streams and followers; marks nothing in the store.
+void stop_bridge(App& app);
+
+// The crew's container as the engine reports it.
+void inspect_crew_container(App& app, const std::string& crew_id,
+                            std::function<void(Outcome, CrewContainer)> done);
+// Creates (when missing) and starts the crew's container; done gets its id.
+// Concurrent calls for one crew share one start.
+void ensure_crew_container(App& app, const std::string& crew_id,
+                           std::function<void(Outcome, const std::string& id)> done);
+
+// The running container of the agent's crew (from what was seen, else the
+// engine); a crew without a running container is a 502.
+void running_container(App& app, const std::string& crew_id,
+                       std::function<void(Outcome, const std::string& id)> done);
+
+// The agent's /output/<slug> on the host, made and owned by uid/gid 1001.
+Outcome prepare_agent_dir(App& app, const AgentRef& agent);
+
+// Runs a read-only exec; identical execs (same key) under way are joined.
+// done gets the result, or an outcome that is not ok.
+void shared_exec(App& app, std::string key, container::ExecSpec spec,
+                 std::function<void(Outcome, const container::ExecResult&)> done);
+
+container::AgentLog& agent_log(App& app, const AgentRef& agent);
+
+// What an exec's failure means to the caller.
+Outcome exec_outcome(const container::ExecResult& r);
+
+}  // namespace crewship::api
