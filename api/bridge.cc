@@ -115,9 +115,10 @@ std::string create_body(App& app, const std::string& crew_id, const CrewRow& cre
   b.end_array();
   b.member("Memory", crew.memory_mb * 1024 * 1024);
   b.member("NanoCpus", static_cast<int64_t>(crew.cpus * 1e9));
-  // The IPC socket is 0660: agents reach it through its group.
+  // The IPC socket is 0660: agents reach it through its group (in a
+  // container of their own, even when that group is root's).
   struct stat st;
-  if (::stat(cfg.socket_path.c_str(), &st) == 0 && st.st_gid != 0) {
+  if (::stat(cfg.socket_path.c_str(), &st) == 0) {
     b.key("GroupAdd");
     b.begin_array();
     b.str(std::to_string(st.st_gid));
@@ -269,6 +270,16 @@ void start_bridge(App& app) {
   uv_timer_init(app.loop, app.bridge->events_retry);
   app.bridge->events_retry->data = &app;
   watch_events(app);
+  // Runs that were under way when crewshipd last stopped lost their output.
+  write(app,
+        [ended = now_rfc3339_nanos()](store::Connection& c) {
+          auto s = c.prepare("UPDATE agent_runs SET status = 'LOST', ended_at = ?1 WHERE status = 'RUNNING'");
+          s.bind(1, ended);
+          return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
+        },
+        [](int rc) {
+          if (rc != SQLITE_OK) LOG_ERROR("marking lost runs: %s", sqlite3_errstr(rc));
+        });
 }
 
 void stop_bridge(App& app) {

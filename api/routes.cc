@@ -48,6 +48,9 @@ const Route kRoutes[] = {
     {M::kGet, "/api/v1/crews/{crewId}/members", list_crew_members, U, kRead},
     {M::kPost, "/api/v1/crews/{crewId}/members", add_crew_member, U, kManage},
     {M::kDelete, "/api/v1/crews/{crewId}/members/{userId}", remove_crew_member, U, kManage},
+    {M::kPost, "/api/v1/crews/{crewId}/container/start", start_crew_container, U, kCreate},
+    {M::kPost, "/api/v1/crews/{crewId}/container/stop", stop_crew_container, U, kManage},
+    {M::kGet, "/api/v1/crews/{crewId}/container/status", crew_container_status, U, kRead},
 
     {M::kGet, "/api/v1/presence/roster", presence_roster, U, kRead},
     {M::kGet, "/api/v1/presence/history", presence_history, U, kRead},
@@ -60,6 +63,12 @@ const Route kRoutes[] = {
     // MANAGER passes the route; the handler applies the per-agent edit gate.
     {M::kPatch, "/api/v1/agents/{agentId}", update_agent, U, kCreate},
     {M::kDelete, "/api/v1/agents/{agentId}", delete_agent, U, kCreate},
+    {M::kGet, "/api/v1/agents/{agentId}/container-files", container_files, U, kRead},
+    {M::kGet, "/api/v1/agents/{agentId}/git-log", git_log, U, kRead},
+    {M::kPost, "/api/v1/agents/{agentId}/stop", stop_agent, U, kCreate},
+    {M::kGet, "/api/v1/agents/{agentId}/debug", agent_debug, U, kManage},
+    {M::kGet, "/api/v1/agents/{agentId}/runs", list_agent_runs, U, kRead},
+    {M::kGet, "/api/v1/agents/{agentId}/logs", agent_logs, U, kRead},
 };
 
 }  // namespace

@@ -57,6 +57,20 @@ CREWSHIP_HANDLER(get_agent);
 CREWSHIP_HANDLER(update_agent);
 CREWSHIP_HANDLER(delete_agent);
 
+// containers.cc: a crew's container
+CREWSHIP_HANDLER(start_crew_container);
+CREWSHIP_HANDLER(stop_crew_container);
+CREWSHIP_HANDLER(crew_container_status);
+// agent_proxies.cc: reading and stopping an agent in its container
+CREWSHIP_HANDLER(container_files);
+CREWSHIP_HANDLER(git_log);
+CREWSHIP_HANDLER(stop_agent);
+CREWSHIP_HANDLER(agent_debug);
+// agent_runs.cc
+CREWSHIP_HANDLER(start_agent_run);
+CREWSHIP_HANDLER(list_agent_runs);
+CREWSHIP_HANDLER(agent_logs);
+
 // presence.cc
 CREWSHIP_HANDLER(presence_roster);
 CREWSHIP_HANDLER(presence_history);

@@ -62,8 +62,8 @@ class HttpEngine final : public Engine {
   ~HttpEngine() override { close(); }
 
   bool call(std::string_view method, std::string path, std::string body, const std::string& key,
-            Reply done) override {
-    return request(method, path, std::move(body), key, std::move(done)) != nullptr;
+            Reply done, uint64_t timeout_ms = 0) override {
+    return request(method, path, std::move(body), key, std::move(done), timeout_ms) != nullptr;
   }
 
   Exec* exec(ExecSpec spec, Output on_output, std::function<void(ExecResult&&)> done) override;

@@ -54,10 +54,10 @@ class Engine {
   virtual ~Engine() = default;
 
   using Reply = std::function<void(EngineReply&&)>;
-  // METHOD /v1.41<path> with an optional JSON body. False (and no callback)
-  // when a cap is reached.
+  // METHOD /v1.41<path> with an optional JSON body, within timeout_ms (0:
+  // the engine timeout). False (and no callback) when a cap is reached.
   virtual bool call(std::string_view method, std::string path, std::string body,
-                    const std::string& key, Reply done) = 0;
+                    const std::string& key, Reply done, uint64_t timeout_ms = 0) = 0;
 
   struct Exec;  // an exec under way; valid until its done callback ran
   using Output = std::function<void(int stream, std::string_view piece)>;

@@ -111,7 +111,10 @@ class ClientCall {
   void on_eof(int status) {
     if (finished_) return;
     // A body delimited by the end of the connection ends here.
-    if (status == UV_EOF && got_bytes_ && llhttp_finish(&parser_) == HPE_OK && complete_) return finish(0);
+    if (status == UV_EOF && got_bytes_) {
+      llhttp_finish(&parser_);  // HPE_PAUSED when it completed the message
+      if (complete_) return finish(0);
+    }
     failed(status == UV_EOF && got_bytes_ ? UV_EPROTO : status);
   }
 

@@ -1,5 +1,7 @@
 #include "ipc/routes.h"
 
+#include "api/routes.h"
+
 #include "daemon/app.h"
 #include "daemon/http_server.h"
 #include "daemon/json.h"
@@ -10,11 +12,24 @@ namespace {
 
 using M = http::Method;
 
+constexpr Auth I = Auth::kInternal;
+
+// The container routes share the public handlers: scope comes from the token.
 const Route kRoutes[] = {
     {M::kGet, "/api/v1/internal/health", health, Auth::kInternal},
     {M::kPost, "/api/v1/internal/presence", presence_upsert, Auth::kInternal, Role::kNone, 64 << 10},
     {M::kPost, "/api/v1/internal/presence/heartbeat", presence_heartbeat, Auth::kInternal, Role::kNone,
      256 << 10},
+    {M::kPost, "/api/v1/internal/crews/{crewId}/container/start", api::start_crew_container, I},
+    {M::kPost, "/api/v1/internal/crews/{crewId}/container/stop", api::stop_crew_container, I},
+    {M::kGet, "/api/v1/internal/crews/{crewId}/container/status", api::crew_container_status, I},
+    {M::kPost, "/api/v1/internal/agents/{agentId}/start", api::start_agent_run, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/container-files", api::container_files, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/git-log", api::git_log, I},
+    {M::kPost, "/api/v1/internal/agents/{agentId}/stop", api::stop_agent, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/debug", api::agent_debug, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/runs", api::list_agent_runs, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/logs", api::agent_logs, I},
 };
 
 }  // namespace

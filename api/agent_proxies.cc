@@ -1,0 +1,278 @@
+// Reading and stopping an agent in its crew's container, public (read role,
+// stop: create role, debug: manage role) and on the IPC socket:
+//   GET  .../agents/{agentId}/container-files?subdir=   entries below /home
+//   GET  .../agents/{agentId}/git-log?limit=&before=     commits of /output/<slug>
+//   POST .../agents/{agentId}/stop                       TERM, grace, KILL
+//   GET  .../agents/{agentId}/debug
+// Reads run as execs of uid 1001 with a deadline and an output cap; the same
+// read asked again while one is under way joins it.
+#include <sys/stat.h>
+
+#include "api/agent_ref.h"
+#include "api/bridge.h"
+#include "api/common.h"
+#include "api/routes.h"
+#include "container/listing.h"
+#include "daemon/ids.h"
+#include "store/presence_store.h"
+
+namespace crewship::api {
+namespace {
+
+constexpr uint64_t kReadTimeoutMs = 10'000;
+constexpr size_t kReadMaxOutput = 512 << 10;
+constexpr int64_t kDebugLogLines = 20;
+
+// An exec that reads the agent's crew container as the agent's user.
+void read_exec(App& app, const ExchangePtr& ex, const AgentRef& agent, std::string key,
+               std::vector<std::string> cmd, std::string workdir,
+               std::function<void(const container::ExecResult&)> done) {
+  running_container(app, agent.crew_id, [&app, ex, agent, key = std::move(key), cmd = std::move(cmd),
+                                         workdir = std::move(workdir), done = std::move(done)](
+                                            Outcome o, const std::string& container) mutable {
+    if (!o.ok()) return reply_outcome(ex, o);
+    container::ExecSpec spec;
+    spec.container = container;
+    spec.cmd = std::move(cmd);
+    spec.workdir = std::move(workdir);
+    spec.env = {"HOME=/home/agent"};
+    spec.timeout_ms = kReadTimeoutMs;
+    spec.max_output = kReadMaxOutput;
+    spec.key = agent.crew_id;
+    shared_exec(app, agent.crew_id + '\n' + key, std::move(spec),
+                [ex, done = std::move(done)](Outcome o2, const container::ExecResult& r) {
+                  if (!o2.ok()) return reply_outcome(ex, o2);
+                  done(r);
+                });
+  });
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int64_t now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+}  // namespace
+
+// GET /api/v1/agents/{agentId}/container-files?subdir=
+void container_files(App& app, const ExchangePtr& ex) {
+  std::string subdir;
+  if (auto raw = ex->req.query_param("subdir"); raw && !raw->empty()) {
+    if (!normalise_relative_path(*raw, &subdir))
+      return reply_problem(ex, 400, "subdir" + std::string(kBadRelativePath));
+  }
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent, true)) return;
+  std::string root = subdir.empty() ? "/home" : "/home/" + subdir;
+  read_exec(app, ex, agent, "files\n" + root, container::list_files_command(root), "/",
+            [ex, subdir](const container::ExecResult& r) {
+              // find exits 1 when some entries were unreadable; what it listed still counts.
+              auto entries = r.exit_code == 0 || r.exit_code == 1 || r.truncated
+                                 ? container::parse_file_list(r.out)
+                                 : std::vector<container::FileEntry>{};
+              json::Out out;
+              out.begin_array();
+              for (const auto& e : entries) {
+                out.begin_object();
+                out.member("path", json::printable(subdir.empty() ? e.path : subdir + "/" + e.path));
+                out.member("name", json::printable(e.name));
+                out.member("size", e.size);
+                out.member("is_dir", e.is_dir);
+                out.member("mod_time", e.mod_time);
+                out.end_object();
+              }
+              out.end_array();
+              reply_list(ex, "files", out.take());
+            });
+}
+
+// GET /api/v1/agents/{agentId}/git-log?limit=&before=
+void git_log(App& app, const ExchangePtr& ex) {
+  Page page;
+  if (!read_page(ex, 20, 100, &page)) return;
+  std::string before = ex->req.query_param("before").value_or("");
+  if (!before.empty() && !container::valid_commit_hash(before))
+    return reply_problem(ex, 400, "before must be a commit hash");
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent, true)) return;
+  std::string workdir = is_dir(agent_storage_dir(app.config, agent)) ? "/output/" + agent.slug : "/home";
+  std::string key = "git\n" + workdir + '\n' + std::to_string(page.limit) + '\n' + before;
+  read_exec(app, ex, agent, std::move(key), container::git_log_command(page.limit, before), workdir,
+            [ex](const container::ExecResult& r) {
+              // Not a repository (or no commits yet): git fails, and there is nothing to list.
+              auto commits = r.exit_code == 0 ? container::parse_git_log(r.out) : std::vector<container::Commit>{};
+              json::Out out;
+              out.begin_array();
+              for (const auto& c : commits) {
+                out.begin_object();
+                out.member("hash", c.hash);
+                out.member("message", json::printable(c.message));
+                out.member("author", json::printable(c.author));
+                out.member("date", c.date);
+                out.end_object();
+              }
+              out.end_array();
+              reply_list(ex, "commits", out.take());
+            });
+}
+
+// Marks the agent stopped: its runs still RUNNING become STOPPED, the agent
+// STOPPED, presence online {"reason":"stopped"}.
+void record_stop(App& app, const ExchangePtr& ex, const AgentRef& agent) {
+  auto w = std::make_shared<store::PresenceWrite>();
+  w->agent_id = agent.id;
+  w->workspace_id = agent.workspace_id;
+  w->crew_id = agent.crew_id;
+  w->status = "online";
+  w->details = R"({"reason":"stopped"})";
+  w->since = now_rfc3339_nanos();
+  w->now_ms = now_ms();
+  write(app,
+        [w](store::Connection& c) {
+          auto runs = c.prepare(
+              "UPDATE agent_runs SET status = 'STOPPED', ended_at = ?2 WHERE agent_id = ?1 AND status = 'RUNNING'");
+          runs.bind(1, w->agent_id);
+          runs.bind(2, w->since);
+          if (int rc = runs.step(); rc != SQLITE_DONE) return rc;
+          store::PresenceResult r;
+          if (int rc = store::write_presence(c, *w, &r); rc != SQLITE_OK) return rc;
+          auto a = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1");
+          a.bind(1, w->agent_id);
+          return a.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
+        },
+        [&app, ex, w](int rc) {
+          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+          app.presence_changed(w->workspace_id);
+          json::Out out;
+          out.begin_object();
+          out.member("id", w->agent_id);
+          out.member("status", "STOPPED");
+          out.end_object();
+          reply(ex, 200, out);
+        });
+}
+
+// POST /api/v1/agents/{agentId}/stop
+void stop_agent(App& app, const ExchangePtr& ex) {
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent)) return;
+  auto run = app.bridge->runs.find(agent.id);
+  if (run != app.bridge->runs.end()) run->second->stopping = true;
+  if (agent.crew_id.empty()) return record_stop(app, ex, agent);
+  running_container(app, agent.crew_id, [&app, ex, agent](Outcome o, const std::string& container) {
+    if (!o.ok()) {
+      // No container, no process left to stop; an engine failure is the caller's to know.
+      if (o.status == 502 && o.detail.find("not running") != std::string::npos) return record_stop(app, ex, agent);
+      return reply_outcome(ex, o);
+    }
+    container::ExecSpec spec;
+    spec.container = container;
+    // As the agent's own user: reading another user's /proc/<pid>/environ
+    // takes CAP_SYS_PTRACE, which containers do not get.
+    std::string grace = std::to_string(app.config.stop_grace_ms) + "ms";
+    spec.cmd = {"/usr/local/bin/crewship-hook", "stop", "--agent", agent.id, "--grace", grace};
+    spec.timeout_ms = static_cast<uint64_t>(app.config.stop_grace_ms + app.config.engine_timeout_ms + 2000);
+    spec.key = agent.crew_id;
+    auto* e = app.bridge->engine->exec(std::move(spec), nullptr, [&app, ex, agent](container::ExecResult&& r) {
+      Outcome eo = exec_outcome(r);
+      if (!eo.ok()) return reply_outcome(ex, eo);
+      if (r.exit_code != 0) return reply_outcome(ex, Outcome::fail(502, "stop failed: " + r.err_out));
+      record_stop(app, ex, agent);
+    });
+    if (e == nullptr) reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
+  });
+}
+
+// GET /api/v1/agents/{agentId}/debug
+void agent_debug(App& app, const ExchangePtr& ex) {
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent)) return;
+  auto out = std::make_shared<json::Out>();
+  out->begin_object();
+  out->key("agent");
+  out->begin_object();
+  out->member("id", agent.id);
+  out->member("name", agent.name);
+  out->member("slug", agent.slug);
+  out->member("status", agent.status);
+  out->key("crew_id");
+  agent.crew_id.empty() ? void(out->w().Null()) : out->str(agent.crew_id);
+  out->end_object();
+
+  store::Connection& db = app.store.reader();
+  out->key("presence");
+  {
+    auto s = db.prepare("SELECT status, since, details FROM agent_status WHERE agent_id = ?1");
+    s.bind(1, agent.id);
+    if (s.step() == SQLITE_ROW) {
+      out->begin_object();
+      out->member("status", s.text(0));
+      out->member("since", s.text(1));
+      out->key("details");
+      s.is_null(2) ? void(out->w().Null()) : void(out->w().RawValue(s.text(2).data(), s.text(2).size(), rapidjson::kObjectType));
+      out->end_object();
+    } else {
+      out->w().Null();
+    }
+  }
+  out->key("run");
+  {
+    auto s = db.prepare(
+        "SELECT id, status, exit_code, error, started_at, ended_at FROM agent_runs WHERE agent_id = ?1"
+        " ORDER BY started_at DESC LIMIT 1");
+    s.bind(1, agent.id);
+    if (s.step() == SQLITE_ROW) {
+      out->begin_object();
+      out->member("id", s.text(0));
+      out->member("status", s.text(1));
+      out->key("exit_code");
+      s.is_null(2) ? void(out->w().Null()) : void(out->w().Int64(s.int64(2)));
+      nullable(*out, "error", s, 3);
+      out->member("started_at", s.text(4));
+      nullable(*out, "ended_at", s, 5);
+      out->member("in_progress", app.bridge->runs.contains(agent.id));
+      out->end_object();
+    } else {
+      out->w().Null();
+    }
+  }
+
+  auto with_logs = [&app, ex, agent, out]() {
+    agent_log(app, agent).read(0, -1, [ex, out](container::AgentLog::Lines lines) {
+      out->key("logs");
+      out->begin_array();
+      size_t first = lines.size() > kDebugLogLines ? lines.size() - kDebugLogLines : 0;
+      for (size_t i = first; i < lines.size(); ++i)
+        out->w().RawValue(lines[i].data(), lines[i].size(), rapidjson::kObjectType);
+      out->end_array();
+      out->end_object();
+      reply(ex, 200, *out);
+    });
+  };
+  out->key("container");
+  if (agent.crew_id.empty()) {
+    out->w().Null();
+    return with_logs();
+  }
+  inspect_crew_container(app, agent.crew_id, [out, with_logs](Outcome o, CrewContainer c) {
+    out->begin_object();
+    if (!o.ok()) {
+      out->member("error", o.detail);
+    } else {
+      out->member("id", c.id);
+      out->member("name", c.name);
+      out->member("state", c.state);
+      out->member("status", c.status);
+    }
+    out->end_object();
+    with_logs();
+  });
+}
+
+}  // namespace crewship::api

@@ -1,0 +1,338 @@
+// Agent runs and their logs:
+//   POST /api/v1/internal/agents/{agentId}/start {cmd, env?, chat_id?} -> 202 {run_id}
+//   GET  .../agents/{agentId}/runs                 newest first
+//   GET  .../agents/{agentId}/logs?offset=&limit=&follow=1
+// A run is an exec in the crew container as uid 1001 in /output/<slug>; its
+// stdout and stderr become log entries line by line; its end writes the exit
+// code, the agent's status and presence.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "api/bridge.h"
+#include "api/common.h"
+#include "api/routes.h"
+#include "daemon/ids.h"
+#include "daemon/log.h"
+#include "store/presence_store.h"
+
+namespace crewship::api {
+namespace {
+
+constexpr size_t kMaxArgs = 256;
+constexpr size_t kMaxArgBytes = 64 << 10;
+constexpr size_t kMaxEnv = 128;
+
+int64_t now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+bool valid_env_name(std::string_view n) {
+  if (n.empty() || n.size() > 128 || std::isdigit(static_cast<unsigned char>(n[0])) != 0) return false;
+  for (char c : n)
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  return !n.starts_with("CREWSHIP_");  // crewshipd's own
+}
+
+struct RunInput {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string cmd_json;
+  std::string chat_id;
+};
+
+bool read_run_input(const ExchangePtr& ex, RunInput* in) {
+  rapidjson::Document doc;
+  if (!read_json(ex, &doc)) return false;
+  auto fail = [&ex](std::string_view detail) {
+    reply_problem(ex, 400, detail);
+    return false;
+  };
+  auto cmd = doc.FindMember("cmd");
+  if (cmd == doc.MemberEnd() || !cmd->value.IsArray() || cmd->value.Empty() || cmd->value.Size() > kMaxArgs)
+    return fail("cmd must be an array of 1-256 strings");
+  for (const auto& a : cmd->value.GetArray()) {
+    if (!a.IsString() || a.GetStringLength() > kMaxArgBytes ||
+        std::string_view(a.GetString(), a.GetStringLength()).find('\0') != std::string_view::npos)
+      return fail("cmd must hold strings of at most 64 KiB without NUL");
+    in->cmd.emplace_back(a.GetString(), a.GetStringLength());
+  }
+  if (in->cmd[0].empty()) return fail("cmd[0] must name a program");
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  cmd->value.Accept(w);
+  in->cmd_json.assign(buf.GetString(), buf.GetSize());
+  if (auto env = doc.FindMember("env"); env != doc.MemberEnd() && !env->value.IsNull()) {
+    if (!env->value.IsObject() || env->value.MemberCount() > kMaxEnv)
+      return fail("env must be an object of at most 128 strings");
+    for (const auto& m : env->value.GetObject()) {
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (!valid_env_name(name)) return fail("env names must be [A-Za-z_][A-Za-z0-9_]* and not CREWSHIP_*");
+      if (!m.value.IsString() || m.value.GetStringLength() > kMaxArgBytes ||
+          std::string_view(m.value.GetString(), m.value.GetStringLength()).find('\0') != std::string_view::npos)
+        return fail("env values must be strings of at most 64 KiB without NUL");
+      in->env.push_back(std::string(name) + "=" + m.value.GetString());
+    }
+  }
+  if (auto chat = doc.FindMember("chat_id"); chat != doc.MemberEnd() && !chat->value.IsNull()) {
+    if (!chat->value.IsString() || chat->value.GetStringLength() == 0 || chat->value.GetStringLength() > 128)
+      return fail("chat_id must be a non-empty string");
+    in->chat_id = chat->value.GetString();
+  }
+  return true;
+}
+
+// Cuts a stream's output into log entries at newlines; a line longer than
+// the log's limit is cut there too.
+void capture(App& app, Run& run, int stream, std::string_view piece) {
+  std::string& partial = run.partial[stream == 1 ? 0 : 1];
+  const char* name = stream == 1 ? "stdout" : "stderr";
+  container::AgentLog& log = agent_log(app, run.agent);
+  while (!piece.empty()) {
+    size_t nl = piece.find('\n');
+    size_t take = std::min(nl == std::string_view::npos ? piece.size() : nl,
+                           container::AgentLog::kMaxContent - partial.size());
+    partial.append(piece.substr(0, take));
+    piece.remove_prefix(take);
+    bool line_end = !piece.empty() && piece.front() == '\n';
+    if (line_end) piece.remove_prefix(1);
+    if (line_end || partial.size() == container::AgentLog::kMaxContent) {
+      log.append(name, partial);
+      partial.clear();
+    }
+  }
+}
+
+// The exec ended: the last partial lines go to the log, then the run's end
+// is written.
+void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r) {
+  if (!app.bridge) return;
+  auto node = app.bridge->runs.extract(agent_id);
+  if (node.empty()) return;
+  Run& run = *node.mapped();
+  container::AgentLog& log = agent_log(app, run.agent);
+  if (!run.partial[0].empty()) log.append("stdout", run.partial[0]);
+  if (!run.partial[1].empty()) log.append("stderr", run.partial[1]);
+  if (r.err == UV_ECANCELED) return;  // crewshipd stops; the next start marks the run LOST
+
+  Outcome o = exec_outcome(r);
+  std::string status = run.stopping ? "STOPPED" : !o.ok() || r.exit_code != 0 ? "FAILED" : "SUCCEEDED";
+  std::string error = o.ok() ? std::string() : o.detail;
+  if (!o.ok()) log.append("stderr", "crewshipd: " + error);
+  LOG_INFO("agent %s: run %s %s (exit %lld)", agent_id.c_str(), run.id.c_str(), status.c_str(),
+           static_cast<long long>(r.exit_code));
+
+  auto w = std::make_shared<store::PresenceWrite>();
+  w->agent_id = run.agent.id;
+  w->workspace_id = run.agent.workspace_id;
+  w->crew_id = run.agent.crew_id;
+  w->status = "online";
+  w->since = now_rfc3339_nanos();
+  w->now_ms = now_ms();
+  json::Out d;
+  d.begin_object();
+  if (run.stopping) {
+    d.member("reason", "stopped");
+  } else {
+    d.member("run_id", run.id);
+    d.member("exit_code", r.exit_code);
+    if (status == "FAILED") d.member("error", error.empty() ? "exit code " + std::to_string(r.exit_code) : error);
+  }
+  d.end_object();
+  w->details = d.take();
+  w->error = status == "FAILED";
+  bool stopped = run.stopping;
+  write(app,
+        [w, run_id = run.id, status, error, exit_code = r.exit_code, stopped](store::Connection& c) {
+          auto s = c.prepare(
+              "UPDATE agent_runs SET status = ?2, exit_code = ?3, error = nullif(?4, ''), ended_at = ?5"
+              " WHERE id = ?1");
+          s.bind(1, run_id);
+          s.bind(2, status);
+          exit_code < 0 ? s.bind_null(3) : s.bind(3, exit_code);
+          s.bind(4, error);
+          s.bind(5, w->since);
+          if (int rc = s.step(); rc != SQLITE_DONE) return rc;
+          store::PresenceResult pr;
+          if (int rc = store::write_presence(c, *w, &pr); rc != SQLITE_OK) return rc;
+          if (!stopped) return SQLITE_OK;
+          auto a = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1");
+          a.bind(1, w->agent_id);
+          return a.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
+        },
+        [&app, w](int rc) {
+          if (rc != SQLITE_OK) {
+            LOG_ERROR("agent %s: the end of its run was not recorded: %s", w->agent_id.c_str(), sqlite3_errstr(rc));
+            return;
+          }
+          app.presence_changed(w->workspace_id);
+        });
+}
+
+// The run's row and busy presence are committed: the exec starts.
+void launch(App& app, const ExchangePtr& ex, const std::string& container, const RunInput& in) {
+  const std::string agent_id(ex->req.param("agentId"));
+  auto it = app.bridge->runs.find(agent_id);
+  Run& run = *it->second;
+  container::ExecSpec spec;
+  spec.container = container;
+  spec.cmd = in.cmd;
+  spec.workdir = "/output/" + run.agent.slug;
+  spec.env = in.env;
+  spec.env.push_back("HOME=/home/agent");
+  spec.env.push_back("CREWSHIP_AGENT_ID=" + run.agent.id);
+  spec.env.push_back("CREWSHIP_AGENT_SLUG=" + run.agent.slug);
+  spec.env.push_back("CREWSHIP_RUN_ID=" + run.id);
+  spec.timeout_ms = 0;  // as long as the agent works
+  spec.key = run.agent.crew_id;
+  run.exec = app.bridge->engine->exec(
+      std::move(spec), [&app, agent_id](int stream, std::string_view piece) {
+        auto r = app.bridge->runs.find(agent_id);
+        if (r != app.bridge->runs.end()) capture(app, *r->second, stream, piece);
+      },
+      [&app, agent_id](container::ExecResult&& r) { run_ended(app, agent_id, std::move(r)); });
+  if (run.exec == nullptr) {
+    container::ExecResult busy;
+    busy.err = UV_EBUSY;
+    run_ended(app, agent_id, std::move(busy));
+    return reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
+  }
+  json::Out out;
+  out.begin_object();
+  out.member("run_id", run.id);
+  out.end_object();
+  reply(ex, 202, out);
+}
+
+}  // namespace
+
+// POST /api/v1/internal/agents/{agentId}/start
+void start_agent_run(App& app, const ExchangePtr& ex) {
+  auto in = std::make_shared<RunInput>();
+  if (!read_run_input(ex, in.get())) return;
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent, true)) return;
+  if (app.bridge->runs.contains(agent.id)) return reply_problem(ex, 409, "the agent is already running");
+  auto run = std::make_unique<Run>();
+  run->id = new_id();
+  run->agent = agent;
+  app.bridge->runs[agent.id] = std::move(run);  // holds the agent's place while it starts
+
+  ensure_crew_container(app, agent.crew_id, [&app, ex, agent, in](Outcome o, const std::string& container) {
+    auto give_up = [&app, &ex, &agent](const Outcome& why) {
+      if (app.bridge) app.bridge->runs.erase(agent.id);
+      reply_outcome(ex, why);
+    };
+    if (!app.bridge) return;
+    if (!o.ok()) return give_up(o);
+    if (Outcome d = prepare_agent_dir(app, agent); !d.ok()) return give_up(d);
+    const std::string run_id = app.bridge->runs[agent.id]->id;
+    auto w = std::make_shared<store::PresenceWrite>();
+    w->agent_id = agent.id;
+    w->workspace_id = agent.workspace_id;
+    w->crew_id = agent.crew_id;
+    w->status = "busy";
+    w->details = R"({"run_id":")" + run_id + R"("})";
+    w->since = now_rfc3339_nanos();
+    w->now_ms = now_ms();
+    write(app,
+          [w, run_id, in](store::Connection& c) {
+            auto s = c.prepare(
+                "INSERT INTO agent_runs (id, agent_id, workspace_id, crew_id, chat_id, cmd, status, started_at)"
+                " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6, 'RUNNING', ?7)");
+            s.bind(1, run_id);
+            s.bind(2, w->agent_id);
+            s.bind(3, w->workspace_id);
+            s.bind(4, w->crew_id);
+            s.bind(5, in->chat_id);
+            s.bind(6, in->cmd_json);
+            s.bind(7, w->since);
+            if (int rc = s.step(); rc != SQLITE_DONE) return rc == SQLITE_CONSTRAINT ? sqlite3_extended_errcode(c.db()) : rc;
+            store::PresenceResult pr;
+            return store::write_presence(c, *w, &pr);
+          },
+          [&app, ex, w, container, in](int rc) {
+            if (!app.bridge) return;
+            if (rc != SQLITE_OK) {
+              app.bridge->runs.erase(w->agent_id);
+              return reply_store_error(ex, rc);
+            }
+            app.presence_changed(w->workspace_id);
+            launch(app, ex, container, *in);
+          });
+  });
+}
+
+// GET /api/v1/agents/{agentId}/runs
+void list_agent_runs(App& app, const ExchangePtr& ex) {
+  Page page;
+  if (!read_page(ex, 20, 100, &page)) return;
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent)) return;
+  auto s = app.store.reader().prepare(
+      "SELECT id, agent_id, chat_id, cmd, status, exit_code, error, started_at, ended_at FROM agent_runs"
+      " WHERE agent_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3");
+  s.bind(1, agent.id);
+  s.bind(2, page.limit);
+  s.bind(3, page.offset);
+  json::Out out;
+  out.begin_array();
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    out.begin_object();
+    out.member("id", s.text(0));
+    out.member("agent_id", s.text(1));
+    nullable(out, "chat_id", s, 2);
+    out.key("cmd");
+    out.w().RawValue(s.text(3).data(), s.text(3).size(), rapidjson::kArrayType);
+    out.member("status", s.text(4));
+    out.key("exit_code");
+    s.is_null(5) ? void(out.w().Null()) : void(out.w().Int64(s.int64(5)));
+    nullable(out, "error", s, 6);
+    out.member("started_at", s.text(7));
+    nullable(out, "ended_at", s, 8);
+    out.end_object();
+  }
+  if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
+  out.end_array();
+  reply_list(ex, "runs", out.take());
+}
+
+// GET /api/v1/agents/{agentId}/logs?offset=&limit=&follow=1
+void agent_logs(App& app, const ExchangePtr& ex) {
+  Page page;
+  if (!read_page(ex, 100, 500, &page)) return;
+  auto follow = ex->req.query_param("follow");
+  if (follow && *follow != "0" && *follow != "1" && *follow != "true" && *follow != "false")
+    return reply_problem(ex, 400, "follow must be 1 or 0");
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent)) return;
+  container::AgentLog& log = agent_log(app, agent);
+  if (follow && (*follow == "1" || *follow == "true")) {
+    // One JSON entry per line from offset on, until the client leaves.
+    ex->begin_stream(200, "application/x-ndjson");
+    auto* f = log.follow(
+        page.offset,
+        [ex](const std::string& line) {
+          std::string chunk;
+          chunk.reserve(line.size() + 1);
+          chunk.append(line).push_back('\n');
+          return ex->write_chunk(chunk);
+        },
+        [ex] { ex->end_stream(); });
+    ex->on_gone = [&log, f] { log.unfollow(f); };
+    return;
+  }
+  log.read(page.offset, page.limit, [ex](container::AgentLog::Lines lines) {
+    std::string body = "[";
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i > 0) body += ',';
+      body += lines[i];
+    }
+    body += ']';
+    reply_list(ex, "logs", std::move(body));
+  });
+}
+
+}  // namespace crewship::api

@@ -1,0 +1,100 @@
+// A crew's container, public and on the IPC socket:
+//   POST .../crews/{crewId}/container/start   creates (when missing) and starts it
+//   POST .../crews/{crewId}/container/stop    stops it (the engine's grace, then KILL)
+//   GET  .../crews/{crewId}/container/status
+// Each answers the container's state as the engine reports it afterwards.
+#include "api/bridge.h"
+#include "api/common.h"
+#include "api/routes.h"
+
+namespace crewship::api {
+namespace {
+
+constexpr int64_t kStopSeconds = 10;
+
+// The live crew of {crewId} within the caller's scope; 404 otherwise.
+bool find_crew(App& app, const ExchangePtr& ex, std::string* crew_id) {
+  const Principal& who = ex->who;
+  auto s = app.store.reader().prepare(
+      "SELECT id FROM crews WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
+      " AND (?3 = '' OR id = ?3)");
+  s.bind(1, ex->req.param("crewId"));
+  s.bind(2, who.workspace_id);
+  s.bind(3, who.crew_id);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) {
+    *crew_id = s.text(0);
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    reply_problem(ex, 404, "crew not found");
+  } else {
+    reply_store_error(ex, rc);
+  }
+  return false;
+}
+
+void reply_status(App& app, const ExchangePtr& ex, const std::string& crew_id) {
+  inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
+    if (!o.ok()) return reply_outcome(ex, o);
+    json::Out out;
+    out.begin_object();
+    out.member("crew_id", crew_id);
+    out.key("container_id");
+    if (c.id.empty()) {
+      out.w().Null();
+    } else {
+      out.str(c.id);
+    }
+    out.member("name", c.name);
+    out.member("state", c.state);
+    out.member("status", c.status);
+    out.member("image", c.image.empty() ? app.config.sandbox_image : c.image);
+    out.member("engine", app.engine.name);
+    out.end_object();
+    reply(ex, 200, out);
+  });
+}
+
+}  // namespace
+
+// POST /api/v1/crews/{crewId}/container/start
+void start_crew_container(App& app, const ExchangePtr& ex) {
+  std::string crew_id;
+  if (!find_crew(app, ex, &crew_id)) return;
+  ensure_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, const std::string&) {
+    if (!o.ok()) return reply_outcome(ex, o);
+    reply_status(app, ex, crew_id);
+  });
+}
+
+// POST /api/v1/crews/{crewId}/container/stop
+void stop_crew_container(App& app, const ExchangePtr& ex) {
+  std::string crew_id;
+  if (!find_crew(app, ex, &crew_id)) return;
+  inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
+    if (!o.ok()) return reply_outcome(ex, o);
+    if (c.id.empty()) return reply_status(app, ex, crew_id);
+    // The engine waits kStopSeconds before KILL: the call may take that long.
+    bool ok = app.bridge->engine->call(
+        "POST", "/containers/" + c.id + "/stop?t=" + std::to_string(kStopSeconds), {}, crew_id,
+        [&app, ex, crew_id](container::EngineReply&& r) {
+          if (r.err != 0 || (r.status != 204 && r.status != 304 && r.status != 404)) {
+            return reply_outcome(ex, Outcome::fail(r.err == UV_EBUSY ? 503 : 502,
+                                                   "stop: " + r.message()));
+          }
+          app.bridge->container_of.erase(crew_id);
+          reply_status(app, ex, crew_id);
+        },
+        static_cast<uint64_t>(app.config.engine_timeout_ms) + kStopSeconds * 1000);
+    if (!ok) reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
+  });
+}
+
+// GET /api/v1/crews/{crewId}/container/status
+void crew_container_status(App& app, const ExchangePtr& ex) {
+  std::string crew_id;
+  if (find_crew(app, ex, &crew_id)) reply_status(app, ex, crew_id);
+}
+
+}  // namespace crewship::api

@@ -1,0 +1,380 @@
+// The container bridge end to end, against the real engines the test set-up
+// started (a private dockerd, and Podman's compatible service when present)
+// with the sandbox image built from Debian packages: crew containers, runs
+// and their logs, container-files, git log, stop, and container exits.
+#include <chrono>
+#include <thread>
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "tests/support/api.h"
+#include "tests/support/engine.h"
+
+using namespace crewship::test;
+
+namespace {
+
+struct World {
+  std::unique_ptr<TestDaemon> d;
+  std::string engine;  // its socket
+  Session owner;
+  std::string crew, agent, slug;
+};
+
+std::string q(const World& w) { return "?workspace_id=" + w.owner.workspace_id; }
+
+std::string create(const World& w, const std::string& path, const std::string& body) {
+  Reply r = call(*w.d, "POST", path + q(w), w.owner.token, body);
+  cr_assert_eq(r.status, 201, "POST %s: %d %s", path.c_str(), r.status, r.body.c_str());
+  return json_of(r)["id"].GetString();
+}
+
+World make_world(const std::string& engine, const std::string& slug = "coder") {
+  World w;
+  w.engine = engine;
+  cr_assert(!engine.empty(), "this engine is not available on this machine");
+  w.d = std::make_unique<TestDaemon>(api_options({"DOCKER_HOST=unix://" + engine,
+                                                   "CREWSHIP_SANDBOX_IMAGE=" + engines().image,
+                                                   "CREWSHIP_CONTAINER_NETWORK=none",
+                                                   "CREWSHIP_ENGINE_TIMEOUT=5s",
+                                                   "CREWSHIP_STOP_GRACE=2s"}));
+  cr_assert(w.d->started());
+  w.owner = bootstrap(*w.d);
+  w.crew = create(w, "/api/v1/crews", R"({"name":"Crew","slug":"crew-)" + slug + R"("})");
+  w.slug = slug;
+  w.agent = create(w, "/api/v1/agents",
+                   R"({"name":"Agent","slug":")" + slug + R"(","crew_id":")" + w.crew + R"("})");
+  return w;
+}
+
+Reply ipc(const World& w, const std::string& method, const std::string& path, const std::string& body = "") {
+  std::string raw = method + " " + path + " HTTP/1.1\r\nHost: t\r\nX-Internal-Token: " + w.d->token + "\r\n";
+  if (method == "POST") raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  auto r = request_unix(w.d->socket, raw + "\r\n" + body, 30000);
+  cr_assert(r.has_value(), "no answer on the IPC socket to %s", path.c_str());
+  return *r;
+}
+
+Reply get(const World& w, const std::string& path) {
+  return call(*w.d, "GET", path + (path.find('?') == std::string::npos ? q(w) : "&" + q(w).substr(1)), w.owner.token);
+}
+
+std::string container_id(const World& w) {
+  Reply r = call(*w.d, "POST", "/api/v1/crews/" + w.crew + "/container/start" + q(w), w.owner.token);
+  cr_assert_eq(r.status, 200, "container start: %d %s", r.status, r.body.c_str());
+  auto doc = json_of(r);
+  cr_assert_str_eq(doc["state"].GetString(), "running");
+  return doc["container_id"].GetString();
+}
+
+// Starts a run through the IPC channel and waits for its end; returns the run object.
+rapidjson::Document run(const World& w, const std::string& cmd_json, int timeout_ms = 30000) {
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start", R"({"cmd":)" + cmd_json + "}");
+  cr_assert_eq(r.status, 202, "start: %d %s", r.status, r.body.c_str());
+  std::string run_id = json_of(r)["run_id"].GetString();
+  for (int waited = 0; waited < timeout_ms; waited += 100) {
+    auto runs = json_of(get(w, "/api/v1/agents/" + w.agent + "/runs"));
+    for (const auto& x : runs.GetArray()) {
+      if (run_id == x["id"].GetString() && std::string(x["status"].GetString()) != "RUNNING") {
+        rapidjson::Document one;
+        one.CopyFrom(x, one.GetAllocator());
+        return one;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  cr_assert_fail("run %s did not end", run_id.c_str());
+  return {};
+}
+
+// The agent's roster row.
+rapidjson::Document presence(const World& w) {
+  auto r = json_of(get(w, "/api/v1/presence/roster"));
+  cr_assert_eq(r["rows"].Size(), 1u, "one agent has presence");
+  rapidjson::Document row;
+  row.CopyFrom(r["rows"][0], row.GetAllocator());
+  return row;
+}
+
+std::string agent_status(const World& w) {
+  return json_of(get(w, "/api/v1/agents/" + w.agent))["status"].GetString();
+}
+
+// --- scenarios, each run against every engine ----------------------------------
+
+void crew_container_lifecycle(const std::string& engine) {
+  World w = make_world(engine);
+  Reply before = get(w, "/api/v1/crews/" + w.crew + "/container/status");
+  cr_assert_eq(before.status, 200, "%s", before.body.c_str());
+  cr_assert_str_eq(json_of(before)["state"].GetString(), "missing");
+
+  std::string id = container_id(w);
+  Reply inspect = engine_call(engine, "GET", "/containers/" + id + "/json");
+  cr_assert_eq(inspect.status, 200);
+  auto c = json_of(inspect);
+  cr_assert_str_eq(c["Config"]["Labels"]["crewship.crew_id"].GetString(), w.crew.c_str());
+  cr_assert_str_eq(c["Config"]["Labels"]["crewship.workspace_id"].GetString(), w.owner.workspace_id.c_str());
+  cr_assert_eq(c["HostConfig"]["Memory"].GetInt64(), 4096LL * 1024 * 1024);
+  bool token = false;
+  for (const auto& e : c["Config"]["Env"].GetArray())
+    token |= std::string_view(e.GetString()).starts_with("CREWSHIP_INTERNAL_TOKEN=crwv1.");
+  cr_assert(token, "the crew-bound token is in the environment");
+  std::string name = c["Name"].GetString();
+  cr_assert(name.find("crewship-team-crew-coder-" + w.crew) != std::string::npos, "%s", name.c_str());
+
+  // The hook inside reaches crewshipd with the crew's own token.
+  std::string out = engine_exec(engine, id, {"/usr/local/bin/crewship-hook", "presence", "online", "--agent", w.agent},
+                                "1001:1001");
+  cr_assert(out.find("online") != std::string::npos, "hook: %s", out.c_str());
+
+  // A second start finds the same container.
+  std::string again = container_id(w);
+  cr_assert_str_eq(again.c_str(), id.c_str());
+  // The IPC twin sees it too.
+  Reply st = ipc(w, "GET", "/api/v1/internal/crews/" + w.crew + "/container/status");
+  cr_assert_eq(st.status, 200);
+  cr_assert_str_eq(json_of(st)["container_id"].GetString(), id.c_str());
+
+  Reply stop = call(*w.d, "POST", "/api/v1/crews/" + w.crew + "/container/stop" + q(w), w.owner.token);
+  cr_assert_eq(stop.status, 200, "%s", stop.body.c_str());
+  cr_assert_str_neq(json_of(stop)["state"].GetString(), "running");
+  std::string restarted = container_id(w);
+  cr_assert_str_eq(restarted.c_str(), id.c_str(), "started again, not created again");
+}
+
+void run_output_reaches_logs(const std::string& engine) {
+  World w = make_world(engine);
+  container_id(w);
+  auto r = run(w, R"(["sh","-c","echo one; echo two >&2; printf 'three|with bar\nfour'; pwd; id -u; exit 3"])");
+  cr_assert_str_eq(r["status"].GetString(), "FAILED");
+  cr_assert_eq(r["exit_code"].GetInt(), 3);
+  cr_assert_str_eq(agent_status(w).c_str(), "ERROR");
+
+  auto logs = json_of(get(w, "/api/v1/agents/" + w.agent + "/logs"));
+  std::vector<std::string> stdout_lines, stderr_lines;
+  for (const auto& e : logs.GetArray()) {
+    cr_assert(e.HasMember("ts"));
+    (std::string(e["stream"].GetString()) == "stdout" ? stdout_lines : stderr_lines).push_back(e["content"].GetString());
+  }
+  std::string joined;
+  for (const auto& l : stdout_lines) joined += l + "\n";
+  cr_assert_eq(stdout_lines.size(), 4u, "%s", joined.c_str());
+  cr_assert_str_eq(stdout_lines[0].c_str(), "one");
+  cr_assert_str_eq(stdout_lines[1].c_str(), "three|with bar");
+  cr_assert_str_eq(stdout_lines[2].c_str(), "four/output/coder");  // printf left no newline
+  cr_assert_str_eq(stdout_lines[3].c_str(), "1001");
+  cr_assert_eq(stderr_lines.size(), 1u);
+  cr_assert_str_eq(stderr_lines[0].c_str(), "two");
+
+  // Paging.
+  auto page = json_of(get(w, "/api/v1/agents/" + w.agent + "/logs?offset=1&limit=2"));
+  cr_assert_eq(page.Size(), 2u);
+  cr_assert_str_eq(presence(w)["status"].GetString(), "online");
+  cr_assert_eq(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/logs?limit=1").status, 200);
+  cr_assert(json_of(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/logs?limit=1")).HasMember("logs"));
+}
+
+// Reads streamed log lines from a follow connection until n lines came.
+std::vector<std::string> follow_lines(const World& w, int offset, size_t n) {
+  int fd = connect_tcp(w.d->port);
+  cr_assert(fd >= 0);
+  std::string req = "GET /api/v1/agents/" + w.agent + "/logs?follow=1&offset=" + std::to_string(offset) + "&" +
+                    q(w).substr(1) + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + w.owner.token + "\r\n\r\n";
+  cr_assert(send_all(fd, req));
+  std::string buf;
+  std::vector<std::string> lines;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (lines.size() < n) {
+    cr_assert(std::chrono::steady_clock::now() < deadline, "only %zu of %zu lines followed", lines.size(), n);
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 1000) != 1) continue;
+    char tmp[4096];
+    ssize_t got = read(fd, tmp, sizeof tmp);
+    cr_assert(got > 0, "follow stream closed");
+    buf.append(tmp, static_cast<size_t>(got));
+    // Chunked framing: pick the JSON lines out of the chunks.
+    lines.clear();
+    size_t body = buf.find("\r\n\r\n");
+    if (body == std::string::npos) continue;
+    std::string_view rest = std::string_view(buf).substr(body + 4);
+    while (true) {
+      size_t crlf = rest.find("\r\n");
+      if (crlf == std::string_view::npos) break;
+      size_t len = std::stoul(std::string(rest.substr(0, crlf)), nullptr, 16);
+      if (rest.size() < crlf + 2 + len + 2) break;
+      std::string_view chunk = rest.substr(crlf + 2, len);
+      if (!chunk.empty() && chunk.back() == '\n') chunk.remove_suffix(1);
+      lines.emplace_back(chunk);
+      rest.remove_prefix(crlf + 2 + len + 2);
+    }
+  }
+  close(fd);
+  return lines;
+}
+
+void logs_follow_and_resume(const std::string& engine) {
+  World w = make_world(engine);
+  container_id(w);
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start",
+                R"({"cmd":["sh","-c","for i in 1 2 3 4 5 6; do echo line$i; sleep 0.4; done"]})");
+  cr_assert_eq(r.status, 202, "%s", r.body.c_str());
+  auto first = follow_lines(w, 0, 3);  // leaves after three
+  auto rest = follow_lines(w, 3, 3);   // resumes at the next
+  std::vector<std::string> all(first);
+  all.insert(all.end(), rest.begin(), rest.end());
+  for (int i = 0; i < 6; ++i) {
+    auto doc = json_of(Reply{200, {}, all[static_cast<size_t>(i)]});
+    cr_assert_str_eq(doc["content"].GetString(), ("line" + std::to_string(i + 1)).c_str(), "entry %d", i);
+  }
+}
+
+void container_files(const std::string& engine) {
+  World w = make_world(engine);
+  container_id(w);
+  auto r = run(w, R"(["sh","-c","cd /home/agent && mkdir -p d1/d2/d3/d4 && touch 'a b' 'x|y' \"$(printf 'new\nline')\" d1/d2/d3/deep && printf 12345 > d1/five"])");
+  cr_assert_str_eq(r["status"].GetString(), "SUCCEEDED");
+
+  Reply all = get(w, "/api/v1/agents/" + w.agent + "/container-files");
+  cr_assert_eq(all.status, 200, "%s", all.body.c_str());
+  auto files = json_of(all);
+  cr_assert(files.IsArray());
+  auto find = [](const rapidjson::Document& list, const std::string& path) -> const rapidjson::Value* {
+    for (const auto& e : list.GetArray())
+      if (path == e["path"].GetString()) return &e;
+    return nullptr;
+  };
+  cr_assert(find(files, "agent/a b") != nullptr, "%s", all.body.c_str());
+  cr_assert(find(files, "agent/x|y") != nullptr);
+  cr_assert(find(files, "agent/new\nline") != nullptr);
+  cr_assert(find(files, "agent/d1/d2") != nullptr);
+  cr_assert(find(files, "agent/d1/d2/d3") == nullptr, "depth 3 below /home");
+  const auto* five = find(files, "agent/d1/five");
+  cr_assert(five != nullptr);
+  cr_assert_eq((*five)["size"].GetInt64(), 5);
+  Reply sub = get(w, "/api/v1/agents/" + w.agent + "/container-files?subdir=agent/./d1");
+  auto subfiles = json_of(sub);
+  const auto* f5 = find(subfiles, "agent/d1/five");
+  cr_assert(f5 != nullptr, "%s", sub.body.c_str());
+  cr_assert_eq((*f5)["size"].GetInt64(), 5);
+  cr_assert_not((*f5)["is_dir"].GetBool());
+  cr_assert_str_eq((*f5)["name"].GetString(), "five");
+  cr_assert(find(subfiles, "agent/d1/d2/d3/deep") != nullptr);
+  cr_assert(find(subfiles, "agent/d1/d2/d3/d4") != nullptr);
+
+  for (const char* bad : {"../etc", "/etc", "agent/../../etc", "%252e%252e/etc", "a%00b"}) {
+    Reply b = get(w, "/api/v1/agents/" + w.agent + "/container-files?subdir=" + bad);
+    cr_assert_eq(b.status, 400, "subdir=%s: %d %s", bad, b.status, b.body.c_str());
+  }
+  Reply env = ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/container-files");
+  cr_assert(json_of(env)["files"].IsArray());
+}
+
+void git_log(const std::string& engine) {
+  World w = make_world(engine);
+  container_id(w);
+  cr_assert_eq(json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log")).Size(), 0u, "not a repository");
+  auto r = run(w, R"(["sh","-c","git init -q . && for i in $(seq 1 25); do git -c user.name='Ann Dev' -c user.email=ann@example.com commit -q --allow-empty -m \"fix: $i | piped\"; done"])");
+  cr_assert_str_eq(r["status"].GetString(), "SUCCEEDED");
+  auto first = json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log"));
+  cr_assert_eq(first.Size(), 20u);
+  cr_assert_str_eq(first[0]["message"].GetString(), "fix: 25 | piped");
+  cr_assert_str_eq(first[0]["author"].GetString(), "Ann Dev <ann@example.com>");
+  cr_assert_eq(std::string(first[0]["hash"].GetString()).size(), 40u);
+  auto five = json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=5"));
+  cr_assert_eq(five.Size(), 5u);
+  std::string before = five[4]["hash"].GetString();
+  auto older = json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=5&before=" + before));
+  cr_assert_eq(older.Size(), 5u);
+  cr_assert_str_eq(older[0]["message"].GetString(), "fix: 20 | piped");
+  cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=101").status, 400);
+  cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?before=zz").status, 400);
+  cr_assert(json_of(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/git-log")).HasMember("commits"));
+}
+
+void stop_agent(const std::string& engine) {
+  World w = make_world(engine);
+  std::string id = container_id(w);
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start", R"({"cmd":["sh","-c","sleep 600 & sleep 600"]})");
+  cr_assert_eq(r.status, 202, "%s", r.body.c_str());
+  std::string ps;
+  for (int i = 0; i < 50 && ps.find("sleep 600") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ps = engine_exec(engine, id, {"ps", "-o", "pid,args"});
+  }
+  cr_assert(ps.find("sleep 600") != std::string::npos, "%s", ps.c_str());
+  cr_assert_eq(ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start", R"({"cmd":["true"]})").status, 409);
+
+  Reply stop = call(*w.d, "POST", "/api/v1/agents/" + w.agent + "/stop" + q(w), w.owner.token);
+  cr_assert_eq(stop.status, 200, "%s", stop.body.c_str());
+  cr_assert_str_eq(json_of(stop)["status"].GetString(), "STOPPED");
+  ps = engine_exec(engine, id, {"ps", "-o", "pid,args"});
+  cr_assert(ps.find("sleep 600") == std::string::npos, "still running:\n%s", ps.c_str());
+  cr_assert_str_eq(agent_status(w).c_str(), "STOPPED");
+  auto runs = json_of(get(w, "/api/v1/agents/" + w.agent + "/runs"));
+  for (int i = 0; i < 50 && std::string(runs[0]["status"].GetString()) == "RUNNING"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    runs = json_of(get(w, "/api/v1/agents/" + w.agent + "/runs"));
+  }
+  cr_assert_str_eq(runs[0]["status"].GetString(), "STOPPED");
+  auto row = presence(w);
+  cr_assert_str_eq(row["status"].GetString(), "online");
+  cr_assert_str_eq(row["details"]["reason"].GetString(), "stopped");
+  // Nothing runs now: stopping again answers the same.
+  Reply again = call(*w.d, "POST", "/api/v1/agents/" + w.agent + "/stop" + q(w), w.owner.token);
+  cr_assert_eq(again.status, 200, "%s", again.body.c_str());
+}
+
+void container_exit_goes_offline(const std::string& engine) {
+  World w = make_world(engine);
+  std::string id = container_id(w);
+  Reply on = ipc(w, "POST", "/api/v1/internal/presence", R"({"agent_id":")" + w.agent + R"(","status":"online"})");
+  cr_assert_eq(on.status, 200);
+  cr_assert_eq(engine_call(engine, "POST", "/containers/" + id + "/kill").status, 204);
+  for (int i = 0; i < 100; ++i) {
+    auto row = presence(w);
+    if (std::string(row["status"].GetString()) == "offline") {
+      cr_assert_str_eq(row["details"]["reason"].GetString(), "container_exit");
+      cr_assert_eq(row["details"]["exit_code"].GetInt(), 137);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  cr_assert_fail("the agent did not go offline after its container was killed");
+}
+
+void debug_and_gates(const std::string& engine) {
+  World w = make_world(engine);
+  container_id(w);
+  run(w, R"(["echo","hello"])");
+  Reply dbg = get(w, "/api/v1/agents/" + w.agent + "/debug");
+  cr_assert_eq(dbg.status, 200, "%s", dbg.body.c_str());
+  auto doc = json_of(dbg);
+  cr_assert_str_eq(doc["container"]["state"].GetString(), "running");
+  cr_assert_str_eq(doc["run"]["status"].GetString(), "SUCCEEDED");
+  cr_assert_str_eq(doc["logs"][0]["content"].GetString(), "hello");
+  Session viewer = member(*w.d, w.owner, "viewer@example.com", "VIEWER");
+  cr_assert_eq(call(*w.d, "GET", "/api/v1/agents/" + w.agent + "/debug" + q(w), viewer.token).status, 403);
+  cr_assert_eq(call(*w.d, "POST", "/api/v1/agents/" + w.agent + "/stop" + q(w), viewer.token).status, 403);
+  cr_assert_eq(call(*w.d, "GET", "/api/v1/agents/" + w.agent + "/git-log" + q(w), viewer.token).status, 200);
+  std::string loner = create(w, "/api/v1/agents", R"({"name":"Loner","slug":"loner"})");
+  cr_assert_eq(get(w, "/api/v1/agents/" + loner + "/container-files").status, 404);
+  cr_assert_eq(get(w, "/api/v1/agents/" + loner + "/git-log").status, 404);
+}
+
+}  // namespace
+
+#define BOTH_ENGINES(name)                                          \
+  Test(containers_docker, name, .timeout = 120) { name(engines().docker); } \
+  Test(containers_podman, name, .timeout = 120) { name(engines().podman); }
+
+BOTH_ENGINES(crew_container_lifecycle)
+BOTH_ENGINES(run_output_reaches_logs)
+BOTH_ENGINES(logs_follow_and_resume)
+BOTH_ENGINES(container_files)
+BOTH_ENGINES(git_log)
+BOTH_ENGINES(stop_agent)
+BOTH_ENGINES(container_exit_goes_offline)
+BOTH_ENGINES(debug_and_gates)
