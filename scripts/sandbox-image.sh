@@ -7,10 +7,10 @@
 #
 # The root fs: busybox-static with every applet as a symlink, but sh is dash
 # (busybox's sh runs its own applets before PATH, so its find would shadow
-# GNU find), GNU find and xargs, git (its binary, git-core helpers and the
-# libraries they need), root and user
-# agent (1001:1001, home /home/agent), /tmp (1777), /output, /run/crewship and
-# /usr/local/bin (where the daemon mounts its hook). No CMD or ENTRYPOINT.
+# GNU find); GNU find and xargs; git (its binary, git-core helpers and the
+# libraries they need); users root and agent (1001:1001, home /home/agent);
+# /tmp (1777), /output, /run/crewship and /usr/local/bin (where the daemon
+# mounts its hook). No CMD or ENTRYPOINT: the daemon sets its own.
 # The rootfs tarball is cached in $CREWSHIP_IMAGE_CACHE (default
 # ${XDG_CACHE_HOME:-~/.cache}/crewship), keyed by the package versions and
 # this script, so a rebuild only imports it.
@@ -28,7 +28,7 @@ done
 [[ $# -ge 1 && $# -le 2 ]] || { echo "usage: $0 [--engine docker|podman] [--force] SOCKET [TAG]" >&2; exit 2; }
 socket="${1#unix://}"
 tag="${2:-crewship-sandbox:latest}"
-cache="${CREWSHIP_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/crewship}"
+cache="${CREWSHIP_IMAGE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/crewship}"
 
 if [[ -z "$engine" ]]; then
   engine=docker
@@ -58,20 +58,31 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # The cache key: the exact .deb files apt would fetch, and this script.
-uris() { (cd "$work" && apt-get download --print-uris "${packages[@]}"); }
-if ! list=$(uris 2>/dev/null) || [[ -z "$list" ]]; then
-  sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  list=$(uris)
-fi
-key=$( { echo "$list" | awk '{print $2, $4}'; cat "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
-tarball="$cache/sandbox-rootfs-$key.tar"
-
+# Package lists that are missing or too old for the mirror are refreshed.
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+resolve() {
+  list=$(cd "$work" && apt-get download --print-uris "${packages[@]}" 2>/dev/null) || list=""
+  key=$( { echo "$list" | awk '{print $2, $4}'; cat "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+  tarball="$cache/sandbox-rootfs-$key.tar"
+}
+fetch() {
+  [[ -n "$list" ]] && (cd "$work/debs" && apt-get download -q "${packages[@]}") >"$work/apt.log" 2>&1
+}
+resolve
 if [[ ! -f "$tarball" ]]; then
   echo "building sandbox rootfs from: ${packages[*]}" >&2
   mkdir -p "$work/debs" "$cache"
-  (cd "$work/debs" && apt-get download -q "${packages[@]}" >/dev/null 2>"$work/apt.log") \
-    || { cat "$work/apt.log" >&2; exit 1; }
+  if ! fetch; then
+    "${sudo[@]}" apt-get update -qq
+    resolve
+    if ! fetch; then
+      echo "cannot download ${packages[*]}" >&2
+      cat "$work/apt.log" >&2 2>/dev/null || true
+      exit 1
+    fi
+  fi
+  umask 022
   root="$work/root"
   mkdir -p "$root"
   for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$root"; done
@@ -96,8 +107,10 @@ if [[ ! -f "$tarball" ]]; then
     [[ "${f##*/}" == git-sh-i18n--envsubst ]] && continue
     if head -c 4 "$f" | grep -q ELF; then rm -f "$f"; fi
   done
-  # git-core/git is a copy of /usr/bin/git: link it instead.
+  # git-core/git is a copy of /usr/bin/git: link it instead; drop the links
+  # to removed helpers (git-remote-https and the like).
   ln -sf ../../bin/git "$root/usr/lib/git-core/git"
+  find "$root/usr/lib/git-core" "$root/usr/bin" -xtype l -name 'git*' -delete
 
   # busybox applets as symlinks, where no real tool (dash as sh, GNU find,
   # xargs) is.
@@ -109,15 +122,15 @@ if [[ ! -f "$tarball" ]]; then
   done < <("$root/usr/bin/busybox" --list-full | sed 's,^bin/,usr/bin/,; s,^sbin/,usr/sbin/,')
 
   # Every dynamic ELF (all but busybox) must find its libraries in the root fs.
-  ldso=$(ls "$root"/usr/lib/*/ld-linux*.so.* | head -n 1)
-  libdirs="$(dirname "$ldso"):$root/usr/lib"
+  ldso=("$root"/usr/lib/*/ld-linux*.so.*)
+  libdirs="$(dirname "${ldso[0]}"):$root/usr/lib"
   while read -r elf; do
-    if ! out=$("$ldso" --library-path "$libdirs" --list "$elf" 2>&1) || grep -q 'not found' <<<"$out"; then
+    if ! out=$("${ldso[0]}" --library-path "$libdirs" --list "$elf" 2>&1) || grep -q 'not found' <<<"$out"; then
       echo "sandbox rootfs: $elf misses libraries:" >&2; echo "$out" >&2; exit 1
     fi
   done < <(find "$root/usr/bin" "$root/usr/lib/git-core" -type f -perm -u+x ! -name busybox \
              -exec sh -c 'head -c 4 "$1" | grep -q ELF' _ {} \; -print)
-  "$ldso" --library-path "$libdirs" "$root/usr/bin/git" --version >/dev/null
+  "${ldso[0]}" --library-path "$libdirs" "$root/usr/bin/git" --version >/dev/null
 
   # Users, directories and their owners.
   mkdir -p "$root"/{etc,home/agent,tmp,output,run/crewship,usr/local/bin,proc,sys,dev,root}
