@@ -18,7 +18,7 @@ start_private_dockerd() {
     --exec-root "$exec_root" --pidfile "$dir/dockerd.pid" \
     --bridge=none --iptables=false --ip-masq=false \
     --default-ulimit nofile=1024:1024 --default-ulimit nproc=4096:4096 \
-    >"$dir/dockerd.log" 2>&1 &
+    </dev/null >"$dir/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   local i
   for i in $(seq 1 100); do
