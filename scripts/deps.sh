@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages crewshipd needs that are missing.
 #   scripts/deps.sh build    compiler, CMake and the libraries
-#   scripts/deps.sh test     build + Criterion and systemd's tools
+#   scripts/deps.sh test     build + Criterion, systemd's tools and the engines
+#                            the container tests start (docker.io, podman, runc)
 #   scripts/deps.sh run      build + a container engine (docker.io) and curl
+# The sandbox image (scripts/sandbox-image.sh) takes its packages from apt
+# and needs only the docker client (docker.io), curl, dpkg-deb and tar.
 set -euo pipefail
 
 build=(cmake g++ make pkg-config libuv1-dev node-llhttp libsqlite3-dev libsodium-dev
        libsystemd-dev rapidjson-dev)
 case "${1:-build}" in
   build) want=("${build[@]}") ;;
-  test) want=("${build[@]}" libcriterion-dev systemd) ;;
+  # Podman runs rootful with native overlay and CNI's loopback plugin only:
+  # no uidmap, fuse-overlayfs or netavark needed.
+  test) want=("${build[@]}" libcriterion-dev systemd docker.io curl podman runc
+              containernetworking-plugins) ;;
   run) want=("${build[@]}" docker.io curl) ;;
   *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
 esac

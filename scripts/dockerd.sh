@@ -1,5 +1,7 @@
 # Sourced: start and stop a private dockerd (Debian's docker.io) on its own
 # socket, data root and exec root, for the run script and the container tests.
+# No bridge, NAT or iptables rules (containers get --network none or host),
+# and default ulimits so containers never inherit the host's huge ones.
 #   start_private_dockerd DIR   sets DOCKERD_SOCKET and DOCKERD_PID
 #   stop_private_dockerd
 
@@ -14,7 +16,9 @@ start_private_dockerd() {
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   "${sudo[@]}" dockerd --host "unix://$DOCKERD_SOCKET" --data-root "$dir/root" \
     --exec-root "$exec_root" --pidfile "$dir/dockerd.pid" \
-    >"$dir/dockerd.log" 2>&1 &
+    --bridge=none --iptables=false --ip-masq=false \
+    --default-ulimit nofile=1024:1024 --default-ulimit nproc=4096:4096 \
+    </dev/null >"$dir/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   local i
   for i in $(seq 1 100); do

@@ -6,7 +6,9 @@
 #
 # Container engine: the one discovery finds (DOCKER_HOST, /var/run/docker.sock,
 # Podman's sockets); when none answers, a private dockerd is started on
-# ./data/engine/docker.sock and stopped when crewshipd exits.
+# ./data/engine/docker.sock and stopped when crewshipd exits. The engine then
+# gets the crew sandbox image (scripts/sandbox-image.sh, skipped when it has
+# it) unless CREWSHIP_SANDBOX_IMAGE names one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/deps.sh" run
@@ -21,21 +23,37 @@ engine_answers() {
 }
 
 engine_pid=""
+socket=""
 if [[ -n "${DOCKER_HOST:-}" ]]; then
-  :  # the operator chose one
-elif engine_answers /var/run/docker.sock || engine_answers /run/podman/podman.sock; then
-  :  # crewshipd's discovery finds it
+  # the operator chose one
+  [[ "$DOCKER_HOST" == unix://* ]] && socket="${DOCKER_HOST#unix://}"
+elif engine_answers /var/run/docker.sock; then
+  socket=/var/run/docker.sock  # crewshipd's discovery finds it
+elif engine_answers /run/podman/podman.sock; then
+  socket=/run/podman/podman.sock
 else
   source "$root/scripts/dockerd.sh"
   start_private_dockerd "$data/engine"
+  trap 'stop_private_dockerd' EXIT
   export DOCKER_HOST="unix://$DOCKERD_SOCKET"
   engine_pid="$DOCKERD_PID"
+  socket="$DOCKERD_SOCKET"
+fi
+
+# The crew sandbox image, built from Debian packages unless the operator
+# names one (CREWSHIP_SANDBOX_IMAGE) that the engine has.
+if [[ -z "${CREWSHIP_SANDBOX_IMAGE:-}" ]]; then
+  export CREWSHIP_SANDBOX_IMAGE=crewship-sandbox:latest
+  if [[ -n "$socket" ]]; then
+    "$root/scripts/sandbox-image.sh" "$socket" "$CREWSHIP_SANDBOX_IMAGE"
+  else
+    echo "DOCKER_HOST=$DOCKER_HOST is no Unix socket: not building the sandbox image" >&2
+  fi
 fi
 
 if [[ -z "$engine_pid" ]]; then
   exec "$root/build/crewshipd" "$@"
 fi
-trap 'stop_private_dockerd' EXIT
 trap 'kill -TERM "$daemon_pid" 2>/dev/null' INT TERM
 "$root/build/crewshipd" "$@" &
 daemon_pid=$!
