@@ -204,6 +204,9 @@ void on_event(App& app, std::string_view text) {
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return;
+  auto action = doc.FindMember("Action");
+  if (action == doc.MemberEnd() || !action->value.IsString() || std::string_view(action->value.GetString()) != "die")
+    return;
   auto actor = doc.FindMember("Actor");
   if (actor == doc.MemberEnd() || !actor->value.IsObject()) return;
   auto attrs = actor->value.FindMember("Attributes");
@@ -230,7 +233,9 @@ void retry_events(App& app) {
 void watch_events(App& app) {
   Bridge& b = *app.bridge;
   b.events = b.engine->events(
-      R"({"type":["container"],"event":["die"],"label":["crewship.crew_id"]})",
+      // Podman's compatible service ignores event and label-key filters:
+      // the rest is sorted out here.
+      R"({"type":["container"]})",
       [&app](std::string_view e) {
         app.bridge->events_backoff_ms = 0;
         on_event(app, e);

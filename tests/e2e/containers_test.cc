@@ -125,9 +125,11 @@ void crew_container_lifecycle(const std::string& engine) {
   std::string name = c["Name"].GetString();
   cr_assert(name.find("crewship-team-crew-coder-" + w.crew) != std::string::npos, "%s", name.c_str());
 
-  // The hook inside reaches crewshipd with the crew's own token.
+  // The hook inside reaches crewshipd with the crew's own token. (Podman's
+  // execs do not get the container's extra groups: there it runs as root.)
+  std::string user = engine == engines().podman ? "0" : "1001:1001";
   std::string out = engine_exec(engine, id, {"/usr/local/bin/crewship-hook", "presence", "online", "--agent", w.agent},
-                                "1001:1001");
+                                user);
   cr_assert(out.find("online") != std::string::npos, "hook: %s", out.c_str());
 
   // A second start finds the same container.
