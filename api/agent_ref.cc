@@ -1,5 +1,7 @@
 #include "api/agent_ref.h"
 
+#include <climits>
+
 #include "api/common.h"
 
 namespace crewship::api {
@@ -41,6 +43,30 @@ std::string crew_storage_dir(const Config& config, const std::string& crew_id) {
 
 std::string agent_storage_dir(const Config& config, const AgentRef& agent) {
   return crew_storage_dir(config, agent.crew_id) + "/" + agent.slug;
+}
+
+const std::string_view kBadRelativePath =
+    " must be a relative path without '..' components, NUL bytes or encoded dots and slashes";
+
+bool normalise_relative_path(std::string_view in, std::string* out) {
+  out->clear();
+  if (in.size() >= PATH_MAX || in.find('\0') != std::string_view::npos || in.starts_with('/'))
+    return false;
+  // Decoded once already: an escape still here was encoded twice to slip by.
+  for (size_t i = in.find('%'); i != std::string_view::npos; i = in.find('%', i + 1)) {
+    std::string_view hex = in.substr(i + 1, 2);
+    if (http::iequals(hex, "2e") || http::iequals(hex, "2f") || http::iequals(hex, "5c")) return false;
+  }
+  while (!in.empty()) {
+    size_t slash = in.find('/');
+    std::string_view part = in.substr(0, slash);
+    in = slash == std::string_view::npos ? std::string_view() : in.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == ".." || part.size() > NAME_MAX) return false;
+    if (!out->empty()) out->push_back('/');
+    out->append(part);
+  }
+  return true;
 }
 
 }  // namespace crewship::api

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "daemon/app.h"
 #include "daemon/http_server.h"
@@ -30,6 +31,15 @@ bool find_agent(App& app, const ExchangePtr& ex, AgentRef* out, bool need_crew =
 std::string crew_storage_dir(const Config& config, const std::string& crew_id);
 // <data>/storage/crews/<crew>/<slug>: the agent's workspace (/output/<slug>).
 std::string agent_storage_dir(const Config& config, const AgentRef& agent);
+
+// A client's path below an agent's directory (?path=, ?subdir=), as the query
+// parser decoded it once. Writes it to *out without empty or "." components
+// ("" names the directory itself) and returns true; returns false for a NUL
+// byte, an absolute path, a ".." component, an encoded traversal left after
+// the decoding (%2e, %2f or %5c, in either case), 4096 bytes or more, or a
+// component over 255 bytes.
+bool normalise_relative_path(std::string_view in, std::string* out);
+extern const std::string_view kBadRelativePath;  // the 400 detail, after the parameter's name
 
 }  // namespace crewship::api
 
