@@ -60,6 +60,9 @@ const Route kRoutes[] = {
     // MANAGER passes the route; the handler applies the per-agent edit gate.
     {M::kPatch, "/api/v1/agents/{agentId}", update_agent, U, kCreate},
     {M::kDelete, "/api/v1/agents/{agentId}", delete_agent, U, kCreate},
+    {M::kGet, "/api/v1/agents/{agentId}/files", list_agent_files, U, kRead},
+    {M::kGet, "/api/v1/agents/{agentId}/files/download", download_agent_file, U, kRead},
+    {M::kPut, "/api/v1/agents/{agentId}/files/save", save_agent_file, U, kCreate, kAgentFileMaxBytes},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "ipc/routes.h"
 
+#include "api/routes.h"
 #include "daemon/app.h"
 #include "daemon/http_server.h"
 #include "daemon/json.h"
@@ -15,6 +16,10 @@ const Route kRoutes[] = {
     {M::kPost, "/api/v1/internal/presence", presence_upsert, Auth::kInternal, Role::kNone, 64 << 10},
     {M::kPost, "/api/v1/internal/presence/heartbeat", presence_heartbeat, Auth::kInternal, Role::kNone,
      256 << 10},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/files", api::list_agent_files, Auth::kInternal},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/files/download", api::download_agent_file, Auth::kInternal},
+    {M::kPut, "/api/v1/internal/agents/{agentId}/files/save", api::save_agent_file, Auth::kInternal,
+     Role::kNone, api::kAgentFileMaxBytes},
 };
 
 }  // namespace
