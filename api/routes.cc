@@ -69,6 +69,9 @@ const Route kRoutes[] = {
     {M::kGet, "/api/v1/agents/{agentId}/debug", agent_debug, U, kManage},
     {M::kGet, "/api/v1/agents/{agentId}/runs", list_agent_runs, U, kRead},
     {M::kGet, "/api/v1/agents/{agentId}/logs", agent_logs, U, kRead},
+    {M::kGet, "/api/v1/agents/{agentId}/files", list_agent_files, U, kRead},
+    {M::kGet, "/api/v1/agents/{agentId}/files/download", download_agent_file, U, kRead},
+    {M::kPut, "/api/v1/agents/{agentId}/files/save", save_agent_file, U, kCreate, kAgentFileMaxBytes},
 };
 
 }  // namespace

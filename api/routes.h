@@ -56,6 +56,12 @@ CREWSHIP_HANDLER(create_agent);
 CREWSHIP_HANDLER(get_agent);
 CREWSHIP_HANDLER(update_agent);
 CREWSHIP_HANDLER(delete_agent);
+// agent_files.cc: the agent's host workspace; the IPC table serves them too
+CREWSHIP_HANDLER(list_agent_files);
+CREWSHIP_HANDLER(download_agent_file);
+CREWSHIP_HANDLER(save_agent_file);
+// The body limit of a save and the largest file a download sends.
+constexpr int64_t kAgentFileMaxBytes = 32 << 20;
 
 // containers.cc: a crew's container
 CREWSHIP_HANDLER(start_crew_container);

@@ -30,6 +30,10 @@ const Route kRoutes[] = {
     {M::kGet, "/api/v1/internal/agents/{agentId}/debug", api::agent_debug, I},
     {M::kGet, "/api/v1/internal/agents/{agentId}/runs", api::list_agent_runs, I},
     {M::kGet, "/api/v1/internal/agents/{agentId}/logs", api::agent_logs, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/files", api::list_agent_files, I},
+    {M::kGet, "/api/v1/internal/agents/{agentId}/files/download", api::download_agent_file, I},
+    {M::kPut, "/api/v1/internal/agents/{agentId}/files/save", api::save_agent_file, I,
+     Role::kNone, api::kAgentFileMaxBytes},
 };
 
 }  // namespace

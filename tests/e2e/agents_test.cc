@@ -36,19 +36,7 @@ void expect_problem(const Reply& r, int status, const std::string& what) {
   cr_assert_eq(std::string(doc["error"].GetString()), detail, "error carries the detail");
 }
 
-rapidjson::Document list_of(const TestDaemon& d, const std::string& path, const std::string& token) {
-  Reply r = call(d, "GET", path, token);
-  cr_assert_eq(r.status, 200, "%s: %s", path.c_str(), r.body.c_str());
-  auto doc = json_of(r);
-  cr_assert(doc.IsArray(), "%s", r.body.c_str());
-  return doc;
-}
-
-std::vector<std::string> ids_of(const rapidjson::Document& list) {
-  std::vector<std::string> ids;
-  for (const auto& a : list.GetArray()) ids.emplace_back(a["id"].GetString());
-  return ids;
-}
+std::vector<std::string> ids_of(const rapidjson::Document& list) { return members_of(list, "id"); }
 
 size_t count_agents(const TestDaemon& d, const Session& s, const std::string& ws) {
   return list_of(d, agents_of(ws, "&limit=100"), s.token).Size();

@@ -27,14 +27,6 @@ void expect_problem(const Reply& r, int status, const std::string& what) {
             what.c_str());
 }
 
-rapidjson::Document list_of(const TestDaemon& d, const std::string& path, const std::string& token) {
-  Reply r = call(d, "GET", path, token);
-  cr_assert_eq(r.status, 200, "%s: %s", path.c_str(), r.body.c_str());
-  auto doc = json_of(r);
-  cr_assert(doc.IsArray(), "%s", r.body.c_str());
-  return doc;
-}
-
 std::string create(const TestDaemon& d, const Session& s, const std::string& ws, const std::string& body) {
   Reply r = call(d, "POST", crews_of(ws), s.token, body);
   cr_assert_eq(r.status, 201, "create %s: %s", body.c_str(), r.body.c_str());

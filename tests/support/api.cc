@@ -39,6 +39,20 @@ rapidjson::Document json_of(const Reply& r) {
   return doc;
 }
 
+rapidjson::Document list_of(const TestDaemon& d, const std::string& path, const std::string& token) {
+  Reply r = call(d, "GET", path, token);
+  cr_assert_eq(r.status, 200, "%s: %s", path.c_str(), r.body.c_str());
+  auto doc = json_of(r);
+  cr_assert(doc.IsArray(), "%s", r.body.c_str());
+  return doc;
+}
+
+std::vector<std::string> members_of(const rapidjson::Value& list, const char* key) {
+  std::vector<std::string> out;
+  for (const auto& e : list.GetArray()) out.emplace_back(e[key].GetString());
+  return out;
+}
+
 namespace {
 std::string token_from_cookie(const Reply& r) {
   auto c = r.header("Set-Cookie");

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -26,6 +27,10 @@ Reply call(const TestDaemon& d, std::string_view method, std::string_view path,
 // Asserts that the body parses. Strings of the result stay valid for the rest
 // of the test, even when the document was a temporary.
 rapidjson::Document json_of(const Reply& r);
+// GET path with token; asserts 200 and a JSON array.
+rapidjson::Document list_of(const TestDaemon& d, const std::string& path, const std::string& token);
+// The string member key of every element of a JSON array.
+std::vector<std::string> members_of(const rapidjson::Value& list, const char* key);
 
 // POST /api/v1/bootstrap: the first user, OWNER of a new workspace.
 Session bootstrap(const TestDaemon& d, std::string_view email = "owner@example.com",
