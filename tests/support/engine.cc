@@ -49,9 +49,11 @@ Reply engine_call(const std::string& socket, const std::string& method, const st
 }
 
 std::string engine_exec(const std::string& socket, const std::string& container,
-                        const std::vector<std::string>& cmd, const std::string& user) {
+                        const std::vector<std::string>& cmd, const std::string& user,
+                        const std::string& workdir) {
   json::Out b;
   b.begin_object();
+  if (!workdir.empty()) b.member("WorkingDir", workdir);
   b.member("AttachStdout", true);
   b.member("AttachStderr", true);
   b.member("User", user);
@@ -91,6 +93,7 @@ std::string engine_exec(const std::string& socket, const std::string& container,
     out.append(frames.substr(8, len));
     frames.remove_prefix(std::min(frames.size(), 8 + len));
   }
+  cr_assert_eq(engine_call(socket, "GET", "/exec/" + id + "/json").status, 200);
   return out;
 }
 

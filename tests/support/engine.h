@@ -21,8 +21,11 @@ Engines engines();
 // One call to the engine's API (/v1.41 prefixed), Content-Length or chunked.
 Reply engine_call(const std::string& socket, const std::string& method, const std::string& path,
                   const std::string& body = "");
-// Runs cmd in the container as user and returns its stdout (stderr appended).
+// Runs cmd in the container as user (in workdir when set) and returns its
+// output, stdout and stderr as they came. Create, start, inspect: the calls
+// crewshipd makes for an exec.
 std::string engine_exec(const std::string& socket, const std::string& container,
-                        const std::vector<std::string>& cmd, const std::string& user = "0");
+                        const std::vector<std::string>& cmd, const std::string& user = "0",
+                        const std::string& workdir = "");
 
 }  // namespace crewship::test
