@@ -22,11 +22,6 @@ constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxArgBytes = 64 << 10;
 constexpr size_t kMaxEnv = 128;
 
-int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
 
 bool valid_env_name(std::string_view n) {
   if (n.empty() || n.size() > 128 || std::isdigit(static_cast<unsigned char>(n[0])) != 0) return false;

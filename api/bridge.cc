@@ -175,11 +175,6 @@ void create_container(App& app, const std::string& crew_id, bool retry) {
   if (!ok) finish_start(app, crew_id, engine_failure(UV_EBUSY, "create"), {});
 }
 
-int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
 
 // A crew container died or stopped: its agents are offline.
 void on_container_exit(App& app, const std::string& crew_id, int64_t exit_code) {

@@ -50,3 +50,13 @@ std::string now_rfc3339_nanos() {
 }
 
 }  // namespace crewship
+
+namespace crewship {
+
+int64_t now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+}  // namespace crewship

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ctime>
+#include <cstdint>
 #include <string>
 
 namespace crewship {
@@ -17,5 +18,7 @@ std::string now_rfc3339();
 // RFC 3339 UTC with 9 fractional digits, which sorts as text in time order.
 std::string rfc3339_nanos(const struct timespec& ts);
 std::string now_rfc3339_nanos();
+// Wall-clock time in unix milliseconds.
+int64_t now_ms();
 
 }  // namespace crewship

@@ -24,11 +24,6 @@ using api::reply_problem;
 constexpr size_t kMaxDetails = 16 * 1024;
 constexpr size_t kMaxHeartbeat = 1000;
 
-int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
 
 struct AgentScope {
   std::string workspace_id, crew_id;
