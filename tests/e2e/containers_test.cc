@@ -153,7 +153,8 @@ void run_output_reaches_logs(const std::string& engine) {
   auto r = run(w, R"(["sh","-c","echo one; echo two >&2; printf 'three|with bar\nfour'; pwd; id -u; exit 3"])");
   cr_assert_str_eq(r["status"].GetString(), "FAILED");
   cr_assert_eq(r["exit_code"].GetInt(), 3);
-  cr_assert_str_eq(agent_status(w).c_str(), "ERROR");
+  std::string status = agent_status(w);
+  cr_assert_str_eq(status.c_str(), "ERROR");
 
   auto logs = json_of(get(w, "/api/v1/agents/" + w.agent + "/logs"));
   std::vector<std::string> stdout_lines, stderr_lines;
@@ -174,7 +175,8 @@ void run_output_reaches_logs(const std::string& engine) {
   // Paging.
   auto page = json_of(get(w, "/api/v1/agents/" + w.agent + "/logs?offset=1&limit=2"));
   cr_assert_eq(page.Size(), 2u);
-  cr_assert_str_eq(presence(w)["status"].GetString(), "online");
+  auto row = presence(w);
+  cr_assert_str_eq(row["status"].GetString(), "online");
   cr_assert_eq(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/logs?limit=1").status, 200);
   cr_assert(json_of(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/logs?limit=1")).HasMember("logs"));
 }
@@ -229,7 +231,8 @@ void logs_follow_and_resume(const std::string& engine) {
   all.insert(all.end(), rest.begin(), rest.end());
   for (int i = 0; i < 6; ++i) {
     auto doc = json_of(Reply{200, {}, all[static_cast<size_t>(i)]});
-    cr_assert_str_eq(doc["content"].GetString(), ("line" + std::to_string(i + 1)).c_str(), "entry %d", i);
+    std::string want = "line" + std::to_string(i + 1);
+    cr_assert_str_eq(doc["content"].GetString(), want.c_str(), "entry %d", i);
   }
 }
 
@@ -314,7 +317,8 @@ void stop_agent(const std::string& engine) {
   cr_assert_str_eq(json_of(stop)["status"].GetString(), "STOPPED");
   ps = engine_exec(engine, id, {"ps", "-o", "pid,args"});
   cr_assert(ps.find("sleep 600") == std::string::npos, "still running:\n%s", ps.c_str());
-  cr_assert_str_eq(agent_status(w).c_str(), "STOPPED");
+  std::string status = agent_status(w);
+  cr_assert_str_eq(status.c_str(), "STOPPED");
   auto runs = json_of(get(w, "/api/v1/agents/" + w.agent + "/runs"));
   for (int i = 0; i < 50 && std::string(runs[0]["status"].GetString()) == "RUNNING"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
