@@ -57,6 +57,7 @@ bool is_dir(const std::string& path) {
 
 // GET /api/v1/agents/{agentId}/container-files?subdir=
 void container_files(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   std::string subdir;
   if (auto raw = ex->req.query_param("subdir"); raw && !raw->empty()) {
     if (!normalise_relative_path(*raw, &subdir))
@@ -89,6 +90,7 @@ void container_files(App& app, const ExchangePtr& ex) {
 
 // GET /api/v1/agents/{agentId}/git-log?limit=&before=
 void git_log(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   Page page;
   if (!read_page(ex, 20, 100, &page)) return;
   std::string before = ex->req.query_param("before").value_or("");
@@ -155,6 +157,7 @@ void record_stop(App& app, const ExchangePtr& ex, const AgentRef& agent) {
 
 // POST /api/v1/agents/{agentId}/stop
 void stop_agent(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   AgentRef agent;
   if (!find_agent(app, ex, &agent)) return;
   auto run = app.bridge->runs.find(agent.id);
@@ -186,6 +189,7 @@ void stop_agent(App& app, const ExchangePtr& ex) {
 
 // GET /api/v1/agents/{agentId}/debug
 void agent_debug(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   AgentRef agent;
   if (!find_agent(app, ex, &agent)) return;
   auto out = std::make_shared<json::Out>();
@@ -239,12 +243,10 @@ void agent_debug(App& app, const ExchangePtr& ex) {
   }
 
   auto with_logs = [&app, ex, agent, out]() {
-    agent_log(app, agent).read(0, -1, [ex, out](container::AgentLog::Lines lines) {
+    agent_log(app, agent).tail(kDebugLogLines, [ex, out](container::AgentLog::Lines lines) {
       out->key("logs");
       out->begin_array();
-      size_t first = lines.size() > kDebugLogLines ? lines.size() - kDebugLogLines : 0;
-      for (size_t i = first; i < lines.size(); ++i)
-        out->w().RawValue(lines[i].data(), lines[i].size(), rapidjson::kObjectType);
+      for (const std::string& line : lines) out->w().RawValue(line.data(), line.size(), rapidjson::kObjectType);
       out->end_array();
       out->end_object();
       reply(ex, 200, *out);

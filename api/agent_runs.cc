@@ -21,6 +21,7 @@ namespace {
 constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxArgBytes = 64 << 10;
 constexpr size_t kMaxEnv = 128;
+constexpr size_t kFollowRoom = 256 << 10;  // unsent bytes under which a follower is sent more
 
 
 bool valid_env_name(std::string_view n) {
@@ -102,7 +103,6 @@ void capture(App& app, Run& run, int stream, std::string_view piece) {
 // The exec ended: the last partial lines go to the log, then the run's end
 // is written.
 void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r) {
-  if (!app.bridge) return;
   auto node = app.bridge->runs.extract(agent_id);
   if (node.empty()) return;
   Run& run = *node.mapped();
@@ -168,17 +168,28 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
 // The run's row and busy presence are committed: the exec starts.
 void launch(App& app, const ExchangePtr& ex, const std::string& container, const RunInput& in) {
   const std::string agent_id(ex->req.param("agentId"));
-  auto it = app.bridge->runs.find(agent_id);
-  Run& run = *it->second;
+  Run& run = *app.bridge->runs.find(agent_id)->second;
+  json::Out out;
+  out.begin_object();
+  out.member("run_id", run.id);
+  out.end_object();
+  // Stopped while it was starting, or crewshipd is stopping: the run ends
+  // before its exec begins.
+  if (run.stopping || app.bridge->stopped) {
+    container::ExecResult never;
+    never.err = app.bridge->stopped ? UV_ECANCELED : 0;
+    run_ended(app, agent_id, std::move(never));
+    return app.bridge->stopped ? reply_outcome(ex, Outcome::fail(503, "shutting down")) : reply(ex, 202, out);
+  }
   container::ExecSpec spec;
   spec.container = container;
   spec.cmd = in.cmd;
   spec.workdir = "/output/" + run.agent.slug;
-  spec.env = in.env;
-  spec.env.push_back("HOME=/home/agent");
-  spec.env.push_back("CREWSHIP_AGENT_ID=" + run.agent.id);
-  spec.env.push_back("CREWSHIP_AGENT_SLUG=" + run.agent.slug);
-  spec.env.push_back("CREWSHIP_RUN_ID=" + run.id);
+  // crewshipd's own first: `crewship-hook stop` finds the agent's processes
+  // by the start of their environment.
+  spec.env = {"CREWSHIP_AGENT_ID=" + run.agent.id, "CREWSHIP_RUN_ID=" + run.id,
+              "CREWSHIP_AGENT_SLUG=" + run.agent.slug, "HOME=/home/agent"};
+  spec.env.insert(spec.env.end(), in.env.begin(), in.env.end());
   spec.timeout_ms = 0;  // as long as the agent works
   spec.key = run.agent.crew_id;
   run.exec = app.bridge->engine->exec(
@@ -193,10 +204,6 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
     run_ended(app, agent_id, std::move(busy));
     return reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
   }
-  json::Out out;
-  out.begin_object();
-  out.member("run_id", run.id);
-  out.end_object();
   reply(ex, 202, out);
 }
 
@@ -204,6 +211,7 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
 
 // POST /api/v1/internal/agents/{agentId}/start
 void start_agent_run(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   auto in = std::make_shared<RunInput>();
   if (!read_run_input(ex, in.get())) return;
   AgentRef agent;
@@ -216,10 +224,9 @@ void start_agent_run(App& app, const ExchangePtr& ex) {
 
   ensure_crew_container(app, agent.crew_id, [&app, ex, agent, in](Outcome o, const std::string& container) {
     auto give_up = [&app, &ex, &agent](const Outcome& why) {
-      if (app.bridge) app.bridge->runs.erase(agent.id);
+      app.bridge->runs.erase(agent.id);
       reply_outcome(ex, why);
     };
-    if (!app.bridge) return;
     if (!o.ok()) return give_up(o);
     if (Outcome d = prepare_agent_dir(app, agent); !d.ok()) return give_up(d);
     const std::string run_id = app.bridge->runs[agent.id]->id;
@@ -248,7 +255,6 @@ void start_agent_run(App& app, const ExchangePtr& ex) {
             return store::write_presence(c, *w, &pr);
           },
           [&app, ex, w, container, in](int rc) {
-            if (!app.bridge) return;
             if (rc != SQLITE_OK) {
               app.bridge->runs.erase(w->agent_id);
               return reply_store_error(ex, rc);
@@ -296,6 +302,7 @@ void list_agent_runs(App& app, const ExchangePtr& ex) {
 
 // GET /api/v1/agents/{agentId}/logs?offset=&limit=&follow=1
 void agent_logs(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   Page page;
   if (!read_page(ex, 100, 500, &page)) return;
   auto follow = ex->req.query_param("follow");
@@ -315,7 +322,7 @@ void agent_logs(App& app, const ExchangePtr& ex) {
           chunk.append(line).push_back('\n');
           return ex->write_chunk(chunk);
         },
-        [ex] { ex->end_stream(); });
+        [ex] { return ex->queued_bytes() < kFollowRoom; }, [ex] { ex->end_stream(); });
     ex->on_gone = [&log, f] { log.unfollow(f); };
     return;
   }

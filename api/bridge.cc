@@ -236,9 +236,8 @@ void watch_events(App& app) {
         on_event(app, e);
       },
       [&app](int err) {
-        if (!app.bridge) return;
         app.bridge->events = nullptr;
-        if (err == UV_ECANCELED) return;
+        if (err == UV_ECANCELED || app.bridge->stopped) return;
         LOG_DEBUG("container events: %s; following again", uv_strerror(err));
         app.bridge->container_of.clear();  // what was running may not be any more
         retry_events(app);
@@ -255,12 +254,10 @@ void reply_outcome(const ExchangePtr& ex, const Outcome& o) {
 
 void start_bridge(App& app) {
   app.bridge = std::make_unique<Bridge>();
-  std::string socket = app.engine.socket;
-  if (socket.empty()) {
-    std::string error;
-    auto candidates = container::engine_candidates(app.config.docker_host, &error);
-    if (!candidates.empty()) socket = candidates.front();
-  }
+  // Until the probe has spoken, calls go to the first place discovery looks.
+  std::string error, socket;
+  auto candidates = container::engine_candidates(app.config.docker_host, &error);
+  if (!candidates.empty()) socket = candidates.front();
   container::EngineLimits limits;
   limits.timeout_ms = static_cast<uint64_t>(app.config.engine_timeout_ms);
   limits.pool.max_in_flight = static_cast<size_t>(app.config.engine_max_inflight);
@@ -269,7 +266,6 @@ void start_bridge(App& app) {
   app.bridge->events_retry = new uv_timer_t;
   uv_timer_init(app.loop, app.bridge->events_retry);
   app.bridge->events_retry->data = &app;
-  watch_events(app);
   // Runs that were under way when crewshipd last stopped lost their output.
   write(app,
         [ended = now_rfc3339_nanos()](store::Connection& c) {
@@ -282,13 +278,30 @@ void start_bridge(App& app) {
         });
 }
 
+void engine_found(App& app) {
+  if (app.bridge->stopped) return;
+  if (app.engine.reachable) app.bridge->engine->set_socket_path(app.engine.socket);
+  watch_events(app);
+}
+
 void stop_bridge(App& app) {
-  if (!app.bridge) return;
-  // Calls under way end now (their callers answer 502); then the bridge goes.
-  app.bridge->engine->close();
-  uv_close(reinterpret_cast<uv_handle_t*>(app.bridge->events_retry),
+  if (!app.bridge) return;  // crewshipd stopped before it got this far
+  Bridge& b = *app.bridge;
+  if (b.stopped) return;
+  b.stopped = true;
+  // Calls and runs under way end now (their callers answer 502), then log
+  // followers end their streams; the bridge itself stays until the end, for
+  // callbacks that come late.
+  b.engine->close();
+  b.logs.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(b.events_retry),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  app.bridge.reset();
+}
+
+bool bridge_open(App& app, const ExchangePtr& ex) {
+  if (!app.bridge->stopped) return true;
+  reply_outcome(ex, Outcome::fail(503, "shutting down"));
+  return false;
 }
 
 void inspect_crew_container(App& app, const std::string& crew_id,
@@ -375,7 +388,6 @@ void shared_exec(App& app, std::string key, container::ExecSpec spec,
   if (waiters.size() > 1) return;  // the same read is under way
   std::string crew = spec.key;
   auto* e = engine_of(app)->exec(std::move(spec), nullptr, [&app, key, crew](container::ExecResult&& r) {
-    if (!app.bridge) return;
     if (r.status == 404 || r.status == 409) app.bridge->container_of.erase(crew);
     auto node = app.bridge->reads.extract(key);
     if (node.empty()) return;

@@ -55,15 +55,21 @@ struct Bridge {
   std::unordered_map<std::string, std::unique_ptr<container::AgentLog>> logs;  // by agent id
   std::unordered_set<std::string> agent_dirs;  // host dirs made and handed to uid 1001
   container::Engine::Watch* events = nullptr;
+  bool stopped = false;  // crewshipd is stopping: no new engine work
   uv_timer_t* events_retry = nullptr;
   uint64_t events_backoff_ms = 0;
 };
 
-// Creates the bridge on the socket discovery found (or the first candidate),
-// and starts following the engine's container events.
+// Creates the bridge (before the listeners open), its calls going to the
+// first socket discovery tries until engine_found() names the one that
+// answered; then the engine's container events are followed.
 void start_bridge(App& app);
-// Ends engine calls, streams and followers; marks nothing in the store.
+void engine_found(App& app);
+// Ends engine calls, runs, streams and log followers; marks nothing in the
+// store. The bridge stays (stopped) until the App goes.
 void stop_bridge(App& app);
+// Answers 503 and returns false once the bridge has stopped.
+bool bridge_open(App& app, const ExchangePtr& ex);
 
 // The crew's container as the engine reports it.
 void inspect_crew_container(App& app, const std::string& crew_id,

@@ -60,6 +60,7 @@ void reply_status(App& app, const ExchangePtr& ex, const std::string& crew_id) {
 
 // POST /api/v1/crews/{crewId}/container/start
 void start_crew_container(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (!find_crew(app, ex, &crew_id)) return;
   ensure_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, const std::string&) {
@@ -70,6 +71,7 @@ void start_crew_container(App& app, const ExchangePtr& ex) {
 
 // POST /api/v1/crews/{crewId}/container/stop
 void stop_crew_container(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (!find_crew(app, ex, &crew_id)) return;
   inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
@@ -93,6 +95,7 @@ void stop_crew_container(App& app, const ExchangePtr& ex) {
 
 // GET /api/v1/crews/{crewId}/container/status
 void crew_container_status(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (find_crew(app, ex, &crew_id)) reply_status(app, ex, crew_id);
 }

@@ -1,6 +1,8 @@
 #include "container/agent_log.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
 
 #include <fcntl.h>
@@ -17,6 +19,7 @@ namespace crewship::container {
 class AgentLog::Follower {
  public:
   std::function<bool(const std::string&)> sink;
+  std::function<bool()> ready;
   std::function<void()> ended;
   int64_t skip = 0;     // entries still to skip (the requested offset)
   int64_t pos = 0;      // byte position read up to
@@ -26,11 +29,15 @@ class AgentLog::Follower {
 
 namespace {
 
+constexpr int64_t kCatchUpBytes = 256 << 10;  // what a follower is sent per read
+constexpr uint64_t kRoomRetryMs = 20;
+
 struct Scan {
   std::vector<std::string> lines;
   int64_t skip = 0;   // entries to skip first
   int64_t limit = 0;  // entries wanted (-1: all)
   int64_t pos = 0;    // where to start; afterwards, where the complete lines end
+  int64_t max_bytes = INT64_MAX;  // stop after keeping this much
 };
 
 // Reads complete lines from scan->pos, skipping and keeping as asked. Runs on
@@ -41,12 +48,13 @@ void scan_file(const std::string& path, Scan* scan) {
   std::string buf(64 << 10, '\0');
   std::string partial;
   int64_t at = scan->pos;
-  while (scan->limit != 0) {
+  int64_t kept = 0;
+  while (scan->limit != 0 && kept < scan->max_bytes) {
     ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
     if (n <= 0) break;
     at += n;
     std::string_view data(buf.data(), static_cast<size_t>(n));
-    while (!data.empty() && scan->limit != 0) {
+    while (!data.empty() && scan->limit != 0 && kept < scan->max_bytes) {
       size_t nl = data.find('\n');
       if (nl == std::string_view::npos) {
         partial.append(data);
@@ -58,6 +66,7 @@ void scan_file(const std::string& path, Scan* scan) {
       if (scan->skip > 0) {
         --scan->skip;
       } else {
+        kept += static_cast<int64_t>(partial.size());
         scan->lines.push_back(std::move(partial));
         if (scan->limit > 0) --scan->limit;
       }
@@ -74,6 +83,9 @@ AgentLog::AgentLog(uv_loop_t* loop, std::string path)
 
 AgentLog::~AgentLog() {
   *alive_ = false;
+  if (retry_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(retry_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
   for (auto& f : followers_) {
     if (!f->gone && f->ended) f->ended();
   }
@@ -133,19 +145,32 @@ void AgentLog::read(int64_t offset, int64_t limit, std::function<void(Lines)> do
   auto scan = std::make_shared<Scan>();
   scan->skip = offset;
   scan->limit = limit;
-  ++reading_;
-  auto alive = alive_;
   offload(loop_, [path = path_, scan] { scan_file(path, scan.get()); },
-          [this, alive, scan, done = std::move(done)] {
-            if (*alive) --reading_;
-            done(std::move(scan->lines));
+          [scan, done = std::move(done)] { done(std::move(scan->lines)); });
+}
+
+void AgentLog::tail(int64_t n, std::function<void(Lines)> done) {
+  // The last 256 KiB hold them unless the entries are long; a scan that
+  // starts inside an entry drops that first piece.
+  struct stat st;
+  int64_t size = ::stat(path_.c_str(), &st) == 0 ? st.st_size : 0;
+  auto scan = std::make_shared<Scan>();
+  scan->pos = std::max<int64_t>(0, size - kCatchUpBytes);
+  scan->limit = -1;
+  offload(loop_, [path = path_, scan] { scan_file(path, scan.get()); },
+          [scan, n, cut = scan->pos > 0, done = std::move(done)] {
+            Lines& lines = scan->lines;
+            if (cut && !lines.empty()) lines.erase(lines.begin());
+            if (static_cast<int64_t>(lines.size()) > n) lines.erase(lines.begin(), lines.end() - n);
+            done(std::move(lines));
           });
 }
 
 AgentLog::Follower* AgentLog::follow(int64_t offset, std::function<bool(const std::string&)> sink,
-                                     std::function<void()> ended) {
+                                     std::function<bool()> ready, std::function<void()> ended) {
   auto f = std::make_unique<Follower>();
   f->sink = std::move(sink);
+  f->ready = std::move(ready);
   f->ended = std::move(ended);
   f->skip = offset;
   Follower* raw = f.get();
@@ -170,20 +195,44 @@ void AgentLog::catch_up(Follower* f) {
   scan->skip = f->skip;
   scan->limit = -1;
   scan->pos = f->pos;
-  ++reading_;
+  scan->max_bytes = kCatchUpBytes;
   auto alive = alive_;
   offload(loop_, [path = path_, scan] { scan_file(path, scan.get()); }, [this, alive, f, scan] {
     if (!*alive) return;
-    --reading_;
     if (f->gone) return remove(f);
     f->skip = scan->skip;  // what is left when the offset lies beyond the end
     f->pos = scan->pos;
     for (const std::string& line : scan->lines) {
       if (!f->sink(line)) return remove(f);
     }
-    if (f->pos < size_) return catch_up(f);
+    if (f->pos < size_) return f->ready() ? catch_up(f) : wait_for_room(f);
     f->live = true;
   });
+}
+
+// A follower whose client has not taken what it was sent waits; the file is
+// read on only when there is room.
+void AgentLog::wait_for_room(Follower* f) {
+  waiting_.push_back(f);
+  if (retry_ == nullptr) {
+    retry_ = new uv_timer_t;
+    uv_timer_init(loop_, retry_);
+    retry_->data = this;
+  }
+  uv_timer_start(retry_, [](uv_timer_t* t) {
+    auto* log = static_cast<AgentLog*>(t->data);
+    std::vector<Follower*> waiting = std::move(log->waiting_);
+    log->waiting_.clear();
+    for (Follower* w : waiting) {
+      if (w->gone) {
+        log->remove(w);
+      } else if (w->ready()) {
+        log->catch_up(w);
+      } else {
+        log->wait_for_room(w);
+      }
+    }
+  }, kRoomRetryMs, 0);
 }
 
 void AgentLog::unfollow(Follower* f) {

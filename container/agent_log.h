@@ -35,10 +35,14 @@ class AgentLog {
 
   class Follower;
   // Sends each entry from offset on to sink, as it comes; sink returns false
-  // to stop. ended runs if the log goes away first (crewshipd stops). Valid
-  // until unfollow(), a false from sink, or ended.
+  // to stop. What the file already holds goes in pieces, each once ready()
+  // says the consumer has room. ended runs if the log goes away first
+  // (crewshipd stops). Valid until unfollow(), a false from sink, or ended.
   Follower* follow(int64_t offset, std::function<bool(const std::string& line)> sink,
-                   std::function<void()> ended);
+                   std::function<bool()> ready, std::function<void()> ended);
+
+  // The last n entries.
+  void tail(int64_t n, std::function<void(Lines)> done);
   void unfollow(Follower* f);
 
   const std::string& path() const { return path_; }
@@ -47,6 +51,7 @@ class AgentLog {
   struct Chunk;
   void catch_up(Follower* f);
   void remove(Follower* f);
+  void wait_for_room(Follower* f);
   int open_for_append();
 
   uv_loop_t* loop_;
@@ -55,7 +60,8 @@ class AgentLog {
   int64_t size_ = -1;  // bytes in the file as far as this process knows; -1: not opened
   std::list<std::unique_ptr<Follower>> followers_;
   std::shared_ptr<bool> alive_;  // reads in flight see whether the log still exists
-  int reading_ = 0;
+  uv_timer_t* retry_ = nullptr;   // looks again at followers waiting for room
+  std::vector<Follower*> waiting_;
 };
 
 }  // namespace crewship::container

@@ -37,7 +37,9 @@ struct Engine::Exec {
   ExecResult result;
   std::string id;                      // the engine's exec id, once created
   http::ClientCall* call = nullptr;    // the step under way
-  uv_timer_t timer;                    // the whole exec's deadline, then exit polls
+  uv_timer_t timer;                    // the whole exec's deadline
+  uv_timer_t poll;                     // the next exit-code inspection
+  int open_timers = 2;
   Demux demux;
   int start_status = 0;                // of /exec/{id}/start
   int polls = 0;
@@ -77,19 +79,25 @@ class HttpEngine final : public Engine {
     pool_.close();
   }
   const std::string& socket_path() const override { return pool_.socket_path(); }
+  void set_socket_path(std::string path) override { pool_.set_socket_path(std::move(path)); }
 
  private:
+  // capped: counted against the in-flight caps (the later steps of an exec
+  // that was admitted are not).
   http::ClientCall* request(std::string_view method, std::string_view path, std::string body,
-                            const std::string& key, Reply done, uint64_t timeout_ms = 0) {
+                            const std::string& key, Reply done, uint64_t timeout_ms = 0, bool capped = true) {
     http::ClientRequest req;
     req.method = method;
     req.target.reserve(kApi.size() + path.size());
     req.target.append(kApi).append(path);
     req.body = std::move(body);
     if (!req.body.empty()) req.content_type = "application/json";
-    req.head_timeout_ms = limits_.timeout_ms;
+    // A longer deadline given by the caller covers the head too: an engine
+    // answers a container stop only once the container has stopped.
     req.timeout_ms = timeout_ms != 0 ? timeout_ms : limits_.timeout_ms;
+    req.head_timeout_ms = req.timeout_ms;
     req.key = key;
+    req.long_lived = !capped;
     http::ClientCallbacks cb;
     cb.done = [done = std::move(done)](int err, http::ClientResponse&& resp) {
       EngineReply r;
@@ -151,7 +159,8 @@ Engine::Exec* HttpEngine::exec(ExecSpec spec, Output on_output, std::function<vo
     return nullptr;
   }
   uv_timer_init(loop_, &e->timer);
-  e->timer.data = e;
+  uv_timer_init(loop_, &e->poll);
+  e->timer.data = e->poll.data = e;
   if (e->spec.timeout_ms != 0) {
     uv_timer_start(&e->timer, [](uv_timer_t* t) {
       auto* x = static_cast<Exec*>(t->data);
@@ -186,7 +195,7 @@ void HttpEngine::start(Exec* e) {
   req.head_timeout_ms = limits_.timeout_ms;
   req.timeout_ms = 0;  // the exec's own deadline governs
   req.key = e->spec.key;
-  req.long_lived = e->spec.timeout_ms == 0;
+  req.long_lived = true;  // the exec was admitted at its creation
   http::ClientCallbacks cb;
   cb.on_head = [e](const http::ClientResponse& head) { e->start_status = head.status; };
   cb.on_data = [this, e](std::string_view piece) {
@@ -245,8 +254,7 @@ void HttpEngine::inspect(Exec* e) {
                       bool running = doc.HasMember("Running") && doc["Running"].IsBool() &&
                                      doc["Running"].GetBool();
                       if (running && ++e->polls < kExitPolls) {
-                        if (e->spec.timeout_ms == 0) uv_timer_stop(&e->timer);
-                        uv_timer_start(&e->timer, [](uv_timer_t* t) {
+                        uv_timer_start(&e->poll, [](uv_timer_t* t) {
                           auto* x = static_cast<Exec*>(t->data);
                           x->engine->inspect(x);
                         }, std::min<uint64_t>(50, uint64_t{1} << e->polls), 0);
@@ -255,7 +263,8 @@ void HttpEngine::inspect(Exec* e) {
                       if (doc.HasMember("ExitCode") && doc["ExitCode"].IsInt64())
                         e->result.exit_code = doc["ExitCode"].GetInt64();
                       finish(e, 0);
-                    });
+                    },
+                    0, false);
   if (e->call == nullptr) finish(e, UV_EBUSY);
 }
 
@@ -264,12 +273,15 @@ void HttpEngine::finish(Exec* e, int err) {
   e->finished = true;
   std::erase(execs_, e);
   if (e->call != nullptr) pool_.cancel(std::exchange(e->call, nullptr));
-  uv_timer_stop(&e->timer);
   e->result.err = err;
   auto done = std::move(e->done);
   done(std::move(e->result));
-  uv_close(reinterpret_cast<uv_handle_t*>(&e->timer),
-           [](uv_handle_t* h) { delete static_cast<Exec*>(h->data); });
+  auto closed = [](uv_handle_t* h) {
+    auto* x = static_cast<Exec*>(h->data);
+    if (--x->open_timers == 0) delete x;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&e->timer), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&e->poll), closed);
 }
 
 // --- events ------------------------------------------------------------------

@@ -77,6 +77,7 @@ class Engine {
   // Ends every call and stream (their callbacks run with UV_ECANCELED).
   virtual void close() = 0;
   virtual const std::string& socket_path() const = 0;
+  virtual void set_socket_path(std::string path) = 0;  // for calls from now on
 };
 
 struct EngineLimits {

@@ -131,6 +131,7 @@ int Daemon::start() {
     LOG_ERROR("store: %s", error.c_str());
     return -1;
   }
+  api::start_bridge(app_);
   if (int r = open_listeners(); r != 0) return r;
 
   std::vector<std::string> candidates = container::engine_candidates(cfg.docker_host, &error);
@@ -147,7 +148,7 @@ int Daemon::start() {
                             app_.engine = std::move(info);
                             probe_.reset();
                             if (shutting_down_) return;
-                            api::start_bridge(app_);
+                            api::engine_found(app_);
                             sd::notify("READY=1\nSTATUS=serving");
                             LOG_INFO("ready");
                           });

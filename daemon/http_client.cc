@@ -78,8 +78,8 @@ class ClientCall {
       }
     }
     if (pool_ != nullptr) pool_->finished(this);
+    // on_head and on_data stay: finish() may run inside one of them.
     auto done = std::move(cb_.done);
-    cb_ = {};
     if (done) done(err, std::move(resp_));
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
       auto* c = static_cast<ClientCall*>(h->data);

@@ -74,6 +74,7 @@ class Connection {
   void stream_head(Exchange* ex, int status, std::string_view content_type);
   bool stream_chunk(std::string_view data);
   void stream_end();
+  size_t queued() const { return queued_; }
   void close();
   // Ends an idle connection now; marks a busy one to close after its response.
   void drain();
@@ -485,8 +486,9 @@ void Connection::stream_head(Exchange* ex, int status, std::string_view content_
   r.status = status;
   r.content_type = content_type;
   r.headers.push_back({"Cache-Control", "no-store"});
+  // HTTP/1.0 has no chunks: the body ends with the connection.
   close_after_ = close_after_ || !ex->keep_alive_ || server_->draining_ || peer_eof_ || !ex->req.http11;
-  write(response_head(ex, r, close_after_, true), {});
+  write(response_head(ex, r, close_after_, ex->req.http11), {});
   if (state_ != State::kClosed && !peer_eof_) read_start();  // to notice the client leaving
 }
 
@@ -499,6 +501,10 @@ bool Connection::stream_chunk(std::string_view data) {
     return false;
   }
   if (data.empty() || ex_->head_) return true;
+  if (!ex_->req.http11) {
+    write(std::string(data), {});
+    return state_ != State::kClosed;
+  }
   char size[24];
   int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
   std::string body;
@@ -510,7 +516,7 @@ bool Connection::stream_chunk(std::string_view data) {
 
 void Connection::stream_end() {
   if (state_ == State::kClosed) return;
-  if (!ex_->head_) write("0\r\n\r\n", {});
+  if (!ex_->head_ && ex_->req.http11) write("0\r\n\r\n", {});
   ex_->streaming_ = false;
   after_response();
 }
@@ -753,6 +759,8 @@ void Exchange::begin_stream(int status, std::string_view content_type) {
 bool Exchange::write_chunk(std::string_view data) {
   return streaming_ && conn_ != nullptr && conn_->stream_chunk(data);
 }
+
+size_t Exchange::queued_bytes() const { return conn_ != nullptr ? conn_->queued() : 0; }
 
 void Exchange::end_stream() {
   if (streaming_ && conn_ != nullptr) conn_->stream_end();

@@ -41,6 +41,7 @@ class Exchange {
   void begin_stream(int status, std::string_view content_type);
   bool write_chunk(std::string_view data);
   void end_stream();
+  size_t queued_bytes() const;  // written but not yet taken by the client
   std::function<void()> on_gone;
   bool responded() const { return responded_; }
   bool client_gone() const { return conn_ == nullptr; }

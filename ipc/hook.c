@@ -221,17 +221,44 @@ static int run_init(void) {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
     if (sig == SIGCHLD) continue;
+    /* Agents are execs, not children of this process: wait until no
+     * process is left at all, not just until no child is. */
     kill(-1, SIGTERM);
     for (int i = 0; i < 50; ++i) { /* 5 s */
       while (waitpid(-1, NULL, WNOHANG) > 0) {
       }
-      if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD) return 0;
+      if (kill(-1, 0) < 0 && errno == ESRCH) return 0;
       struct timespec ts = {0, 100000000};
       nanosleep(&ts, NULL);
     }
     kill(-1, SIGKILL);
     return 0;
   }
+}
+
+/* Whether the NUL-separated environment read from fd holds the entry needle;
+ * read in pieces, so an environment of any size is searched whole. */
+static int environ_has(int fd, const char* needle) {
+  size_t nlen = strlen(needle);
+  char buf[8192];
+  char entry[320]; /* the current entry's start, as far as it can match */
+  size_t elen = 0;
+  int too_long = 0;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] == '\0') {
+        if (!too_long && elen == nlen && memcmp(entry, needle, nlen) == 0) return 1;
+        elen = 0;
+        too_long = 0;
+      } else if (elen < sizeof entry) {
+        entry[elen++] = buf[i];
+      } else {
+        too_long = 1;
+      }
+    }
+  }
+  return 0;
 }
 
 /* Signals every process whose environment carries CREWSHIP_AGENT_ID=<agent>
@@ -250,20 +277,12 @@ static int signal_agent(const char* agent, int sig) {
     char* end;
     long pid = strtol(d->d_name, &end, 10);
     if (*end != '\0' || pid <= 1 || pid == self) continue;
-    char path[64], env[65536];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%ld/environ", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
-    ssize_t n = read(fd, env, sizeof env - 1);
+    if (environ_has(fd, needle) && kill((pid_t)pid, sig) == 0) ++found;
     close(fd);
-    if (n <= 0) continue;
-    env[n] = '\0';
-    for (ssize_t at = 0; at < n; at += (ssize_t)strlen(env + at) + 1) {
-      if (strcmp(env + at, needle) == 0) {
-        if (kill((pid_t)pid, sig) == 0) ++found;
-        break;
-      }
-    }
   }
   closedir(proc);
   return found;

@@ -302,7 +302,10 @@ void git_log(const std::string& engine) {
 void stop_agent(const std::string& engine) {
   World w = make_world(engine);
   std::string id = container_id(w);
-  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start", R"({"cmd":["sh","-c","sleep 600 & sleep 600"]})");
+  // A large environment must not hide the agent's processes from stop.
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start",
+                R"({"cmd":["sh","-c","sleep 600 & sleep 600"],"env":{"BIG1":")" + std::string(40000, 'x') +
+                    R"(","BIG2":")" + std::string(40000, 'y') + R"("}})");
   cr_assert_eq(r.status, 202, "%s", r.body.c_str());
   std::string ps;
   for (int i = 0; i < 50 && ps.find("sleep 600") == std::string::npos; ++i) {

@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -219,4 +220,21 @@ Test(engine_faults, in_flight_cap_answers_503_with_retry_after) {
   Reply r = expect_within(w, "GET", "/api/v1/crews/" + w.crew + "/container/status", 503, 500);
   cr_assert(r.header("Retry-After").has_value());
   first.join();
+}
+
+Test(engine_faults, event_stream_garbage_and_endless_lines) {
+  World w;
+  std::atomic<int> events{0};
+  make_world(&w, [&events](int fd, const std::string& head) {
+    if (head.find("/events") == std::string::npos) return send_str(fd, http_json(404, R"({"message":"no"})"));
+    send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
+    // Something that is not an event, then a line that never ends.
+    send_str(fd, "{not json}\n[1,2]\n" + std::string(100000, 'x'));
+    ++events;
+  });
+  // The stream is taken up again after each failure, and nothing else suffers.
+  for (int i = 0; i < 50 && events.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  cr_assert_geq(events.load(), 2, "the event stream was followed again");
+  cr_assert_eq(call(*w.d, "GET", "/api/health").status, 200);
+  cr_assert_eq(kill(w.d->pid, 0), 0);
 }
