@@ -238,3 +238,22 @@ Test(engine_faults, event_stream_garbage_and_endless_lines) {
   cr_assert_eq(call(*w.d, "GET", "/api/health").status, 200);
   cr_assert_eq(kill(w.d->pid, 0), 0);
 }
+
+Test(engine_faults, container_request_during_the_drain) {
+  World w;
+  make_world(&w, [](int, const std::string&) {});
+  // A request whose headers end only after SIGTERM is handled during the drain.
+  int fd = connect_tcp(w.d->port);
+  cr_assert(fd >= 0);
+  Client c(fd);
+  c.send("GET /api/v1/agents/" + w.agent + "/logs" + q(w) + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+         w.owner.token + "\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(w.d->pid, SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  c.send("\r\n");
+  auto r = c.read(5000);
+  cr_assert(r.has_value(), "an answer, not a dead daemon");
+  cr_assert_eq(r->status, 503, "%d %s", r->status, r->body.c_str());
+  cr_assert_eq(w.d->wait_exit(10000), 0, "a clean exit");
+}
