@@ -5,6 +5,8 @@
 #   start_private_dockerd DIR   sets DOCKERD_SOCKET and DOCKERD_PID
 #   stop_private_dockerd
 
+source "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
+
 start_private_dockerd() {
   local dir="$1"
   mkdir -p "$dir"
@@ -20,29 +22,11 @@ start_private_dockerd() {
     --default-ulimit nofile=1024:1024 --default-ulimit nproc=4096:4096 \
     </dev/null >"$dir/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    if curl -sf --max-time 1 --unix-socket "$DOCKERD_SOCKET" http://engine/_ping >/dev/null 2>&1; then
-      [[ $(id -u) -eq 0 ]] || "${sudo[@]}" chmod 0666 "$DOCKERD_SOCKET"
-      echo "private dockerd on $DOCKERD_SOCKET (log $dir/dockerd.log)" >&2
-      return 0
-    fi
-    if ! kill -0 "$DOCKERD_PID" 2>/dev/null; then break; fi
-    sleep 0.2
-  done
-  echo "dockerd did not start; see $dir/dockerd.log" >&2
-  tail -n 20 "$dir/dockerd.log" >&2 || true
-  return 1
+  wait_engine dockerd "$DOCKERD_SOCKET" "$DOCKERD_PID" "$dir/dockerd.log"
 }
 
 stop_private_dockerd() {
   [[ -n "${DOCKERD_PID:-}" ]] || return 0
-  kill -TERM "$DOCKERD_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$DOCKERD_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$DOCKERD_PID" 2>/dev/null || true
+  stop_pid "$DOCKERD_PID"
   DOCKERD_PID=""
 }

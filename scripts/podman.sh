@@ -12,6 +12,8 @@
 # podman_env DIR prints the environment that points a local podman command
 # at the same storage and configuration (e.g. env $(podman_env DIR) podman ps).
 
+source "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
+
 podman_env() {
   echo "CONTAINERS_CONF=$1/containers.conf CONTAINERS_STORAGE_CONF=$1/storage.conf" \
        "CONTAINERS_REGISTRIES_CONF=$1/registries.conf"
@@ -68,18 +70,7 @@ EOF
     "unix://$PODMAN_SOCKET" </dev/null >"$dir/podman.log" 2>&1 &
   PODMAN_PID=$!
   echo "$PODMAN_PID" >"$dir/podman.pid"
-  local _
-  for _ in $(seq 1 100); do
-    if curl -sf --max-time 1 --unix-socket "$PODMAN_SOCKET" http://engine/_ping >/dev/null 2>&1; then
-      [[ $(id -u) -eq 0 ]] || "${sudo[@]}" chmod 0666 "$PODMAN_SOCKET"
-      echo "private podman on $PODMAN_SOCKET (log $dir/podman.log)" >&2
-      return 0
-    fi
-    if ! kill -0 "$PODMAN_PID" 2>/dev/null; then break; fi
-    sleep 0.2
-  done
-  echo "podman did not start; see $dir/podman.log" >&2
-  tail -n 20 "$dir/podman.log" >&2 || true
+  wait_engine podman "$PODMAN_SOCKET" "$PODMAN_PID" "$dir/podman.log" && return 0
   stop_private_podman
   return 1
 }
@@ -88,12 +79,6 @@ EOF
 # callers remove them first (down.sh does).
 stop_private_podman() {
   [[ -n "${PODMAN_PID:-}" ]] || return 0
-  kill -TERM "$PODMAN_PID" 2>/dev/null || true
-  local _
-  for _ in $(seq 1 100); do
-    kill -0 "$PODMAN_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PODMAN_PID" 2>/dev/null || true
+  stop_pid "$PODMAN_PID"
   PODMAN_PID=""
 }
