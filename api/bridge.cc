@@ -157,7 +157,10 @@ void create_container(App& app, const std::string& crew_id, bool retry) {
   bool ok = engine_of(app)->call(
       "POST", "/containers/create?name=" + name, create_body(app, crew_id, crew), crew_id,
       [&app, crew_id, retry](container::EngineReply&& r) {
-        if (r.err == 0 && r.status == 409 && retry) {
+        // Podman answers a name conflict with 500 and "already in use".
+        bool conflict = r.err == 0 && (r.status == 409 || (r.status == 500 && r.message().find("already in use") !=
+                                                                                   std::string::npos));
+        if (conflict && retry) {
           // Made by someone else meanwhile (another crewshipd, an old name): look again.
           return inspect_crew_container(app, crew_id, [&app, crew_id](Outcome o, CrewContainer c) {
             if (!o.ok()) return finish_start(app, crew_id, o, {});
