@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include <llhttp.h>
 
@@ -78,8 +79,9 @@ class ClientCall {
       }
     }
     if (pool_ != nullptr) pool_->finished(this);
-    auto done = std::move(cb_.done);
-    cb_ = {};
+    // on_head or on_data may be the caller (a cancel() from inside them):
+    // they live on until the call is deleted, finished_ keeps them silent.
+    auto done = std::exchange(cb_.done, nullptr);
     if (done) done(err, std::move(resp_));
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
       auto* c = static_cast<ClientCall*>(h->data);

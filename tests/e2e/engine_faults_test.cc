@@ -220,3 +220,19 @@ Test(engine_faults, in_flight_cap_answers_503_with_retry_after) {
   cr_assert(r.header("Retry-After").has_value());
   first.join();
 }
+
+// Container events are followed for the daemon's life. A line over the 64 KiB
+// cap ends the stream from inside the client's on_data (and it is followed
+// again after a backoff): the daemon must live through it.
+Test(engine_faults, event_line_over_the_cap) {
+  World w;
+  std::atomic<int> streams{0};
+  make_world(&w, [&streams](int fd, const std::string& head) {
+    if (head.find("/events") == std::string::npos) return send_str(fd, http_json(404, R"({"message":"no such thing"})"));
+    ++streams;
+    send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + std::string(70 << 10, 'x'));
+  });
+  for (int i = 0; i < 50 && streams.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  cr_assert_geq(streams.load(), 2, "the event stream was not followed again");
+  cr_assert_eq(call(*w.d, "GET", "/api/health").status, 200);
+}
