@@ -145,15 +145,21 @@ class ClientCall {
 
   // A connection taken from the pool may have been closed by the engine
   // meanwhile; when nothing came back on it, the request goes once more on a
-  // fresh connection.
+  // fresh connection. When the close is seen before the write to the old one
+  // has reported back (its EOF read comes first), the resend waits for that
+  // report: write_ serves one write at a time.
   void failed(int err) {
     if (finished_) return;
-    if (conn_ != nullptr && conn_->reused_ && !got_bytes_ && !retried_ && !writing_) {
+    if (conn_ != nullptr && conn_->reused_ && !got_bytes_ && !retried_) {
       retried_ = true;
       ClientConn* old = conn_;
       old->call_ = nullptr;
       conn_ = nullptr;
       old->close();
+      if (writing_) {
+        resend_ = true;
+        return;
+      }
       return attach(nullptr);
     }
     finish(err);
@@ -173,7 +179,11 @@ class ClientCall {
                      [](uv_write_t* w, int status) {
                        auto* c = static_cast<ClientCall*>(w->data);
                        c->writing_ = false;
-                       if (status != 0 && !c->finished_) c->failed(status);
+                       if (std::exchange(c->resend_, false) && !c->finished_) {
+                         c->attach(nullptr);
+                       } else if (status != 0 && !c->finished_) {
+                         c->failed(status);
+                       }
                        c->maybe_delete();
                      });
     if (r != 0) return failed(r);
@@ -245,6 +255,7 @@ class ClientCall {
   bool complete_ = false;
   bool got_bytes_ = false;
   bool retried_ = false;
+  bool resend_ = false;  // the retry waits for the write to the old connection
   bool finished_ = false;
   bool writing_ = false;
   bool timer_closed_ = false;
