@@ -8,11 +8,13 @@
 namespace crewship::json {
 namespace {
 
-// Forwards SAX events to the document, refusing nesting past kMaxDepth.
+// Forwards SAX events to the document, refusing nesting past kMaxDepth and
+// values rapidjson lets through but no JSON text can mean.
 struct DepthLimit {
   rapidjson::Document& doc;
   int depth = 0;
   bool too_deep = false;
+  const char* refused = nullptr;  // why a value was refused
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -20,7 +22,9 @@ struct DepthLimit {
   bool Uint(unsigned u) { return doc.Uint(u); }
   bool Int64(int64_t i) { return doc.Int64(i); }
   bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) { return doc.Double(d); }
+  // rapidjson 1.1.0 reads some numbers past DBL_MAX (1.8e308) as infinities,
+  // which no writer can put back.
+  bool Double(double d) { return std::isfinite(d) ? doc.Double(d) : refuse("Number too big to be stored in double."); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
@@ -31,6 +35,10 @@ struct DepthLimit {
   bool enter() {
     if (++depth > kMaxDepth) too_deep = true;
     return !too_deep;
+  }
+  bool refuse(const char* why) {
+    refused = why;
+    return false;
   }
 };
 
@@ -61,8 +69,8 @@ bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* 
     return false;
   }
   if (reader.HasParseError()) {
-    *error = std::string("malformed JSON at byte ") + std::to_string(reader.GetErrorOffset()) +
-             ": " + rapidjson::GetParseError_En(reader.GetParseErrorCode());
+    *error = std::string("malformed JSON at byte ") + std::to_string(reader.GetErrorOffset()) + ": " +
+             (limit.refused != nullptr ? limit.refused : rapidjson::GetParseError_En(reader.GetParseErrorCode()));
     return false;
   }
   // Only white space may follow the value.
