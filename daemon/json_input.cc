@@ -5,8 +5,12 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include "daemon/json.h"
+
 namespace crewship::json {
 namespace {
+
+constexpr const char* kBadSurrogate = "The surrogate pair in string is invalid.";
 
 // Forwards SAX events to the document, refusing nesting past kMaxDepth and
 // values rapidjson lets through but no JSON text can mean.
@@ -26,8 +30,13 @@ struct DepthLimit {
   // which no writer can put back.
   bool Double(double d) { return std::isfinite(d) ? doc.Double(d) : refuse("Number too big to be stored in double."); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  // It also decodes a lone low surrogate (\udc00) to bytes that are not UTF-8.
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    return valid_utf8({s, n}) ? doc.String(s, n, copy) : refuse(kBadSurrogate);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return valid_utf8({s, n}) ? doc.Key(s, n, copy) : refuse(kBadSurrogate);
+  }
   bool StartObject() { return enter() && doc.StartObject(); }
   bool EndObject(rapidjson::SizeType n) { return --depth, doc.EndObject(n); }
   bool StartArray() { return enter() && doc.StartArray(); }

@@ -32,6 +32,21 @@ Test(json_input, numbers_past_the_largest_double) {
   cr_assert(json::parse_object(R"({"a":1.7976931348623157e308,"b":-4.9e-324})", &d, &err), "%s", err.c_str());
 }
 
+// rapidjson decodes a lone low surrogate escape to ED B0 80, which is not
+// UTF-8; a pair is fine.
+Test(json_input, lone_surrogate_escapes) {
+  for (const char* bad : {R"({"a":"\udc00"})", R"({"a":"x\uDFFFy"})", R"({"\udc00":1})", R"({"a":["\ud83d\ude00\udc00"]})"}) {
+    rapidjson::Document d;
+    std::string err;
+    cr_assert_not(json::parse_object(bad, &d, &err), "accepted %s", bad);
+    cr_assert(err.find("surrogate") != std::string::npos, "%s", err.c_str());
+  }
+  rapidjson::Document d;
+  std::string err;
+  cr_assert(json::parse_object(R"({"a":"\ud83d\ude00\u00e9"})", &d, &err), "%s", err.c_str());
+  cr_assert_str_eq(d["a"].GetString(), "\xf0\x9f\x98\x80\xc3\xa9");
+}
+
 Test(json_input, depth_limit) {
   std::string ok = std::string(json::kMaxDepth - 1, '[');
   ok = "{\"a\":" + ok + std::string(json::kMaxDepth - 1, ']') + "}";
