@@ -62,8 +62,10 @@ bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* 
     *error = "request body must be a JSON object";
     return false;
   }
-  rapidjson::MemoryStream ms(body.data(), body.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+  // A whole UTF-8 byte order mark may lead (RFC 8259 lets a parser ignore
+  // it). rapidjson's EncodedInputStream would skip any of its bytes alone.
+  rapidjson::MemoryStream in(body.data(), body.size());
+  if (body.starts_with("\xEF\xBB\xBF")) in.Take(), in.Take(), in.Take();
   rapidjson::Reader reader;
   DepthLimit limit{*doc};
   bool too_deep = false;

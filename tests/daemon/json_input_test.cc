@@ -47,6 +47,20 @@ Test(json_input, lone_surrogate_escapes) {
   cr_assert_str_eq(d["a"].GetString(), "\xf0\x9f\x98\x80\xc3\xa9");
 }
 
+// A whole byte order mark may lead; its bytes alone are not UTF-8.
+Test(json_input, byte_order_mark) {
+  rapidjson::Document d;
+  std::string err;
+  cr_assert(json::parse_object("\xEF\xBB\xBF{\"a\":1}", &d, &err), "%s", err.c_str());
+  for (const char* bad : {"\xBF{}", "\xEF{}", "\xBB\xBF{}", "\xEF\xBF{}", "\xEF\xBB\xBF\xEF\xBB\xBF{}"}) {
+    rapidjson::Document e;
+    cr_assert_not(json::parse_object(bad, &e, &err), "accepted %s", bad);
+    cr_assert(err.find("at byte") != std::string::npos, "%s", err.c_str());
+  }
+  cr_assert_not(json::parse_object("\xEF\xBB\xBF{} x", &d, &err));
+  cr_assert(err.find("at byte 6") != std::string::npos, "%s", err.c_str());
+}
+
 Test(json_input, depth_limit) {
   std::string ok = std::string(json::kMaxDepth - 1, '[');
   ok = "{\"a\":" + ok + std::string(json::kMaxDepth - 1, ']') + "}";
