@@ -130,7 +130,7 @@ class ClientCall {
     llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
     parser_.data = this;
     resp_ = {};
-    field_open_ = complete_ = got_bytes_ = false;
+    field_open_ = interim_ = complete_ = got_bytes_ = false;
     if (conn == nullptr) {
       conn = new ClientConn(loop_, pool_);
       conn->call_ = this;
@@ -206,6 +206,12 @@ class ClientCall {
   }
   static int on_headers_complete(llhttp_t* p) {
     ClientCall* c = from(p);
+    // An interim response (100 Continue, 103 Early Hints; 101 ends HTTP)
+    // comes before the final one, without a body (RFC 9110, 15.2).
+    if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) {
+      c->interim_ = true;
+      return 1;
+    }
     c->resp_.status = p->status_code;
     // The head is in: from now on only the whole-call deadline applies.
     uv_timer_stop(&c->timer_);
@@ -233,6 +239,11 @@ class ClientCall {
   }
   static int on_message_complete(llhttp_t* p) {
     ClientCall* c = from(p);
+    if (c->interim_) {  // its head is dropped; the final response follows
+      c->interim_ = false;
+      c->resp_.headers.clear();
+      return 0;
+    }
     c->complete_ = true;
     return static_cast<int>(HPE_PAUSED);
   }
@@ -252,6 +263,7 @@ class ClientCall {
   std::string out_;
   int err_ = 0;
   bool field_open_ = false;
+  bool interim_ = false;  // parsing a 1xx response
   bool complete_ = false;
   bool got_bytes_ = false;
   bool retried_ = false;
