@@ -8,6 +8,10 @@
 
 namespace crewship::http {
 
+// Caps on a response head: header fields, and the bytes of a name or a value.
+constexpr size_t kMaxHeaders = 200;
+constexpr size_t kMaxHeaderText = 16 << 10;
+
 // A connection to the socket. It serves one call at a time; between calls it
 // waits in its pool's idle list, still reading so that a close by the engine
 // is noticed.
@@ -193,13 +197,16 @@ class ClientCall {
   static int on_header_field(llhttp_t* p, const char* at, size_t len) {
     ClientCall* c = from(p);
     if (!c->field_open_) c->resp_.headers.emplace_back(), c->field_open_ = true;
-    c->resp_.headers.back().name.append(at, len);
-    return c->resp_.headers.size() > 200 ? static_cast<int>(HPE_USER) : 0;
+    std::string& name = c->resp_.headers.back().name;
+    if (c->resp_.headers.size() > kMaxHeaders || name.size() + len > kMaxHeaderText)
+      return static_cast<int>(HPE_USER);
+    name.append(at, len);
+    return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, size_t len) {
     ClientCall* c = from(p);
     c->field_open_ = false;
-    if (c->resp_.headers.empty() || c->resp_.headers.back().value.size() + len > 16 << 10)
+    if (c->resp_.headers.empty() || c->resp_.headers.back().value.size() + len > kMaxHeaderText)
       return static_cast<int>(HPE_USER);
     c->resp_.headers.back().value.append(at, len);
     return 0;

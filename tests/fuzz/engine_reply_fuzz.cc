@@ -89,9 +89,10 @@ using crewship::fuzz::fail;
 using crewship::fuzz::now_ms;
 
 constexpr std::string_view kSeparator = "\n--8<--\n";
-// The client's caps on a response head (daemon/http_client.cc).
+// The client's caps on a response head (daemon/http_client.cc): fields, and
+// the bytes of a name or a value.
 constexpr size_t kMaxHeaders = 200;
-constexpr size_t kMaxHeaderValue = 16 << 10;
+constexpr size_t kMaxHeaderText = 16 << 10;
 constexpr uint64_t kHangCancelMs = 20;
 constexpr uint64_t kCallBoundMs = 8000;  // > every call timeout
 constexpr uint64_t kPieceWaitMs = 50;    // for the client to read a piece
@@ -242,7 +243,7 @@ int ref_on_header_field(llhttp_t* p, const char* at, size_t len) {
     r->in_field = true;
   }
   r->headers.back().name.append(at, len);
-  return 0;
+  return r->headers.back().name.size() > kMaxHeaderText ? -1 : 0;
 }
 int ref_on_header_field_complete(llhttp_t* p) {
   ref(p)->in_field = false;
@@ -251,7 +252,7 @@ int ref_on_header_field_complete(llhttp_t* p) {
 int ref_on_header_value(llhttp_t* p, const char* at, size_t len) {
   Reference* r = ref(p);
   r->headers.back().value.append(at, len);
-  return r->headers.back().value.size() > kMaxHeaderValue ? -1 : 0;
+  return r->headers.back().value.size() > kMaxHeaderText ? -1 : 0;
 }
 int ref_on_headers_complete(llhttp_t* p) {
   Reference* r = ref(p);
