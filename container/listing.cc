@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
@@ -25,13 +27,19 @@ void for_each_record(std::string_view out, size_t n, F&& f) {
   }
 }
 
+// find's %T@: seconds since the epoch, with a fraction. What RFC 3339 cannot
+// write (before 0000 or after 9999), or what is not a number, is clamped.
 std::string rfc3339_of_epoch(std::string_view text) {
+  constexpr double kFirst = -62167219200.0;  // 0000-01-01T00:00:00Z
+  constexpr double kLast = 253402300799.0;   // 9999-12-31T23:59:59Z
   double secs = std::strtod(std::string(text).c_str(), nullptr);
-  time_t t = static_cast<time_t>(secs);
+  if (std::isnan(secs)) secs = 0;
+  time_t t = static_cast<time_t>(std::floor(std::clamp(secs, kFirst, kLast)));
   struct tm tm;
   gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include <llhttp.h>
 
 namespace crewship::http {
+
+// Caps on a response head: header fields, and the bytes of a name or a value.
+constexpr size_t kMaxHeaders = 200;
+constexpr size_t kMaxHeaderText = 16 << 10;
 
 // A connection to the socket. It serves one call at a time; between calls it
 // waits in its pool's idle list, still reading so that a close by the engine
@@ -78,8 +83,9 @@ class ClientCall {
       }
     }
     if (pool_ != nullptr) pool_->finished(this);
-    // on_head and on_data stay: finish() may run inside one of them.
-    auto done = std::move(cb_.done);
+    // on_head or on_data may be the caller (a cancel() from inside them):
+    // they live on until the call is deleted, finished_ keeps them silent.
+    auto done = std::exchange(cb_.done, nullptr);
     if (done) done(err, std::move(resp_));
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
       auto* c = static_cast<ClientCall*>(h->data);
@@ -128,7 +134,7 @@ class ClientCall {
     llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
     parser_.data = this;
     resp_ = {};
-    field_open_ = complete_ = got_bytes_ = false;
+    field_open_ = interim_ = complete_ = got_bytes_ = false;
     if (conn == nullptr) {
       conn = new ClientConn(loop_, pool_);
       conn->call_ = this;
@@ -143,15 +149,21 @@ class ClientCall {
 
   // A connection taken from the pool may have been closed by the engine
   // meanwhile; when nothing came back on it, the request goes once more on a
-  // fresh connection.
+  // fresh connection. When the close is seen before the write to the old one
+  // has reported back (its EOF read comes first), the resend waits for that
+  // report: write_ serves one write at a time.
   void failed(int err) {
     if (finished_) return;
-    if (conn_ != nullptr && conn_->reused_ && !got_bytes_ && !retried_ && !writing_) {
+    if (conn_ != nullptr && conn_->reused_ && !got_bytes_ && !retried_) {
       retried_ = true;
       ClientConn* old = conn_;
       old->call_ = nullptr;
       conn_ = nullptr;
       old->close();
+      if (writing_) {
+        resend_ = true;
+        return;
+      }
       return attach(nullptr);
     }
     finish(err);
@@ -171,7 +183,11 @@ class ClientCall {
                      [](uv_write_t* w, int status) {
                        auto* c = static_cast<ClientCall*>(w->data);
                        c->writing_ = false;
-                       if (status != 0 && !c->finished_) c->failed(status);
+                       if (std::exchange(c->resend_, false) && !c->finished_) {
+                         c->attach(nullptr);
+                       } else if (status != 0 && !c->finished_) {
+                         c->failed(status);
+                       }
                        c->maybe_delete();
                      });
     if (r != 0) return failed(r);
@@ -181,19 +197,28 @@ class ClientCall {
   static int on_header_field(llhttp_t* p, const char* at, size_t len) {
     ClientCall* c = from(p);
     if (!c->field_open_) c->resp_.headers.emplace_back(), c->field_open_ = true;
-    c->resp_.headers.back().name.append(at, len);
-    return c->resp_.headers.size() > 200 ? static_cast<int>(HPE_USER) : 0;
+    std::string& name = c->resp_.headers.back().name;
+    if (c->resp_.headers.size() > kMaxHeaders || name.size() + len > kMaxHeaderText)
+      return static_cast<int>(HPE_USER);
+    name.append(at, len);
+    return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, size_t len) {
     ClientCall* c = from(p);
     c->field_open_ = false;
-    if (c->resp_.headers.empty() || c->resp_.headers.back().value.size() + len > 16 << 10)
+    if (c->resp_.headers.empty() || c->resp_.headers.back().value.size() + len > kMaxHeaderText)
       return static_cast<int>(HPE_USER);
     c->resp_.headers.back().value.append(at, len);
     return 0;
   }
   static int on_headers_complete(llhttp_t* p) {
     ClientCall* c = from(p);
+    // An interim response (100 Continue, 103 Early Hints; 101 ends HTTP)
+    // comes before the final one, without a body (RFC 9110, 15.2).
+    if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) {
+      c->interim_ = true;
+      return 1;
+    }
     c->resp_.status = p->status_code;
     // The head is in: from now on only the whole-call deadline applies.
     uv_timer_stop(&c->timer_);
@@ -221,6 +246,11 @@ class ClientCall {
   }
   static int on_message_complete(llhttp_t* p) {
     ClientCall* c = from(p);
+    if (c->interim_) {  // its head is dropped; the final response follows
+      c->interim_ = false;
+      c->resp_.headers.clear();
+      return 0;
+    }
     c->complete_ = true;
     return static_cast<int>(HPE_PAUSED);
   }
@@ -240,9 +270,11 @@ class ClientCall {
   std::string out_;
   int err_ = 0;
   bool field_open_ = false;
+  bool interim_ = false;  // parsing a 1xx response
   bool complete_ = false;
   bool got_bytes_ = false;
   bool retried_ = false;
+  bool resend_ = false;  // the retry waits for the write to the old connection
   bool finished_ = false;
   bool writing_ = false;
   bool timer_closed_ = false;

@@ -44,7 +44,8 @@ struct ClientRequest {
 
 // err: 0, UV_ETIMEDOUT, UV_E2BIG (body over max_body), UV_EPROTO (unparsable
 // reply), UV_ECANCELED or a connect/read/write error. Callbacks run on the
-// loop, never inside request(); cancel() runs done at once.
+// loop, never inside request(); cancel() runs done at once, from anywhere
+// (on_head and on_data included).
 struct ClientCallbacks {
   std::function<void(int err, ClientResponse&& response)> done;
   // When set, the body is handed over piece by piece instead of collected;

@@ -5,14 +5,20 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include "daemon/json.h"
+
 namespace crewship::json {
 namespace {
 
-// Forwards SAX events to the document, refusing nesting past kMaxDepth.
+constexpr const char* kBadSurrogate = "The surrogate pair in string is invalid.";
+
+// Forwards SAX events to the document, refusing nesting past kMaxDepth and
+// values rapidjson lets through but no JSON text can mean.
 struct DepthLimit {
   rapidjson::Document& doc;
   int depth = 0;
   bool too_deep = false;
+  const char* refused = nullptr;  // why a value was refused
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -20,10 +26,17 @@ struct DepthLimit {
   bool Uint(unsigned u) { return doc.Uint(u); }
   bool Int64(int64_t i) { return doc.Int64(i); }
   bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) { return doc.Double(d); }
+  // rapidjson 1.1.0 reads some numbers past DBL_MAX (1.8e308) as infinities,
+  // which no writer can put back.
+  bool Double(double d) { return std::isfinite(d) ? doc.Double(d) : refuse("Number too big to be stored in double."); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  // It also decodes a lone low surrogate (\udc00) to bytes that are not UTF-8.
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    return valid_utf8({s, n}) ? doc.String(s, n, copy) : refuse(kBadSurrogate);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return valid_utf8({s, n}) ? doc.Key(s, n, copy) : refuse(kBadSurrogate);
+  }
   bool StartObject() { return enter() && doc.StartObject(); }
   bool EndObject(rapidjson::SizeType n) { return --depth, doc.EndObject(n); }
   bool StartArray() { return enter() && doc.StartArray(); }
@@ -31,6 +44,10 @@ struct DepthLimit {
   bool enter() {
     if (++depth > kMaxDepth) too_deep = true;
     return !too_deep;
+  }
+  bool refuse(const char* why) {
+    refused = why;
+    return false;
   }
 };
 
@@ -45,8 +62,10 @@ bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* 
     *error = "request body must be a JSON object";
     return false;
   }
-  rapidjson::MemoryStream ms(body.data(), body.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+  // A whole UTF-8 byte order mark may lead (RFC 8259 lets a parser ignore
+  // it). rapidjson's EncodedInputStream would skip any of its bytes alone.
+  rapidjson::MemoryStream in(body.data(), body.size());
+  if (body.starts_with("\xEF\xBB\xBF")) in.Take(), in.Take(), in.Take();
   rapidjson::Reader reader;
   DepthLimit limit{*doc};
   bool too_deep = false;
@@ -61,8 +80,8 @@ bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* 
     return false;
   }
   if (reader.HasParseError()) {
-    *error = std::string("malformed JSON at byte ") + std::to_string(reader.GetErrorOffset()) +
-             ": " + rapidjson::GetParseError_En(reader.GetParseErrorCode());
+    *error = std::string("malformed JSON at byte ") + std::to_string(reader.GetErrorOffset()) + ": " +
+             (limit.refused != nullptr ? limit.refused : rapidjson::GetParseError_En(reader.GetParseErrorCode()));
     return false;
   }
   // Only white space may follow the value.

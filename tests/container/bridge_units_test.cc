@@ -1,6 +1,7 @@
 // The pure parts of the container bridge: the multiplexed stream decoder and
 // the parsers of find and git log output.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <criterion/criterion.h>
@@ -66,6 +67,28 @@ Test(listing, file_records_survive_any_name) {
   cr_assert_eq(entries[1].size, 3);
   cr_assert_str_eq(entries[1].mod_time.c_str(), "2023-11-14T22:13:20Z");
   cr_assert(entries[2].is_dir);
+}
+
+// Any file time a container holds (touch -d, tmpfs takes 64-bit seconds)
+// comes out as RFC 3339 with four-digit years.
+Test(listing, file_times_out_of_range) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"1e300", "9999-12-31T23:59:59Z"},
+      {"-1e300", "0000-01-01T00:00:00Z"},
+      {"9223372036854775807.0000000000", "9999-12-31T23:59:59Z"},
+      {"99999999999.5", "5138-11-16T09:46:39Z"},
+      {"-62167219201", "0000-01-01T00:00:00Z"},
+      {"nan", "1970-01-01T00:00:00Z"},
+      {"inf", "9999-12-31T23:59:59Z"},
+      {"-0.5", "1969-12-31T23:59:59Z"},
+      {"x", "1970-01-01T00:00:00Z"},
+  };
+  for (const auto& [time, want] : cases) {
+    std::string out = std::string("f") + '\0' + "1" + '\0' + "f" + '\0' + time + '\0';
+    auto entries = parse_file_list(out);
+    cr_assert_eq(entries.size(), 1u);
+    cr_assert(entries[0].mod_time == want, "%s: %s", time, entries[0].mod_time.c_str());
+  }
 }
 
 Test(listing, git_log_records) {

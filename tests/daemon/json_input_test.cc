@@ -18,6 +18,49 @@ Test(json_input, objects_only) {
   }
 }
 
+namespace {
+
+// parse_object refuses body with an error that says why.
+void expect_refused(std::string_view body, const char* why) {
+  rapidjson::Document d;
+  std::string err;
+  cr_assert_not(json::parse_object(body, &d, &err), "accepted %.*s", static_cast<int>(body.size()), body.data());
+  cr_assert(err.find(why) != std::string::npos, "%s", err.c_str());
+}
+
+}  // namespace
+
+// rapidjson reads some numbers past DBL_MAX as infinities; written back out
+// (presence details) they cut the document short.
+Test(json_input, numbers_past_the_largest_double) {
+  for (const char* big : {R"({"a":1.8e308})", R"({"a":-9e308})", R"({"d":{"x":[17976931348623159e292]}})"})
+    expect_refused(big, "too big");
+  rapidjson::Document d;
+  std::string err;
+  cr_assert(json::parse_object(R"({"a":1.7976931348623157e308,"b":-4.9e-324})", &d, &err), "%s", err.c_str());
+}
+
+// rapidjson decodes a lone low surrogate escape to ED B0 80, which is not
+// UTF-8; a pair is fine.
+Test(json_input, lone_surrogate_escapes) {
+  for (const char* bad : {R"({"a":"\udc00"})", R"({"a":"x\uDFFFy"})", R"({"\udc00":1})", R"({"a":["\ud83d\ude00\udc00"]})"})
+    expect_refused(bad, "surrogate");
+  rapidjson::Document d;
+  std::string err;
+  cr_assert(json::parse_object(R"({"a":"\ud83d\ude00\u00e9"})", &d, &err), "%s", err.c_str());
+  cr_assert_str_eq(d["a"].GetString(), "\xf0\x9f\x98\x80\xc3\xa9");
+}
+
+// A whole byte order mark may lead; its bytes alone are not UTF-8.
+Test(json_input, byte_order_mark) {
+  rapidjson::Document d;
+  std::string err;
+  cr_assert(json::parse_object("\xEF\xBB\xBF{\"a\":1}", &d, &err), "%s", err.c_str());
+  for (const char* bad : {"\xBF{}", "\xEF{}", "\xBB\xBF{}", "\xEF\xBF{}", "\xEF\xBB\xBF\xEF\xBB\xBF{}"})
+    expect_refused(bad, "at byte");
+  expect_refused("\xEF\xBB\xBF{} x", "at byte 6");
+}
+
 Test(json_input, depth_limit) {
   std::string ok = std::string(json::kMaxDepth - 1, '[');
   ok = "{\"a\":" + ok + std::string(json::kMaxDepth - 1, ']') + "}";

@@ -60,6 +60,7 @@
 #include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "daemon/router.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
@@ -68,28 +69,14 @@ using crewship::ExchangePtr;
 using crewship::Route;
 using crewship::Router;
 using crewship::Server;
+using crewship::fuzz::fail;
+using crewship::fuzz::now_ms;
 namespace http = crewship::http;
 
 constexpr uint64_t kEndBoundMs = 4000;    // > every server timeout + linger (2 s)
 constexpr uint64_t kCloseBoundMs = 4000;  // for connections() to reach 0
 constexpr unsigned kHealthEvery = 64;
 
-[[noreturn]] void fail(const char* what, std::string_view detail = {}) {
-  std::fprintf(stderr, "http_server_fuzz: invariant violated: %s\n", what);
-  if (!detail.empty()) {
-    std::fprintf(stderr, "--- context (%zu bytes) ---\n", detail.size());
-    std::fwrite(detail.data(), 1, detail.size() > 4096 ? 4096 : detail.size(), stderr);
-    std::fprintf(stderr, "\n---\n");
-  }
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond, detail) \
-  do {                           \
-    if (!(cond)) fail(#cond, detail); \
-  } while (0)
-
-uint64_t now_ms() { return uv_hrtime() / 1'000'000; }
 
 // --- handlers ---------------------------------------------------------------
 
@@ -153,18 +140,11 @@ struct World {
   App* app = nullptr;        // never destroyed: the process ends with it
   Router* router = nullptr;
   Server* server = nullptr;
-  std::string dir;
   std::string sock;
   unsigned inputs = 0;
 };
 
 World* g_world = nullptr;
-
-void cleanup_dir() {
-  if (g_world == nullptr) return;
-  unlink(g_world->sock.c_str());
-  rmdir(g_world->dir.c_str());
-}
 
 World& world() {
   if (g_world != nullptr) return *g_world;
@@ -177,11 +157,7 @@ World& world() {
   w->app->loop = &w->loop;
   w->router = new Router(kRoutes);
 
-  const char* tmp = std::getenv("TMPDIR");
-  std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/crewship-fuzz-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) fail("mkdtemp");
-  w->dir = templ;
-  w->sock = w->dir + "/http.sock";
+  w->sock = crewship::fuzz::temp_socket("http.sock");
 
   crewship::ServerOptions o;
   o.name = "fuzz";
@@ -199,7 +175,6 @@ World& world() {
   int r = w->server->listen_unix(w->sock);
   if (r != 0) fail("listen_unix", uv_strerror(r));
   g_world = w;
-  std::atexit(cleanup_dir);
   return *w;
 }
 
