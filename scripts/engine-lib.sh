@@ -20,13 +20,15 @@ wait_engine() {
   return 1
 }
 
-# stop_pid PID: TERM, up to 10 s to go, then KILL.
+# stop_pid PID: TERM, up to 10 s to go, then KILL (through sudo when we are
+# not root: the engines run as root).
 stop_pid() {
-  local pid="$1" _
-  kill -TERM "$pid" 2>/dev/null || true
+  local pid="$1" _ sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    [[ -d "/proc/$pid" ]] || return 0
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  "${sudo[@]}" kill -KILL "$pid" 2>/dev/null || true
 }

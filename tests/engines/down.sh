@@ -25,17 +25,6 @@ live_pid() {
   echo "$pid"
 }
 
-# TERM, up to 10 s to exit, then KILL.
-stop_pid() {
-  "${sudo[@]}" kill -TERM "$1" 2>/dev/null || true
-  local _
-  for _ in $(seq 1 100); do
-    [[ -d "/proc/$1" ]] || return 0
-    sleep 0.1
-  done
-  "${sudo[@]}" kill -KILL "$1" 2>/dev/null || true
-}
-
 # Docker: remove every container, then stop dockerd (dockerd writes its pid).
 if pid=$(live_pid "$dir/docker/dockerd.pid" dockerd "$dir/docker/"); then
   cli=(timeout 30 docker -H "unix://$dir/docker/docker.sock")
@@ -66,5 +55,10 @@ for proc in /proc/[0-9]*; do
   if [[ "$cmd" == *conmon*" -b $dir/podman/root/"* ]]; then
     "${sudo[@]}" kill -KILL "${proc#/proc/}" 2>/dev/null || true
   fi
+done
+# Podman's overlay storage mounts itself (and what containers left) under
+# DIR: unmount those, deepest first, so DIR can be removed.
+awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+  "${sudo[@]}" umount "$m" 2>/dev/null || "${sudo[@]}" umount -l "$m" 2>/dev/null || true
 done
 exit 0
