@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kApi = "/v1.41";
 constexpr size_t kMaxStderr = 16 << 10;
 constexpr size_t kMaxEventLine = 64 << 10;
-constexpr int kExitPolls = 40;  // exec inspections while the process is reaped: 2 ms, doubling to 50 ms
+constexpr int kExitPolls = 40;  // exec inspections while the process is reaped: 1 ms, doubling to 50 ms
 
 }  // namespace
 
@@ -257,7 +257,7 @@ void HttpEngine::inspect(Exec* e) {
                         uv_timer_start(&e->poll, [](uv_timer_t* t) {
                           auto* x = static_cast<Exec*>(t->data);
                           x->engine->inspect(x);
-                        }, std::min<uint64_t>(50, uint64_t{1} << e->polls), 0);
+                        }, std::min<uint64_t>(50, uint64_t{1} << (e->polls - 1)), 0);
                         return;
                       }
                       if (doc.HasMember("ExitCode") && doc["ExitCode"].IsInt64())

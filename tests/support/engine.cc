@@ -94,7 +94,7 @@ std::string engine_exec(const std::string& socket, const std::string& container,
     frames.remove_prefix(std::min(frames.size(), 8 + len));
   }
   // As crewshipd does: the exit code is there once the engine reaped the process.
-  for (int wait_ms = 2;; wait_ms = std::min(wait_ms * 2, 50)) {
+  for (int wait_ms = 1;; wait_ms = std::min(wait_ms * 2, 50)) {
     Reply inspect = engine_call(socket, "GET", "/exec/" + id + "/json");
     cr_assert_eq(inspect.status, 200);
     if (inspect.body.find("\"Running\":true") == std::string::npos) break;
