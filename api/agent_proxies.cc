@@ -31,6 +31,7 @@ void read_exec(App& app, const ExchangePtr& ex, const AgentRef& agent, std::stri
                                          workdir = std::move(workdir), done = std::move(done)](
                                             Outcome o, const std::string& container) mutable {
     if (!o.ok()) return reply_outcome(ex, o);
+    if (container.empty()) return reply_outcome(ex, Outcome::fail(502, std::string(kNotRunning)));
     container::ExecSpec spec;
     spec.container = container;
     spec.cmd = std::move(cmd);
@@ -164,17 +165,14 @@ void stop_agent(App& app, const ExchangePtr& ex) {
   if (run != app.bridge->runs.end()) run->second->stopping = true;
   if (agent.crew_id.empty()) return record_stop(app, ex, agent);
   running_container(app, agent.crew_id, [&app, ex, agent](Outcome o, const std::string& container) {
-    if (!o.ok()) {
-      // No container, no process left to stop; an engine failure is the caller's to know.
-      if (o.status == 502 && o.detail.find("not running") != std::string::npos) return record_stop(app, ex, agent);
-      return reply_outcome(ex, o);
-    }
+    if (!o.ok()) return reply_outcome(ex, o);
+    if (container.empty()) return record_stop(app, ex, agent);  // no container, no process left
     container::ExecSpec spec;
     spec.container = container;
     // As the agent's own user: reading another user's /proc/<pid>/environ
     // takes CAP_SYS_PTRACE, which containers do not get.
     std::string grace = std::to_string(app.config.stop_grace_ms) + "ms";
-    spec.cmd = {"/usr/local/bin/crewship-hook", "stop", "--agent", agent.id, "--grace", grace};
+    spec.cmd = {std::string(kHookInContainer), "stop", "--agent", agent.id, "--grace", grace};
     spec.timeout_ms = static_cast<uint64_t>(app.config.stop_grace_ms + app.config.engine_timeout_ms + 2000);
     spec.key = agent.crew_id;
     auto* e = app.bridge->engine->exec(std::move(spec), nullptr, [&app, ex, agent](container::ExecResult&& r) {
@@ -183,7 +181,7 @@ void stop_agent(App& app, const ExchangePtr& ex) {
       if (r.exit_code != 0) return reply_outcome(ex, Outcome::fail(502, "stop failed: " + r.err_out));
       record_stop(app, ex, agent);
     });
-    if (e == nullptr) reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
+    if (e == nullptr) reply_outcome(ex, engine_failure(UV_EBUSY, "stop"));
   });
 }
 

@@ -192,17 +192,17 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
   spec.env.insert(spec.env.end(), in.env.begin(), in.env.end());
   spec.timeout_ms = 0;  // as long as the agent works
   spec.key = run.agent.crew_id;
-  run.exec = app.bridge->engine->exec(
+  auto* exec = app.bridge->engine->exec(
       std::move(spec), [&app, agent_id](int stream, std::string_view piece) {
         auto r = app.bridge->runs.find(agent_id);
         if (r != app.bridge->runs.end()) capture(app, *r->second, stream, piece);
       },
       [&app, agent_id](container::ExecResult&& r) { run_ended(app, agent_id, std::move(r)); });
-  if (run.exec == nullptr) {
+  if (exec == nullptr) {
     container::ExecResult busy;
     busy.err = UV_EBUSY;
     run_ended(app, agent_id, std::move(busy));
-    return reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
+    return reply_outcome(ex, engine_failure(UV_EBUSY, "exec"));
   }
   reply(ex, 202, out);
 }

@@ -22,23 +22,6 @@ namespace {
 constexpr int kAgentUid = 1001;  // the user agents run as in crew containers
 constexpr uint64_t kEventsBackoffMaxMs = 30'000;
 
-Outcome engine_failure(int err, std::string_view what) {
-  if (err == UV_EBUSY) return Outcome::fail(503, "too many container engine calls under way");
-  std::string detail = "container engine ";
-  detail += err == UV_ETIMEDOUT ? "did not answer in time" : "unreachable";
-  detail += " (";
-  detail += what;
-  detail += ": ";
-  detail += uv_strerror(err);
-  detail += ")";
-  return Outcome::fail(502, std::move(detail));
-}
-
-Outcome reply_failure(const container::EngineReply& r, std::string_view what) {
-  if (r.err != 0) return engine_failure(r.err, what);
-  return Outcome::fail(502, std::string(what) + ": " + r.message());
-}
-
 container::Engine* engine_of(App& app) { return app.bridge->engine.get(); }
 
 struct CrewRow {
@@ -63,10 +46,7 @@ bool load_crew(App& app, const std::string& crew_id, CrewRow* out) {
 std::string label_filter(const std::string& crew_id) {
   json::Out f;
   f.begin_object();
-  f.key("label");
-  f.begin_array();
-  f.str("crewship.crew_id=" + crew_id);
-  f.end_array();
+  f.strings("label", {"crewship.crew_id=" + crew_id});
   f.end_object();
   return f.take();
 }
@@ -83,14 +63,8 @@ std::string create_body(App& app, const std::string& crew_id, const CrewRow& cre
   json::Out b;
   b.begin_object();
   b.member("Image", cfg.sandbox_image);
-  b.key("Entrypoint");
-  b.begin_array();
-  b.str("/usr/local/bin/crewship-hook");
-  b.str("init");
-  b.end_array();
-  b.key("Cmd");
-  b.begin_array();
-  b.end_array();
+  b.strings("Entrypoint", {kHookInContainer, "init"});
+  b.strings("Cmd", {});
   b.member("User", "0");
   b.member("WorkingDir", "/output");
   b.key("Labels");
@@ -98,32 +72,20 @@ std::string create_body(App& app, const std::string& crew_id, const CrewRow& cre
   b.member("crewship.crew_id", crew_id);
   b.member("crewship.workspace_id", crew.workspace_id);
   b.end_object();
-  b.key("Env");
-  b.begin_array();
-  b.str("CREWSHIP_INTERNAL_TOKEN=" + app.internal.crew_token(crew.workspace_id, crew_id));
-  b.str("CREWSHIP_SOCKET=/run/crewship/crewship.sock");
-  b.str("CREWSHIP_CREW_ID=" + crew_id);
-  b.str("CREWSHIP_WORKSPACE_ID=" + crew.workspace_id);
-  b.end_array();
+  constexpr std::string_view kSocket = "/run/crewship/crewship.sock";
+  b.strings("Env", {"CREWSHIP_INTERNAL_TOKEN=" + app.internal.crew_token(crew.workspace_id, crew_id),
+                    "CREWSHIP_SOCKET=" + std::string(kSocket), "CREWSHIP_CREW_ID=" + crew_id,
+                    "CREWSHIP_WORKSPACE_ID=" + crew.workspace_id});
   b.key("HostConfig");
   b.begin_object();
-  b.key("Binds");
-  b.begin_array();
-  b.str(crew_storage_dir(cfg, crew_id) + ":/output");
-  b.str(cfg.socket_path + ":/run/crewship/crewship.sock");
-  b.str(hook_binary(cfg) + ":/usr/local/bin/crewship-hook:ro");
-  b.end_array();
+  b.strings("Binds", {crew_storage_dir(cfg, crew_id) + ":/output", cfg.socket_path + ":" + std::string(kSocket),
+                      hook_binary(cfg) + ":" + std::string(kHookInContainer) + ":ro"});
   b.member("Memory", crew.memory_mb * 1024 * 1024);
   b.member("NanoCpus", static_cast<int64_t>(crew.cpus * 1e9));
   // The IPC socket is 0660: agents reach it through its group (in a
   // container of their own, even when that group is root's).
   struct stat st;
-  if (::stat(cfg.socket_path.c_str(), &st) == 0) {
-    b.key("GroupAdd");
-    b.begin_array();
-    b.str(std::to_string(st.st_gid));
-    b.end_array();
-  }
+  if (::stat(cfg.socket_path.c_str(), &st) == 0) b.strings("GroupAdd", {std::to_string(st.st_gid)});
   if (!cfg.container_network.empty()) b.member("NetworkMode", cfg.container_network);
   b.end_object();
   b.end_object();
@@ -249,6 +211,25 @@ void watch_events(App& app) {
 
 }  // namespace
 
+Outcome engine_failure(int err, std::string_view what) {
+  if (err == UV_EBUSY) return Outcome::fail(503, "too many container engine calls under way");
+  std::string detail = "container engine ";
+  detail += err == UV_ETIMEDOUT ? "did not answer in time" : "unreachable";
+  detail += " (";
+  detail += what;
+  detail += ": ";
+  detail += uv_strerror(err);
+  detail += ")";
+  return Outcome::fail(502, std::move(detail));
+}
+
+Outcome reply_failure(const container::EngineReply& r, std::string_view what) {
+  if (r.err != 0) return engine_failure(r.err, what);
+  return Outcome::fail(502, std::string(what) + ": " + r.message());
+}
+
+const std::string_view kNotRunning = "the crew's container is not running";
+
 void reply_outcome(const ExchangePtr& ex, const Outcome& o) {
   http::Response r = problem(o.status, o.detail, ex->req.path);
   if (o.status == 503) r.headers.push_back({"Retry-After", "1"});
@@ -356,7 +337,7 @@ void running_container(App& app, const std::string& crew_id,
     return done({}, it->second);
   inspect_crew_container(app, crew_id, [&app, crew_id, done](Outcome o, CrewContainer c) {
     if (!o.ok()) return done(o, {});
-    if (c.state != "running") return done(Outcome::fail(502, "the crew's container is not running"), {});
+    if (c.state != "running") return done({}, {});
     app.bridge->container_of[crew_id] = c.id;
     done({}, c.id);
   });
@@ -379,7 +360,7 @@ Outcome prepare_agent_dir(App& app, const AgentRef& agent) {
 Outcome exec_outcome(const container::ExecResult& r) {
   if (r.err != 0) return engine_failure(r.err, "exec");
   if (r.status == 404 || r.status == 409)
-    return Outcome::fail(502, "the crew's container is not running (" + r.message + ")");
+    return Outcome::fail(502, std::string(kNotRunning) + " (" + r.message + ")");
   if (r.status != 0) return Outcome::fail(502, "exec: " + r.message);
   return {};
 }

@@ -29,6 +29,14 @@ struct Outcome {
 
 // Answers the problem of a failed outcome; 503 carries Retry-After.
 void reply_outcome(const ExchangePtr& ex, const Outcome& o);
+// what (an engine step) got no answer: err UV_EBUSY (a cap) is a 503,
+// anything else a 502.
+Outcome engine_failure(int err, std::string_view what);
+// what got an answer that was not the one hoped for: 502 with the engine's message.
+Outcome reply_failure(const container::EngineReply& r, std::string_view what);
+
+// Where crew containers find crewship-hook (bind-mounted read-only).
+constexpr std::string_view kHookInContainer = "/usr/local/bin/crewship-hook";
 
 struct CrewContainer {
   std::string id;     // empty: none exists
@@ -41,7 +49,6 @@ struct CrewContainer {
 struct Run {
   std::string id;
   AgentRef agent;
-  container::Engine::Exec* exec = nullptr;
   bool stopping = false;
   std::string partial[2];  // stdout, stderr bytes after the last newline
 };
@@ -79,10 +86,11 @@ void inspect_crew_container(App& app, const std::string& crew_id,
 void ensure_crew_container(App& app, const std::string& crew_id,
                            std::function<void(Outcome, const std::string& id)> done);
 
-// The running container of the agent's crew (from what was seen, else the
-// engine); a crew without a running container is a 502.
+// The running container of the crew (from what was seen, else the engine);
+// an empty id (with an ok outcome) when the crew has none running.
 void running_container(App& app, const std::string& crew_id,
                        std::function<void(Outcome, const std::string& id)> done);
+extern const std::string_view kNotRunning;  // the 502 detail of reads then
 
 // The agent's /output/<slug> on the host, made and owned by uid/gid 1001.
 Outcome prepare_agent_dir(App& app, const AgentRef& agent);

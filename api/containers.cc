@@ -10,8 +10,6 @@
 namespace crewship::api {
 namespace {
 
-constexpr int64_t kStopSeconds = 10;
-
 // The live crew of {crewId} within the caller's scope; 404 otherwise.
 bool find_crew(App& app, const ExchangePtr& ex, std::string* crew_id) {
   const Principal& who = ex->who;
@@ -77,19 +75,19 @@ void stop_crew_container(App& app, const ExchangePtr& ex) {
   inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
     if (!o.ok()) return reply_outcome(ex, o);
     if (c.id.empty()) return reply_status(app, ex, crew_id);
-    // The engine waits kStopSeconds before KILL: the call may take that long.
+    // The engine gives the container CREWSHIP_STOP_GRACE (in whole seconds)
+    // before KILL: the call may take that long.
+    int64_t grace_s = (app.config.stop_grace_ms + 999) / 1000;
     bool ok = app.bridge->engine->call(
-        "POST", "/containers/" + c.id + "/stop?t=" + std::to_string(kStopSeconds), {}, crew_id,
+        "POST", "/containers/" + c.id + "/stop?t=" + std::to_string(grace_s), {}, crew_id,
         [&app, ex, crew_id](container::EngineReply&& r) {
-          if (r.err != 0 || (r.status != 204 && r.status != 304 && r.status != 404)) {
-            return reply_outcome(ex, Outcome::fail(r.err == UV_EBUSY ? 503 : 502,
-                                                   "stop: " + r.message()));
-          }
+          if (r.err != 0 || (r.status != 204 && r.status != 304 && r.status != 404))
+            return reply_outcome(ex, reply_failure(r, "stop"));
           app.bridge->container_of.erase(crew_id);
           reply_status(app, ex, crew_id);
         },
-        static_cast<uint64_t>(app.config.engine_timeout_ms) + kStopSeconds * 1000);
-    if (!ok) reply_outcome(ex, Outcome::fail(503, "too many container engine calls under way"));
+        static_cast<uint64_t>(app.config.engine_timeout_ms + grace_s * 1000));
+    if (!ok) reply_outcome(ex, engine_failure(UV_EBUSY, "stop"));
   });
 }
 

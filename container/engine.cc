@@ -134,14 +134,8 @@ Engine::Exec* HttpEngine::exec(ExecSpec spec, Output on_output, std::function<vo
   body.member("Tty", false);
   body.member("User", spec.user);
   if (!spec.workdir.empty()) body.member("WorkingDir", spec.workdir);
-  body.key("Env");
-  body.begin_array();
-  for (const auto& v : spec.env) body.str(v);
-  body.end_array();
-  body.key("Cmd");
-  body.begin_array();
-  for (const auto& a : spec.cmd) body.str(a);
-  body.end_array();
+  body.strings("Env", spec.env);
+  body.strings("Cmd", spec.cmd);
   body.end_object();
 
   auto* e = new Exec;

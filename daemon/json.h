@@ -2,6 +2,7 @@
 // into one buffer, no DOM.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,17 @@ class Out {
   void member(std::string_view k, int64_t v) { key(k), writer_.Int64(v); }
   void member(std::string_view k, int v) { key(k), writer_.Int(v); }
   void member(std::string_view k, bool v) { key(k), writer_.Bool(v); }
+  // k: an array of the strings in v.
+  template <typename List>
+  void strings(std::string_view k, const List& v) {
+    key(k);
+    begin_array();
+    for (const auto& s : v) str(s);
+    end_array();
+  }
+  void strings(std::string_view k, std::initializer_list<std::string_view> v) {
+    strings<std::initializer_list<std::string_view>>(k, v);
+  }
   void begin_object() { writer_.StartObject(); }
   void end_object() { writer_.EndObject(); }
   void begin_array() { writer_.StartArray(); }

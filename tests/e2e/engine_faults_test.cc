@@ -257,3 +257,50 @@ Test(engine_faults, container_request_during_the_drain) {
   cr_assert_eq(r->status, 503, "%d %s", r->status, r->body.c_str());
   cr_assert_eq(w.d->wait_exit(10000), 0, "a clean exit");
 }
+
+// Bad input to the run, log and proxy routes is refused before the engine is
+// asked: 400 with what was wrong, 404 for an agent that is not there.
+Test(engine_faults, bad_input_is_refused_before_the_engine) {
+  World w;
+  std::atomic<int> calls{0};
+  make_world(&w, [&calls](int fd, const std::string& head) {
+    if (head.find("/events") == std::string::npos) ++calls;
+    send_str(fd, http_json(404, R"({"message":"no"})"));
+  });
+  auto start = [&w](const std::string& agent, const std::string& body) {
+    std::string raw = "POST /api/v1/internal/agents/" + agent + "/start HTTP/1.1\r\nHost: t\r\nX-Internal-Token: " +
+                      w.d->token + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto r = request_unix(w.d->socket, raw, 10000);
+    cr_assert(r.has_value());
+    return *r;
+  };
+  std::string many = R"({"cmd":[)";
+  for (int i = 0; i < 257; ++i) many += std::string(i ? "," : "") + "\"a\"";
+  many += "]}";
+  for (const std::string& body :
+       {std::string("not json"), std::string("{}"), std::string(R"({"cmd":[]})"), std::string(R"({"cmd":"ls"})"),
+        std::string(R"({"cmd":[1]})"), std::string(R"({"cmd":[""]})"), many,
+        std::string(R"({"cmd":["x"],"env":{"CREWSHIP_AGENT_ID":"other"}})"),
+        std::string(R"({"cmd":["x"],"env":{"1A":"v"}})"), std::string(R"({"cmd":["x"],"env":{"A":1}})"),
+        std::string(R"({"cmd":["x"],"env":["A=1"]})"), std::string(R"({"cmd":["x"],"chat_id":""})")}) {
+    Reply r = start(w.agent, body);
+    cr_assert_eq(r.status, 400, "%s: %d %s", body.substr(0, 60).c_str(), r.status, r.body.c_str());
+  }
+  cr_assert_eq(start(w.agent, R"({"cmd":[")" + std::string(2 << 20, 'a') + R"("]})").status, 413);
+  cr_assert_eq(start("nosuchagent", R"({"cmd":["true"]})").status, 404);
+
+  std::string logs = "/api/v1/agents/" + w.agent + "/logs";
+  for (const char* bad : {"?limit=0", "?limit=501", "?offset=-1", "?limit=x", "?follow=2"}) {
+    Reply r = call(*w.d, "GET", logs + bad + "&" + q(w).substr(1), w.owner.token);
+    cr_assert_eq(r.status, 400, "logs%s: %d", bad, r.status);
+  }
+  cr_assert_eq(call(*w.d, "GET", "/api/v1/agents/" + w.agent + "/runs?limit=101&" + q(w).substr(1), w.owner.token).status,
+               400);
+  cr_assert_eq(call(*w.d, "GET", "/api/v1/agents/nosuchagent/git-log" + q(w), w.owner.token).status, 404);
+  cr_assert_eq(calls.load(), 0, "the engine was asked nothing");
+  // An empty log pages as [] and nothing was run.
+  Reply empty = call(*w.d, "GET", logs + q(w), w.owner.token);
+  cr_assert_eq(empty.status, 200);
+  cr_assert_str_eq(empty.body.c_str(), "[]");
+}
