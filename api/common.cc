@@ -16,6 +16,13 @@ void reply_problem(const ExchangePtr& ex, int status, std::string_view detail) {
   ex->respond(problem(status, detail, ex->req.path));
 }
 
+void reply_problem(const ExchangePtr& ex, const Problem& p) {
+  if (!p.cause.empty()) LOG_ERROR("[%s] %s", ex->req.id.c_str(), p.cause.c_str());
+  http::Response r = problem(p.status, p.detail, ex->req.path);
+  if (p.retry_after_s > 0) r.headers.push_back({"Retry-After", std::to_string(p.retry_after_s)});
+  ex->respond(std::move(r));
+}
+
 void reply_no_content(const ExchangePtr& ex) {
   http::Response r;
   r.status = 204;

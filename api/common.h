@@ -13,6 +13,7 @@
 #include "daemon/http_server.h"
 #include "daemon/json.h"
 #include "daemon/json_input.h"
+#include "daemon/result.h"
 #include "store/db.h"
 #include "store/writer.h"
 
@@ -23,6 +24,8 @@ inline void reply(const ExchangePtr& ex, int status, const json::Out& out) {
   reply(ex, status, out.take());
 }
 void reply_problem(const ExchangePtr& ex, int status, std::string_view detail);
+// Answers a Problem (with Retry-After when it has one), logging its cause once.
+void reply_problem(const ExchangePtr& ex, const Problem& p);
 void reply_no_content(const ExchangePtr& ex);
 
 // Writes key: the text of column col, or null when the column is NULL.

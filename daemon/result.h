@@ -15,12 +15,15 @@ namespace crewship {
 struct Problem {
   int status = 500;    // the HTTP status it leads to: 4xx the caller's fault, 5xx ours
   std::string detail;  // the problem+json detail
-  // Extra headers of the answer, e.g. Retry-After on a 503 or 429 (0: none).
+  // Retry-After of the answer, on a 503 or 429 (0: none).
   int retry_after_s = 0;
+  // What went wrong inside, for the log line the handler writes once with the
+  // request id; never sent to the client (it may name files or SQL).
+  std::string cause;
 };
 
 inline Problem fail(int status, std::string detail, int retry_after_s = 0) {
-  return Problem{status, std::move(detail), retry_after_s};
+  return Problem{status, std::move(detail), retry_after_s, {}};
 }
 
 template <class T>
