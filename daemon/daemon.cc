@@ -12,6 +12,7 @@
 #include "api/bridge.h"
 #include "api/routes.h"
 #include "daemon/http_server.h"
+#include "daemon/data_lock.h"
 #include "daemon/listeners.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
@@ -109,6 +110,12 @@ int Daemon::start() {
   if (cfg.socket_path.empty()) cfg.socket_path = cfg.data_dir + "/crewshipd.sock";
 
   std::string error;
+  // Before anything else in the dir: a second daemon must not sweep the
+  // first one's runs, nor take its socket.
+  if (lock_data_dir(cfg.data_dir, &error) < 0) {
+    LOG_ERROR("%s", error.c_str());
+    return -1;
+  }
   if (app_.internal.load(cfg.internal_token, cfg.encryption_key, cfg.data_dir, &error) != 0) {
     LOG_ERROR("internal token: %s", error.c_str());
     return -1;
@@ -195,7 +202,7 @@ int Daemon::open_listeners() {
       LOG_INFO("api listening on %s:%d", cfg.host.c_str(), s->port());
   }
   if (r != 0) {
-    LOG_ERROR("api listener: %s", uv_strerror(r));
+    LOG_ERROR("api listener on %s:%u: %s", cfg.host.c_str(), static_cast<unsigned>(cfg.port), uv_strerror(r));
     return r;
   }
   if (!act.ipc.empty()) {
@@ -219,7 +226,7 @@ int Daemon::open_listeners() {
       LOG_INFO("ipc listening on %s", cfg.socket_path.c_str());
     }
   }
-  if (r != 0) LOG_ERROR("ipc listener: %s", uv_strerror(r));
+  if (r != 0) LOG_ERROR("ipc listener on %s: %s", cfg.socket_path.c_str(), uv_strerror(r));
   return r;
 }
 

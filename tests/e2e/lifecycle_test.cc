@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/api.h"
 #include "tests/support/harness.h"
 
 namespace t = crewship::test;
@@ -707,6 +708,91 @@ Test(lifecycle, busy_port_exits_nonzero) {
   std::string log = d.log();
   cr_assert(contains(log, "api listener"), "log:\n%s", log.c_str());
   cr_assert(!contains(log, " ready"), "log:\n%s", log.c_str());
+}
+
+Test(lifecycle, busy_port_names_the_address) {
+  int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(holder, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  cr_assert_eq(listen(holder, 4), 0);
+  cr_assert_eq(getsockname(holder, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::string port = std::to_string(ntohs(a.sin_port));
+  t::TestDaemon d(options({"CREWSHIP_HOST=127.0.0.1", "CREWSHIP_PORT=" + port}, false));
+  int code = d.wait_exit(5000);
+  close(holder);
+  cr_assert(code > 0 && code < 128, "exit %d", code);
+  cr_assert(contains(d.log(), "api listener on 127.0.0.1:" + port + ": address already in use"), "log:\n%s",
+            d.log().c_str());
+}
+
+// Issue: a second daemon on the same data dir ran the LOST sweep over the
+// first one's runs before it failed to bind. It must stop before touching
+// anything.
+Test(lifecycle, second_daemon_on_a_data_dir_refused) {
+  t::TestDaemon a;
+  cr_assert_gt(a.port, 0, "log:\n%s", a.log().c_str());
+  // A run the first daemon has under way, as its store holds it.
+  std::string db_path = a.dir + "/crewship.db";
+  sqlite3* db = nullptr;
+  cr_assert_eq(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  auto owner = crewship::test::bootstrap(a);
+  std::string ins =
+      "INSERT INTO agents(id, workspace_id, name, slug, status, created_at, updated_at)"
+      " VALUES ('agt_live', '" + owner.workspace_id + "', 'Live', 'live', 'RUNNING', 'x', 'x');"
+      "INSERT INTO agent_runs(id, agent_id, workspace_id, crew_id, cmd, status, started_at)"
+      " VALUES ('run_live', 'agt_live', '" + owner.workspace_id + "', 'crw_x', '[]', 'RUNNING', 'x');";
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, ins.c_str(), nullptr, nullptr, &err);
+  cr_assert_eq(rc, SQLITE_OK, "%s", err ? err : "");
+
+  t::TestDaemon b(options({"CREWSHIP_SOCKET_PATH=" + a.dir + "/other.sock", "CREWSHIP_PORT=0"}, false, a.dir));
+  cr_assert(b.started());
+  int code = b.wait_exit(5000);
+  cr_assert_eq(code, 1, "exit %d; log:\n%s", code, b.log().c_str());
+  std::string want = "another crewshipd uses " + a.dir + " (pid " + std::to_string(a.pid) + ")";
+  cr_assert(contains(b.log(), want), "want '%s'; log:\n%s", want.c_str(), b.log().c_str());
+  cr_assert(!contains(b.log(), " ready"), "log:\n%s", b.log().c_str());
+
+  sqlite3_stmt* st = nullptr;
+  cr_assert_eq(sqlite3_prepare_v2(db, "SELECT status FROM agent_runs WHERE id = 'run_live'", -1, &st, nullptr),
+               SQLITE_OK);
+  cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+  cr_assert_str_eq(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "RUNNING");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  cr_assert_eq(api_health_status(a.port), 200);
+  cr_assert_eq(access((a.dir + "/other.sock").c_str(), F_OK), -1, "the refused daemon made its socket");
+}
+
+// Issue: `crewshipd token ...` read its data dir from the environment only.
+Test(lifecycle, token_command_takes_flags_before_and_after) {
+  t::TestDaemon d;
+  auto owner = crewship::test::bootstrap(d);
+  std::string bin = t::daemon_binary(), want, out;
+  cr_assert_eq(t::run({bin, "token", "workspace", owner.workspace_id}, {"CREWSHIP_DATA_DIR=" + d.dir}, &want), 0,
+               "%s", want.c_str());
+  cr_assert(want.rfind("wsv1." + owner.workspace_id + ".", 0) == 0, "%s", want.c_str());
+  TempDir cwd;  // where ./data, the default, holds nothing
+  std::vector<std::vector<std::string>> forms = {
+      {bin, "--data-dir=" + d.dir, "token", "workspace", owner.workspace_id},
+      {bin, "--data-dir", d.dir, "token", "workspace", owner.workspace_id},
+      {bin, "token", "workspace", owner.workspace_id, "--data-dir=" + d.dir},
+      {bin, "token", "--data-dir", d.dir, "workspace", owner.workspace_id},
+  };
+  for (const auto& argv : forms) {
+    std::string cmd = "cd " + cwd.path + " && exec";
+    for (const auto& a : argv) cmd += " '" + a + "'";
+    cr_assert_eq(t::run({"/bin/sh", "-c", cmd}, {}, &out), 0, "%s: %s", cmd.c_str(), out.c_str());
+    cr_assert_str_eq(out.c_str(), want.c_str(), "%s", cmd.c_str());
+  }
+  // A flag still beats its variable.
+  cr_assert_eq(t::run({bin, "token", "workspace", owner.workspace_id, "--data-dir=" + d.dir},
+                      {"CREWSHIP_DATA_DIR=" + cwd.path}, &out), 0, "%s", out.c_str());
+  cr_assert_str_eq(out.c_str(), want.c_str());
 }
 
 Test(lifecycle, idle_connections_closed_on_sigterm) {

@@ -69,35 +69,6 @@ rapidjson::Document roster(const TestDaemon& d, const World& w, const std::strin
   return json_of(r);
 }
 
-// Runs a program, returns its exit status and what it printed.
-int run(const std::vector<std::string>& argv, const std::vector<std::string>& env, std::string* out = nullptr) {
-  int pipefd[2];
-  cr_assert_eq(pipe(pipefd), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], 1);
-    dup2(pipefd[1], 2);
-    close(pipefd[0]);
-    std::vector<char*> a, e;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    e.push_back(nullptr);
-    execve(a[0], a.data(), e.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(pipefd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (out != nullptr) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 std::string hook_binary() {
   std::string bin = daemon_binary();
   return bin.substr(0, bin.rfind('/')) + "/crewship-hook";
