@@ -11,6 +11,8 @@ start_private_dockerd() {
   local dir="$1"
   mkdir -p "$dir"
   DOCKERD_SOCKET="$dir/docker.sock"
+  DOCKERD_PID=""
+  engine_busy dockerd "$DOCKERD_SOCKET" && return 1
   # The exec root holds runtime sockets whose paths must stay short.
   local exec_root
   exec_root="/run/crewship-dockerd-$(echo -n "$dir" | sha1sum | cut -c1-8)"
@@ -20,7 +22,7 @@ start_private_dockerd() {
     --exec-root "$exec_root" --pidfile "$dir/dockerd.pid" \
     --bridge=none --iptables=false --ip-masq=false \
     --default-ulimit nofile=1024:1024 --default-ulimit nproc=4096:4096 \
-    </dev/null >"$dir/dockerd.log" 2>&1 &
+    </dev/null >>"$dir/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   wait_engine dockerd "$DOCKERD_SOCKET" "$DOCKERD_PID" "$dir/dockerd.log"
 }

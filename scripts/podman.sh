@@ -24,6 +24,8 @@ start_private_podman() {
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   PODMAN_SOCKET="$dir/podman.sock"
+  PODMAN_PID=""
+  engine_busy podman "$PODMAN_SOCKET" && return 1
   # Run state holds runtime sockets whose paths must stay short.
   local run
   run="/run/crewship-podman-$(echo -n "$dir" | sha1sum | cut -c1-8)"
@@ -67,7 +69,7 @@ EOF
   rm -f "$PODMAN_SOCKET"
   # shellcheck disable=SC2046
   "${sudo[@]}" env $(podman_env "$dir") podman system service --time=0 \
-    "unix://$PODMAN_SOCKET" </dev/null >"$dir/podman.log" 2>&1 &
+    "unix://$PODMAN_SOCKET" </dev/null >>"$dir/podman.log" 2>&1 &
   PODMAN_PID=$!
   echo "$PODMAN_PID" >"$dir/podman.pid"
   wait_engine podman "$PODMAN_SOCKET" "$PODMAN_PID" "$dir/podman.log" && return 0

@@ -11,10 +11,16 @@
 # it) unless CREWSHIP_SANDBOX_IMAGE names one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+data="${CREWSHIP_DATA_DIR:-$PWD/data}"
+# crewshipd holds this lock while it runs: a second run.sh must not start
+# (or claim) an engine for a data dir that is in use.
+if ! flock -n "$data/crewshipd.lock" true 2>/dev/null; then
+  echo "another crewshipd uses $data (pid $(cat "$data/crewshipd.lock" 2>/dev/null))" >&2
+  exit 1
+fi
 "$root/scripts/deps.sh" run
 "$root/scripts/build.sh" --target crewshipd
 
-data="${CREWSHIP_DATA_DIR:-$PWD/data}"
 mkdir -p "$data"
 export CREWSHIP_DATA_DIR="$data"
 

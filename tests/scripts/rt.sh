@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# scripts/run.sh started twice on one data dir, and a private engine started
+# twice on one directory: the second start must refuse, leave the first's
+# files alone and never claim the first's engine as its own.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+tmp="$(mktemp -d /tmp/crewship-runtwice.XXXXXX)"
+failures=0 passed=0
+check() {  # check NAME CONDITION...
+  local name="$1"; shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $name" >&2; failures=$((failures + 1)); fi
+}
+holder=""
+cleanup() {
+  [[ -n "$holder" ]] && kill "$holder" 2>/dev/null
+  [[ -n "${DOCKERD_PID:-}" ]] && stop_private_dockerd
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# 1. A data dir whose lock a live crewshipd holds (here: flock standing in).
+mkdir -p "$tmp/data"
+flock -n "$tmp/data/crewshipd.lock" sleep 60 &
+holder=$!
+sleep 0.3
+echo 4242 >"$tmp/data/crewshipd.lock"
+out=$(cd "$tmp" && CREWSHIP_DATA_DIR="$tmp/data" timeout 20 "$root/scripts/run.sh" 2>&1); rc=$?
+check "run.sh on a locked data dir exits 1 (got $rc: $out)" test "$rc" -eq 1
+check "run.sh names the holder" grep -q "another crewshipd uses $tmp/data (pid 4242)" <<<"$out"
+check "run.sh started no engine there" test ! -e "$tmp/data/engine"
+kill "$holder"; holder=""
+
+# 2. A private dockerd started twice on one directory.
+if command -v dockerd >/dev/null; then
+  source "$root/scripts/dockerd.sh"
+  if start_private_dockerd "$tmp/e" 2>/dev/null; then
+    first_pid=$DOCKERD_PID
+    echo "marker line of the first dockerd" >>"$tmp/e/dockerd.log"
+    out=$(start_private_dockerd "$tmp/e" 2>&1); rc=$?
+    check "second dockerd start fails (got $rc)" test "$rc" -ne 0
+    check "it says why" grep -q "already serves $tmp/e/docker.sock" <<<"$out"
+    check "it does not claim the first one" bash -c "! grep -q 'private dockerd on' <<<\"\$1\"" _ "$out"
+    check "the first one's log is kept" grep -q "marker line of the first dockerd" "$tmp/e/dockerd.log"
+    check "the first one still answers" curl -sf -o /dev/null --max-time 2 --unix-socket "$tmp/e/docker.sock" http://e/_ping
+    DOCKERD_PID=$first_pid
+  else
+    echo "FAIL: the first private dockerd did not start" >&2
+    failures=$((failures + 1))
+  fi
+fi
+echo "$passed passed, $failures failed"
+[[ $failures -eq 0 ]]
