@@ -3,7 +3,7 @@
 #   scripts/deps.sh build    compiler, CMake and the libraries
 #   scripts/deps.sh test     build + Criterion, systemd's tools and the engines
 #                            the container tests start (docker.io, podman, runc)
-#   scripts/deps.sh run      build + a container engine (docker.io) and curl
+#   scripts/deps.sh run      build + a container engine (docker.io), curl and jq
 # The sandbox image (scripts/sandbox-image.sh) takes its packages from apt
 # and needs only the docker client (docker.io), curl, dpkg-deb and tar.
 set -euo pipefail
@@ -14,9 +14,9 @@ case "${1:-build}" in
   build) want=("${build[@]}") ;;
   # Podman runs rootful with native overlay and CNI's loopback plugin only:
   # no uidmap, fuse-overlayfs or netavark needed.
-  test) want=("${build[@]}" libcriterion-dev systemd docker.io curl podman runc
+  test) want=("${build[@]}" libcriterion-dev systemd docker.io curl jq podman runc
               containernetworking-plugins) ;;
-  run) want=("${build[@]}" docker.io curl) ;;
+  run) want=("${build[@]}" docker.io curl jq) ;;
   *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
 esac
 

@@ -14,7 +14,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${CREWSHIP_DATA_DIR:-$PWD/data}"
 # crewshipd holds this lock while it runs: a second run.sh must not start
 # (or claim) an engine for a data dir that is in use.
-if ! flock -n "$data/crewshipd.lock" true 2>/dev/null; then
+if [[ -e "$data/crewshipd.lock" ]] && ! flock -n "$data/crewshipd.lock" true 2>/dev/null; then
   echo "another crewshipd uses $data (pid $(cat "$data/crewshipd.lock" 2>/dev/null))" >&2
   exit 1
 fi
@@ -58,10 +58,10 @@ if [[ -z "${CREWSHIP_SANDBOX_IMAGE:-}" ]]; then
 fi
 
 if [[ -z "$engine_pid" ]]; then
-  exec "$root/build/crewshipd" "$@"
+  exec "${BUILD_DIR:-$root/build}/crewshipd" "$@"
 fi
 trap 'kill -TERM "$daemon_pid" 2>/dev/null' INT TERM
-"$root/build/crewshipd" "$@" &
+"${BUILD_DIR:-$root/build}/crewshipd" "$@" &
 daemon_pid=$!
 wait "$daemon_pid" || status=$?
 wait "$daemon_pid" 2>/dev/null || true
