@@ -71,3 +71,16 @@ Test(http, utf8_validation) {
   for (const char* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"})
     cr_assert_not(json::valid_utf8(bad));
 }
+
+// Issue: 302 answers went out as "302 Unknown".
+Test(http, reason_phrases_of_rfc9110) {
+  using crewship::http::reason_phrase;
+  cr_assert(reason_phrase(302) == "Found");
+  cr_assert(reason_phrase(303) == "See Other");
+  cr_assert(reason_phrase(307) == "Temporary Redirect");
+  cr_assert(reason_phrase(410) == "Gone");
+  cr_assert(reason_phrase(101) == "Switching Protocols");
+  cr_assert(reason_phrase(428) == "Precondition Required");
+  for (int code = 100; code < 600; ++code) cr_assert(reason_phrase(code) != "Unknown", "%d", code);
+  cr_assert(reason_phrase(299).empty());
+}
