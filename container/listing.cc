@@ -68,7 +68,9 @@ std::vector<FileEntry> parse_file_list(std::string_view out) {
 }
 
 std::vector<std::string> git_log_command(int64_t limit, const std::string& before) {
-  std::vector<std::string> cmd = {"git", "-c", "core.quotepath=off", "log", "-z",
+  // safe.directory: the log only reads, so a repository of another uid (made
+  // by root in the container) is as good as the agent's own.
+  std::vector<std::string> cmd = {"git", "-c", "safe.directory=*", "-c", "core.quotepath=off", "log", "-z",
                                   "-n", std::to_string(limit), "--format=%H%x00%an <%ae>%x00%aI%x00%s"};
   if (!before.empty()) {
     cmd.push_back("--skip=1");

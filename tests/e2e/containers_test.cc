@@ -297,6 +297,15 @@ void git_log(const std::string& engine) {
   cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=101").status, 400);
   cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?before=zz").status, 400);
   cr_assert(json_of(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/git-log")).HasMember("commits"));
+
+  // Issue: a repository owned by another uid (made by root in the container)
+  // answered [] because git refused its "dubious ownership". The log is
+  // read-only: it works whoever owns the repository.
+  std::string id = container_id(w);
+  engine_exec(w.engine, id, {"chown", "-R", "0:0", "/output/" + w.slug});
+  auto owned = json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=3"));
+  cr_assert_eq(owned.Size(), 3u, "a root-owned repository's log");
+  cr_assert_str_eq(owned[0]["message"].GetString(), "fix: 25 | piped");
 }
 
 void stop_agent(const std::string& engine) {
