@@ -72,10 +72,15 @@ bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, 
   out->limit = default_limit;
   out->offset = 0;
   if (auto v = ex->req.query_param("limit")) {
-    if (!parse_int(*v, &out->limit) || out->limit < 1 || out->limit > max_limit) {
-      reply_problem(ex, 400, "limit must be an integer between 1 and " + std::to_string(max_limit));
+    // Above the maximum is clamped to it (the seeds: "clamped server-side"),
+    // however many digits it has; only non-numbers and zero fail.
+    bool digits = !v->empty() && v->find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || v->find_first_not_of('0') == std::string_view::npos) {
+      reply_problem(ex, 400, "limit must be a positive integer (at most " + std::to_string(max_limit) +
+                                 " are returned)");
       return false;
     }
+    if (!parse_int(*v, &out->limit) || out->limit > max_limit) out->limit = max_limit;
   }
   if (auto v = ex->req.query_param("offset")) {
     if (!parse_int(*v, &out->offset) || out->offset < 0) {

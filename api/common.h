@@ -43,8 +43,8 @@ struct Page {
   int64_t limit = 20;
   int64_t offset = 0;
 };
-// ?limit= (1..max) and ?offset= (>= 0); answers 400 and returns false on
-// anything else.
+// ?limit= (a positive integer, clamped to max) and ?offset= (>= 0); answers
+// 400 and returns false on anything else.
 bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, Page* out);
 
 // Queues a write; done runs on the loop thread once it is committed (rc ==

@@ -294,7 +294,8 @@ void git_log(const std::string& engine) {
   auto older = json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=5&before=" + before));
   cr_assert_eq(older.Size(), 5u);
   cr_assert_str_eq(older[0]["message"].GetString(), "fix: 20 | piped");
-  cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=101").status, 400);
+  cr_assert_eq(json_of(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=101")).Size(), 25u, "clamped to 100");
+  cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?limit=0").status, 400);
   cr_assert_eq(get(w, "/api/v1/agents/" + w.agent + "/git-log?before=zz").status, 400);
   cr_assert(json_of(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/git-log")).HasMember("commits"));
 

@@ -276,7 +276,8 @@ Test(crews, pagination) {
   cr_assert_eq(tail.Size(), 1u);
   cr_assert_str_eq(tail[0]["id"].GetString(), full[50]["id"].GetString());
   cr_assert_eq(list_of(d, crews_of(ws) + "&offset=51", owner.token).Size(), 0u);
-  for (const char* bad : {"limit=0", "limit=101", "limit=-1", "limit=abc", "limit=1.5", "limit="})
+  cr_assert_eq(list_of(d, crews_of(ws) + "&limit=101", owner.token).Size(), full.Size(), "clamped to 100");
+  for (const char* bad : {"limit=0", "limit=-1", "limit=abc", "limit=1.5", "limit="})
     expect_problem(call(d, "GET", crews_of(ws) + "&" + bad, owner.token), 400, "limit");
   for (const char* bad : {"offset=-1", "offset=abc"})
     expect_problem(call(d, "GET", crews_of(ws) + "&" + bad, owner.token), 400, "offset");
