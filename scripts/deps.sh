@@ -4,6 +4,8 @@
 #   scripts/deps.sh test     build + Criterion, systemd's tools and the engines
 #                            the container tests start (docker.io, podman, runc)
 #   scripts/deps.sh run      build + a container engine (docker.io), curl and jq
+#   scripts/deps.sh bench    build + the benchmarks' tools and peers (wrk,
+#                            nginx-light, Go with go-sqlite3, sqlite3, perf)
 # The sandbox image (scripts/sandbox-image.sh) takes its packages from apt
 # and needs only the docker client (docker.io), curl, dpkg-deb and tar.
 set -euo pipefail
@@ -17,7 +19,9 @@ case "${1:-build}" in
   test) want=("${build[@]}" libcriterion-dev systemd docker.io curl jq podman runc
               containernetworking-plugins) ;;
   run) want=("${build[@]}" docker.io curl jq) ;;
-  *) echo "usage: $0 build|test|run" >&2; exit 2 ;;
+  bench) want=("${build[@]}" curl wrk nginx-light golang-go golang-github-mattn-go-sqlite3-dev sqlite3
+               linux-perf) ;;
+  *) echo "usage: $0 build|test|run|bench" >&2; exit 2 ;;
 esac
 
 missing=()
