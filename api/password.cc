@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include <sched.h>
 #include <sodium.h>
@@ -45,21 +46,35 @@ struct WriteReq {
 
 }  // namespace
 
-bool PasswordHasher::ensure_worker(uv_loop_t* loop) {
-  if (running_) return true;
-  if (open_handles_ > 0) return false;  // the last worker's handles are still closing
-  loop_ = loop;
+void PasswordHasher::configure(size_t workers, size_t max_queued) {
+  if (workers == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    workers = cores > 0 ? static_cast<size_t>(cores) : 1;
+  }
+  workers_.clear();
+  for (size_t i = 0; i < workers; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->owner = this;
+    w->index = i;
+    workers_.push_back(std::move(w));
+  }
+  max_queued_ = max_queued == 0 ? 1 : max_queued;
+}
+
+bool PasswordHasher::ensure_worker(uv_loop_t* loop, Worker& w) {
+  if (w.running) return true;
+  if (w.open_handles > 0) return false;  // the last process's handles are still closing
   char exe[4096];
   size_t len = sizeof exe;
   if (uv_exepath(exe, &len) != 0) return false;
-  uv_pipe_init(loop, &to_worker_, 0);
-  uv_pipe_init(loop, &from_worker_, 0);
-  to_worker_.data = from_worker_.data = this;
+  uv_pipe_init(loop, &w.to, 0);
+  uv_pipe_init(loop, &w.from, 0);
+  w.to.data = w.from.data = &w;
   uv_stdio_container_t stdio[3];
   stdio[0].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE);
-  stdio[0].data.stream = reinterpret_cast<uv_stream_t*>(&to_worker_);
+  stdio[0].data.stream = reinterpret_cast<uv_stream_t*>(&w.to);
   stdio[1].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
-  stdio[1].data.stream = reinterpret_cast<uv_stream_t*>(&from_worker_);
+  stdio[1].data.stream = reinterpret_cast<uv_stream_t*>(&w.from);
   stdio[2].flags = UV_INHERIT_FD;
   stdio[2].data.fd = 2;
   char arg0[] = "crewshipd", arg1[] = "hash-worker";
@@ -70,50 +85,69 @@ bool PasswordHasher::ensure_worker(uv_loop_t* loop) {
   opts.stdio = stdio;
   opts.stdio_count = 3;
   opts.exit_cb = [](uv_process_t* p, int64_t status, int sig) {
-    auto* h = static_cast<PasswordHasher*>(p->data);
-    if (h->running_) LOG_WARN("password worker exited (status %lld, signal %d)", static_cast<long long>(status), sig);
-    h->running_ = false;
-    h->fail_all();
-    h->release_handles();
+    auto* wk = static_cast<Worker*>(p->data);
+    if (wk->running)
+      LOG_WARN("password worker exited (worker %zu, status %lld, signal %d)", wk->index,
+               static_cast<long long>(status), sig);
+    wk->running = false;
+    wk->owner->fail_worker(*wk);
+    release_handles(*wk);
   };
-  open_handles_ = 3;  // uv_spawn initialises the process handle even when it fails
-  int r = uv_spawn(loop, &process_, &opts);
-  process_.data = this;
+  w.open_handles = 3;  // uv_spawn initialises the process handle even when it fails
+  int r = uv_spawn(loop, &w.process, &opts);
+  w.process.data = &w;
   if (r != 0) {
-    LOG_ERROR("cannot start the password worker: %s", uv_strerror(r));
-    release_handles();
+    LOG_ERROR("cannot start a password worker: %s", uv_strerror(r));
+    release_handles(w);
     return false;
   }
-  running_ = true;
+  w.running = true;
   uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&from_worker_),
+      reinterpret_cast<uv_stream_t*>(&w.from),
       [](uv_handle_t*, size_t suggested, uv_buf_t* buf) {
         buf->base = new char[suggested];
         buf->len = suggested;
       },
       [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-        auto* h = static_cast<PasswordHasher*>(s->data);
-        if (n > 0) h->in_.append(buf->base, static_cast<size_t>(n));
+        auto* wk = static_cast<Worker*>(s->data);
+        if (n > 0) wk->in.append(buf->base, static_cast<size_t>(n));
         delete[] buf->base;
-        if (n > 0) h->on_frames();
+        if (n > 0) wk->owner->on_frames(*wk);
         if (n < 0) uv_read_stop(s);  // the exit callback cleans up
       });
   return true;
 }
 
-void PasswordHasher::release_handles() {
-  auto closed = [](uv_handle_t* hd) { static_cast<PasswordHasher*>(hd->data)->open_handles_--; };
-  for (uv_handle_t* hd : {reinterpret_cast<uv_handle_t*>(&to_worker_), reinterpret_cast<uv_handle_t*>(&from_worker_),
-                          reinterpret_cast<uv_handle_t*>(&process_)}) {
+void PasswordHasher::release_handles(Worker& w) {
+  auto closed = [](uv_handle_t* hd) { static_cast<Worker*>(hd->data)->open_handles--; };
+  for (uv_handle_t* hd : {reinterpret_cast<uv_handle_t*>(&w.to), reinterpret_cast<uv_handle_t*>(&w.from),
+                          reinterpret_cast<uv_handle_t*>(&w.process)}) {
     if (hd->loop != nullptr && !uv_is_closing(hd)) uv_close(hd, closed);
   }
-  in_.clear();
+  w.in.clear();
 }
 
-void PasswordHasher::send(uint8_t op, std::string_view password, std::string_view hash, Pending p) {
+// The running worker with the least in flight, starting workers as needed.
+PasswordHasher::Worker* PasswordHasher::pick(uv_loop_t* loop) {
+  if (workers_.empty()) configure(0, max_queued_);
+  Worker* best = nullptr;
+  for (auto& w : workers_) {
+    if (!ensure_worker(loop, *w)) continue;
+    if (best == nullptr || w->in_flight < best->in_flight) best = w.get();
+    if (best->in_flight == 0) break;
+  }
+  return best;
+}
+
+void PasswordHasher::finish(Pending& p, int result, std::string hash) {
+  if (p.hashed) p.hashed(result == 1 ? std::move(hash) : std::string());
+  if (p.verified) p.verified(result);
+}
+
+void PasswordHasher::send(Worker& w, uint8_t op, std::string_view password, std::string_view hash, Pending p) {
   uint32_t id = next_id_++;
-  auto* w = new WriteReq;
-  std::string& f = w->bytes;
+  auto* wr = new WriteReq;
+  std::string& f = wr->bytes;
   put_u32(&f, static_cast<uint32_t>(4 + 1 + 2 + password.size() + 2 + hash.size()));
   put_u32(&f, id);
   f.push_back(static_cast<char>(op));
@@ -121,80 +155,93 @@ void PasswordHasher::send(uint8_t op, std::string_view password, std::string_vie
   f.append(password);
   put_u16(&f, hash.size());
   f.append(hash);
+  p.worker = w.index;
   pending_.emplace(id, std::move(p));
+  ++w.in_flight;
   uv_buf_t buf = uv_buf_init(f.data(), static_cast<unsigned>(f.size()));
-  w->req.data = w;
-  int r = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&to_worker_), &buf, 1, [](uv_write_t* req, int) {
-    auto* wr = static_cast<WriteReq*>(req->data);
-    sodium_memzero(wr->bytes.data(), wr->bytes.size());
-    delete wr;
+  wr->req.data = wr;
+  int r = uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&w.to), &buf, 1, [](uv_write_t* req, int) {
+    auto* done = static_cast<WriteReq*>(req->data);
+    sodium_memzero(done->bytes.data(), done->bytes.size());
+    delete done;
   });
   if (r != 0) {
     sodium_memzero(f.data(), f.size());
-    delete w;
+    delete wr;
+    --w.in_flight;
     Pending failed = std::move(pending_[id]);
     pending_.erase(id);
-    if (failed.hashed) failed.hashed(std::string());
-    if (failed.verified) failed.verified(-1);
+    finish(failed, -1, {});
   }
 }
 
-void PasswordHasher::on_frames() {
-  while (in_.size() >= 4) {
-    uint32_t len = get_u32(in_.data());
+void PasswordHasher::on_frames(Worker& w) {
+  while (w.in.size() >= 4) {
+    uint32_t len = get_u32(w.in.data());
     if (len > kMaxFrame || len < 7) {
-      LOG_ERROR("password worker sent a malformed frame");
-      uv_process_kill(&process_, SIGKILL);
+      LOG_ERROR("password worker %zu sent a malformed frame", w.index);
+      uv_process_kill(&w.process, SIGKILL);
       return;
     }
-    if (in_.size() < 4 + len) return;
-    uint32_t id = get_u32(in_.data() + 4);
-    uint8_t result = static_cast<uint8_t>(in_[8]);
-    uint16_t hlen = get_u16(in_.data() + 9);
-    std::string hash = hlen <= len - 7 ? in_.substr(11, hlen) : std::string();
-    in_.erase(0, 4 + len);
+    if (w.in.size() < 4 + len) return;
+    uint32_t id = get_u32(w.in.data() + 4);
+    uint8_t result = static_cast<uint8_t>(w.in[8]);
+    uint16_t hlen = get_u16(w.in.data() + 9);
+    std::string hash = hlen <= len - 7 ? w.in.substr(11, hlen) : std::string();
+    w.in.erase(0, 4 + len);
     auto it = pending_.find(id);
-    if (it == pending_.end()) continue;
+    if (it == pending_.end() || it->second.worker != w.index) continue;
     Pending p = std::move(it->second);
     pending_.erase(it);
-    if (p.hashed) p.hashed(result == 1 ? std::move(hash) : std::string());
-    if (p.verified) p.verified(result == kFailed ? -1 : result);
+    --w.in_flight;
+    finish(p, result == kFailed ? -1 : result, std::move(hash));
   }
 }
 
-void PasswordHasher::fail_all() {
-  auto pending = std::move(pending_);
-  pending_.clear();
-  for (auto& [id, p] : pending) {
-    if (p.hashed) p.hashed(std::string());
-    if (p.verified) p.verified(-1);
+// The worker died or is being closed: what it had in flight fails.
+void PasswordHasher::fail_worker(Worker& w) {
+  std::vector<Pending> failed;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.worker == w.index) {
+      failed.push_back(std::move(it->second));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
   }
+  w.in_flight = 0;
+  for (auto& p : failed) finish(p, -1, {});
 }
 
 void PasswordHasher::hash(uv_loop_t* loop, std::string password, std::function<void(std::string)> done) {
-  if (!ensure_worker(loop)) {
+  Worker* w = busy() ? nullptr : pick(loop);
+  if (w == nullptr) {
     sodium_memzero(password.data(), password.size());
     return done(std::string());
   }
-  send(kHash, password, {}, Pending{std::move(done), nullptr});
+  send(*w, kHash, password, {}, Pending{std::move(done), nullptr});
   sodium_memzero(password.data(), password.size());
 }
 
 void PasswordHasher::verify(uv_loop_t* loop, std::string stored_hash, std::string password,
                             std::function<void(int)> done) {
-  if (!ensure_worker(loop)) {
+  Worker* w = busy() ? nullptr : pick(loop);
+  if (w == nullptr) {
     sodium_memzero(password.data(), password.size());
     return done(-1);
   }
-  send(kVerify, password, stored_hash, Pending{nullptr, std::move(done)});
+  send(*w, kVerify, password, stored_hash, Pending{nullptr, std::move(done)});
   sodium_memzero(password.data(), password.size());
 }
 
 void PasswordHasher::close() {
-  running_ = false;
-  fail_all();
-  if (open_handles_ > 0) uv_process_kill(&process_, SIGTERM);
-  release_handles();
+  for (auto& w : workers_) {
+    bool was_running = w->running;
+    w->running = false;
+    fail_worker(*w);
+    if (was_running) uv_process_kill(&w->process, SIGTERM);
+    release_handles(*w);
+  }
 }
 
 // --- the worker process -----------------------------------------------------

@@ -5,15 +5,17 @@
 // process's address space and held /api/health p99 at 10-20 ms while 20
 // sign-ins were in flight. In a process of its own (the same binary, run as
 // `crewshipd hash-worker`, at the lowest CPU priority) it does not touch the
-// daemon's memory map at all. The loop talks to it over a pipe; nothing
-// waits on it.
+// daemon's memory map at all. The loop talks to the workers over pipes;
+// nothing waits on them. A bounded queue keeps a burst of anonymous sign-ins
+// from delaying a real user's by more than the queue's length.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
+#include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include <uv.h>
 
@@ -25,36 +27,56 @@ class PasswordHasher {
   PasswordHasher(const PasswordHasher&) = delete;
   PasswordHasher& operator=(const PasswordHasher&) = delete;
 
-  // done(hash) on the loop thread; an empty hash means hashing failed.
+  // workers: helper processes (0: one per core); max_queued: hashes waiting
+  // or under way, beyond which new ones are refused at once. Before any call.
+  void configure(size_t workers, size_t max_queued);
+
+  // done(hash) on the loop thread; an empty hash means hashing failed (or
+  // was refused: see busy()).
   void hash(uv_loop_t* loop, std::string password, std::function<void(std::string)> done);
-  // done(1) when the password matches, 0 when not, -1 when checking failed.
-  // An empty stored hash is checked against a dummy one so unknown users take
-  // as long as known ones.
+  // done(1) when the password matches, 0 when not, -1 when checking failed
+  // or was refused. An empty stored hash is checked against a dummy one so
+  // unknown users take as long as known ones.
   void verify(uv_loop_t* loop, std::string stored_hash, std::string password,
               std::function<void(int)> done);
-  // Ends the worker (it exits on EOF) and closes the handles; pending calls
-  // fail.
+  // True when a new hash or verify would be refused: the queue is full. The
+  // caller answers 503 with Retry-After instead of queueing.
+  bool busy() const { return pending_.size() >= max_queued_; }
+  size_t queued() const { return pending_.size(); }
+  size_t workers() const { return workers_.size(); }
+  // Ends the workers (they exit on EOF) and closes the handles; pending
+  // calls fail.
   void close();
 
  private:
   struct Pending {
     std::function<void(std::string)> hashed;
     std::function<void(int)> verified;
+    size_t worker = 0;
   };
-  bool ensure_worker(uv_loop_t* loop);
-  void send(uint8_t op, std::string_view password, std::string_view hash, Pending p);
-  void on_frames();
-  void fail_all();
-  void release_handles();
+  // One helper process and its pipes.
+  struct Worker {
+    PasswordHasher* owner = nullptr;
+    size_t index = 0;
+    uv_process_t process{};
+    uv_pipe_t to{}, from{};
+    bool running = false;
+    int open_handles = 0;
+    size_t in_flight = 0;
+    std::string in;  // bytes read from the worker, not yet a whole frame
+  };
+  Worker* pick(uv_loop_t* loop);
+  bool ensure_worker(uv_loop_t* loop, Worker& w);
+  void send(Worker& w, uint8_t op, std::string_view password, std::string_view hash, Pending p);
+  void on_frames(Worker& w);
+  void fail_worker(Worker& w);
+  static void finish(Pending& p, int result, std::string hash);
+  static void release_handles(Worker& w);
 
-  uv_loop_t* loop_ = nullptr;
-  uv_process_t process_{};
-  uv_pipe_t to_worker_{}, from_worker_{};
-  bool running_ = false;
-  int open_handles_ = 0;
+  size_t max_queued_ = 32;
+  std::vector<std::unique_ptr<Worker>> workers_;
   uint32_t next_id_ = 1;
   std::unordered_map<uint32_t, Pending> pending_;
-  std::string in_;  // bytes read from the worker, not yet a whole frame
 };
 
 // The worker's main: reads requests on stdin, answers on stdout, exits on EOF.

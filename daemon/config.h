@@ -49,6 +49,8 @@ struct Config {
   int64_t allow_signup = 0;         // bool
   int64_t login_max_failures = 0;   // failed logins before a lockout
   int64_t login_lockout_ms = 0;
+  int64_t hash_workers = 0;         // password-hashing processes; 0: one per core
+  int64_t hash_queue = 0;           // hashes waiting or under way before 503
   int64_t presence_sweep_ms = 0;    // how often stale presence is swept
   int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
 };

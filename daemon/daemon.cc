@@ -134,6 +134,7 @@ int Daemon::start() {
     if (created) LOG_NOTICE("generated a session secret in %s/auth-secret", cfg.data_dir.c_str());
   }
 
+  app_.hasher.configure(static_cast<size_t>(cfg.hash_workers), static_cast<size_t>(cfg.hash_queue));
   if (app_.store.open(&loop_, cfg.data_dir, static_cast<size_t>(cfg.writer_batch), &error) != 0) {
     LOG_ERROR("store: %s", error.c_str());
     return -1;

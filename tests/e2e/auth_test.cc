@@ -1,9 +1,11 @@
 // Identity end to end: bootstrap, sign-up, sign-in (JSON and form), sessions,
 // sign-out revocation, refresh, lockout, CLI tokens, WebSocket tokens and the
 // NextAuth-shaped helpers.
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -284,4 +286,42 @@ Test(auth, hash_worker_restarts) {
   Reply r = call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123"));
   cr_assert_eq(r.status, 200, "a new helper answers: %s", r.body.c_str());
   cr_assert_eq(call(d, "GET", "/api/health").status, 200);
+}
+
+// The hashing pool: CREWSHIP_HASH_WORKERS processes share the sign-ins.
+Test(auth, hash_workers_pool) {
+  TestDaemon d(with_env({"CREWSHIP_HASH_WORKERS=2"}));
+  bootstrap(d, "owner@example.com", "password123");
+  std::vector<std::thread> logins;
+  for (int i = 0; i < 4; ++i)
+    logins.emplace_back([&d] { call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123")); });
+  for (auto& t : logins) t.join();
+  std::string children = read_file("/proc/" + std::to_string(d.pid) + "/task/" + std::to_string(d.pid) + "/children");
+  int workers = 0;
+  std::istringstream pids(children);
+  for (int pid; pids >> pid;)
+    if (read_file("/proc/" + std::to_string(pid) + "/cmdline").find("hash-worker") != std::string::npos) ++workers;
+  cr_assert_eq(workers, 2, "children: '%s'", children.c_str());
+}
+
+// Issue: the hash queue was unbounded, so 150 anonymous sign-ins delayed a
+// real user's by 12.8 s. Beyond CREWSHIP_HASH_QUEUE a sign-in is refused at
+// once with 503, never queued.
+Test(auth, hash_queue_is_bounded) {
+  TestDaemon d(with_env({"CREWSHIP_HASH_WORKERS=1", "CREWSHIP_HASH_QUEUE=2", "CREWSHIP_LOGIN_MAX_FAILURES=1000"}));
+  bootstrap(d, "owner@example.com", "password123");
+  std::atomic<int> refused{0}, other{0};
+  std::vector<std::thread> burst;
+  for (int i = 0; i < 24; ++i)
+    burst.emplace_back([&, i] {
+      std::string who = "nobody" + std::to_string(i) + "@example.com";
+      Reply r = call(d, "POST", "/api/auth/callback/credentials", "", body_of(who, "wrong-password"));
+      if (r.status == 503) ++refused;
+      else if (r.status != 401) ++other;
+    });
+  for (auto& t : burst) t.join();
+  cr_assert_gt(refused.load(), 0, "24 sign-ins at once with a queue of 2: none refused");
+  cr_assert_eq(other.load(), 0);
+  Reply ok = call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123"));
+  cr_assert_eq(ok.status, 200, "%s", ok.body.c_str());
 }
