@@ -12,8 +12,8 @@
 
 #include <uv.h>
 
-#include "daemon/config.h"
 #include "daemon/http.h"
+#include "daemon/http_limits.h"
 #include "daemon/router.h"
 
 namespace crewship {
