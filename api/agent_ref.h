@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "daemon/app.h"
-#include "daemon/http_server.h"
+#include "daemon/handler.h"
 
 namespace crewship::api {
 

@@ -102,7 +102,7 @@ bool authenticate(App& app, Exchange& ex) {
   return false;
 }
 
-bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny) {
+bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny) {
   if (route == nullptr || route->auth == Auth::kNone) return true;
   if (!authenticate(app, ex)) {
     *deny = problem(401, "authentication required", ex.req.path);

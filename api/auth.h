@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/handler.h"
 #include "daemon/http.h"
-#include "daemon/router.h"
 
 namespace crewship::api {
 
@@ -22,7 +22,8 @@ constexpr int64_t kSessionSeconds = 30 * 24 * 3600;
 constexpr int64_t kWsTokenSeconds = 15 * 60;
 constexpr std::string_view kCliPrefix = "crewship_cli_";
 
-bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny);
+// The public listener's guard: checks the route's Access (null: anyone).
+bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny);
 // Fills ex.who from a session or CLI token; false when the request has none
 // that is valid.
 bool authenticate(App& app, Exchange& ex);

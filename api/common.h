@@ -1,5 +1,5 @@
-// What public handlers share: answers, body and paging input, writes through
-// the store's writer, slugs.
+// What public handlers share beyond daemon/handler.h (answers, body and
+// paging input, writes through the store's writer): rows as JSON, slugs.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "daemon/app.h"
+#include "daemon/handler.h"
 #include "daemon/http_server.h"
 #include "daemon/json.h"
 #include "daemon/json_input.h"
@@ -19,42 +20,12 @@
 
 namespace crewship::api {
 
-void reply(const ExchangePtr& ex, int status, std::string json_body);
-inline void reply(const ExchangePtr& ex, int status, const json::Out& out) {
-  reply(ex, status, out.take());
-}
-void reply_problem(const ExchangePtr& ex, int status, std::string_view detail);
-// Answers a Problem (with Retry-After when it has one), logging its cause once.
-void reply_problem(const ExchangePtr& ex, const Problem& p);
-void reply_no_content(const ExchangePtr& ex);
-
 // Writes key: the text of column col, or null when the column is NULL.
 void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, int col);
 
 // Answers 200 with a bare JSON array holding one object per row of s:
 // column i under names[i], as text, or null when the column is NULL.
 void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names);
-
-// Parses the request body as one JSON object; otherwise answers 400 and
-// returns false.
-bool read_json(const ExchangePtr& ex, rapidjson::Document* doc);
-
-struct Page {
-  int64_t limit = 20;
-  int64_t offset = 0;
-};
-// ?limit= (a positive integer, clamped to max) and ?offset= (>= 0); answers
-// 400 and returns false on anything else.
-bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, Page* out);
-
-// Queues a write; done runs on the loop thread once it is committed (rc ==
-// SQLITE_OK) or failed. The work runs on the writer thread: it must only use
-// what it captured by value.
-void write(App& app, store::Writer::Work work, store::Writer::Done done);
-// A constraint failure (UNIQUE, CHECK, FOREIGN KEY) of a write.
-bool is_constraint(int rc);
-// Answers 500 for an unexpected store error, logging it once.
-void reply_store_error(const ExchangePtr& ex, int rc);
 
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);

@@ -1,11 +1,12 @@
-// The public listener's route table and its handlers, one file per resource.
+// The public listener's handlers, one file per resource. The composition
+// root mounts them (daemon/routes_api.cc; some on the IPC table too).
 #pragma once
 
-#include "daemon/router.h"
+#include <cstdint>
+
+#include "daemon/handler.h"
 
 namespace crewship::api {
-
-const Router& router();
 
 #define CREWSHIP_HANDLER(name) void name(App& app, const ExchangePtr& ex)
 

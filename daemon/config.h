@@ -10,21 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/http_limits.h"
 #include "daemon/log.h"
 
 namespace crewship {
-
-struct HttpLimits {
-  int64_t max_body_bytes = 1 << 20;
-  int64_t max_header_bytes = 64 << 10;
-  int64_t max_headers = 100;
-  int64_t max_url_bytes = 8 << 10;
-  int64_t header_timeout_ms = 10'000;
-  int64_t body_timeout_ms = 30'000;
-  int64_t idle_timeout_ms = 60'000;
-  int64_t send_timeout_ms = 30'000;
-  int64_t max_connections = 1024;
-};
 
 struct Config {
   std::string host;

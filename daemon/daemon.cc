@@ -8,17 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/auth.h"
 #include "api/bridge.h"
-#include "api/routes.h"
 #include "daemon/http_server.h"
 #include "daemon/data_lock.h"
 #include "daemon/listeners.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
+#include "daemon/routes.h"
 #include "daemon/secret_file.h"
 #include "daemon/systemd.h"
-#include "ipc/routes.h"
 #include "store/presence_store.h"
 
 namespace crewship {
@@ -175,13 +173,16 @@ int Daemon::start() {
 
 int Daemon::open_listeners() {
   const Config& cfg = app_.config;
-  auto make = [&](const char* name, const Router& router, auto guard) {
+  api_table_ = std::make_unique<RouteTable>(api_routes(app_));
+  ipc_table_ = std::make_unique<RouteTable>(ipc_routes(app_));
+  auto make = [&](const char* name, const RouteTable& table, RouteGuard guard) {
     ServerOptions o;
     o.name = name;
-    o.router = &router;
+    o.router = &table.router;
     o.limits = cfg.http;
     o.guard = guard;
-    app_.servers.push_back(std::make_unique<Server>(&loop_, app_, std::move(o)));
+    o.new_exchange = new_exchange;
+    app_.servers.push_back(std::make_unique<Server>(&loop_, std::move(o)));
     return app_.servers.back().get();
   };
   ActivatedSockets act;
@@ -193,12 +194,12 @@ int Daemon::open_listeners() {
   int r = 0;
   if (!act.api.empty()) {
     for (int fd : act.api) {
-      Server* s = make("api", api::router(), api::guard);
+      Server* s = make("api", *api_table_, api_guard(app_));
       if ((r = s->listen_fd(fd, false)) != 0) break;
       LOG_INFO("api listening on activated fd %d (port %d)", fd, s->port());
     }
   } else {
-    Server* s = make("api", api::router(), api::guard);
+    Server* s = make("api", *api_table_, api_guard(app_));
     if ((r = s->listen_tcp(cfg.host, static_cast<int>(cfg.port))) == 0)
       LOG_INFO("api listening on %s:%d", cfg.host.c_str(), s->port());
   }
@@ -208,7 +209,7 @@ int Daemon::open_listeners() {
   }
   if (!act.ipc.empty()) {
     for (int fd : act.ipc) {
-      Server* s = make("ipc", ipc::router(), ipc::guard);
+      Server* s = make("ipc", *ipc_table_, ipc_guard(app_));
       if ((r = s->listen_fd(fd, true)) != 0) break;
       LOG_INFO("ipc listening on activated fd %d", fd);
     }
@@ -217,7 +218,7 @@ int Daemon::open_listeners() {
       LOG_ERROR("ipc listener: %s", error.c_str());
       return r;
     }
-    Server* s = make("ipc", ipc::router(), ipc::guard);
+    Server* s = make("ipc", *ipc_table_, ipc_guard(app_));
     // The socket inode gets its mode from the umask at bind(): 0660, no window.
     mode_t old = umask(0117);
     r = s->listen_unix(cfg.socket_path);

@@ -6,11 +6,15 @@
 //          exit 0.
 #pragma once
 
+#include <memory>
+
 #include <uv.h>
 
 #include "daemon/app.h"
 
 namespace crewship {
+
+struct RouteTable;
 
 class Daemon {
  public:
@@ -33,6 +37,7 @@ class Daemon {
 
   uv_loop_t loop_;
   App app_;
+  std::unique_ptr<RouteTable> api_table_, ipc_table_;
   std::shared_ptr<container::EngineProbe> probe_;
   uv_signal_t sigterm_, sigint_;
   uv_timer_t watchdog_, shutdown_timer_, sweeper_;

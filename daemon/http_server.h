@@ -12,8 +12,8 @@
 
 #include <uv.h>
 
-#include "daemon/config.h"
 #include "daemon/http.h"
+#include "daemon/http_limits.h"
 #include "daemon/router.h"
 
 namespace crewship {
@@ -21,13 +21,20 @@ namespace crewship {
 class Connection;
 class Server;
 
+namespace http {
+
 // One request and its response. Handlers get it as ExchangePtr and may keep
 // it to answer later; if the client left meanwhile, respond() drops the answer.
+// A listener may have the server make a derived type instead
+// (ServerOptions::new_exchange) to carry what its handlers add per request.
 class Exchange {
  public:
+  virtual ~Exchange() = default;
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
   http::Request req;
   const Route* route = nullptr;
-  Principal who;                // filled by the listener's guard
   bool peer_is_local = false;   // loopback TCP peer or the Unix socket
 
   // Sends the response; only the first call counts.
@@ -45,14 +52,15 @@ class Exchange {
   std::function<void()> on_gone;
   bool responded() const { return responded_; }
   bool client_gone() const { return conn_ == nullptr; }
-  App& app() const;
   uv_loop_t* loop() const;
 
+ protected:
+  Exchange() = default;
+
  private:
-  friend class Connection;
-  Exchange(Connection* conn, Server* server) : conn_(conn), server_(server) {}
-  Connection* conn_;
-  Server* server_;
+  friend class crewship::Connection;
+  Connection* conn_ = nullptr;
+  Server* server_ = nullptr;
   std::string allow_;  // methods of the path when no route matched the method
   bool responded_ = false;
   bool streaming_ = false;
@@ -61,18 +69,28 @@ class Exchange {
   uint64_t started_ns_ = 0;
 };
 
+}  // namespace http
+
+// The listener's check before any handler: fn(ctx, exchange, route, deny)
+// returns false and fills *deny to refuse. route is null when nothing matched.
+struct RouteGuard {
+  bool (*fn)(void* ctx, http::Exchange& ex, const Route* route, http::Response* deny) = nullptr;
+  void* ctx = nullptr;
+};
+
 struct ServerOptions {
   std::string name;  // "api" or "ipc", for logs
   const Router* router = nullptr;
   HttpLimits limits;
-  // Runs before the handler (and before 404/405); return false and fill *deny
-  // to refuse. route is null when nothing matched.
-  bool (*guard)(App&, Exchange&, const Route* route, http::Response* deny) = nullptr;
+  // Runs before the handler (and before 404/405), when set.
+  RouteGuard guard;
+  // Makes the exchange of each request; null: a plain http::Exchange.
+  http::ExchangePtr (*new_exchange)() = nullptr;
 };
 
 class Server {
  public:
-  Server(uv_loop_t* loop, App& app, ServerOptions options);
+  Server(uv_loop_t* loop, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -96,7 +114,7 @@ class Server {
 
  private:
   friend class Connection;
-  friend class Exchange;
+  friend class http::Exchange;
   static void on_connection(uv_stream_t* listener, int status);
   void link(Connection* c);
   void unlink(Connection* c);
@@ -104,7 +122,6 @@ class Server {
   const char* date_header();
 
   uv_loop_t* loop_;
-  App& app_;
   ServerOptions options_;
   union {
     uv_handle_t handle;

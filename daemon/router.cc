@@ -18,29 +18,16 @@ bool for_each_segment(std::string_view path, F&& f) {
   }
 }
 
-constexpr std::string_view kRoleNames[] = {"", "VIEWER", "MEMBER", "MANAGER", "ADMIN", "OWNER"};
-
 }  // namespace
-
-std::string_view role_name(Role r) { return kRoleNames[static_cast<size_t>(r)]; }
-
-bool parse_role(std::string_view name, Role* out) {
-  for (size_t i = 1; i < std::size(kRoleNames); ++i) {
-    if (kRoleNames[i] == name) {
-      *out = static_cast<Role>(i);
-      return true;
-    }
-  }
-  return false;
-}
 
 Router::Router(std::span<const Route> routes) {
   routes_.reserve(routes.size());
   for (const Route& r : routes) {
-    Compiled c{&r, {}};
+    Compiled c{&r, {}, true};
     bool ok = for_each_segment(r.pattern, [&](std::string_view seg) {
       bool capture = seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
       c.segments.push_back({capture ? seg.substr(1, seg.size() - 2) : seg, capture});
+      if (capture) c.literal = false;
       return true;
     });
     assert(ok && "route patterns start with '/'");
@@ -68,21 +55,48 @@ bool Router::match_path(const Compiled& c, std::string_view path,
   return false;
 }
 
+int Router::compare(const Compiled& a, const Compiled& b) {
+  // Both matched one path, so both have as many segments.
+  for (size_t i = 0; i < a.segments.size() && i < b.segments.size(); ++i) {
+    bool la = !a.segments[i].capture, lb = !b.segments[i].capture;
+    if (la != lb) return la ? 1 : -1;
+  }
+  return 0;
+}
+
 Router::Match Router::match(http::Method method, std::string_view path,
                             std::vector<std::pair<std::string_view, std::string_view>>* params) const {
   Match m;
   http::Method want = method == http::Method::kHead ? http::Method::kGet : method;
+  const Compiled* best = nullptr;  // the most specific pattern matching path so far
+  const Compiled* chosen = nullptr;
   for (const Compiled& c : routes_) {
+    if (best != nullptr && compare(c, *best) < 0) continue;
     if (!match_path(c, path, params)) continue;
-    if (c.route->method == want) {
-      m.route = c.route;
-      m.allow.clear();
-      return m;
-    }
     params->clear();
+    if (best == nullptr || compare(c, *best) > 0) {
+      best = &c;
+      chosen = nullptr;
+      m.allow.clear();
+    }
+    if (c.route->method == want) {
+      // Nothing is more specific than an all-literal pattern.
+      if (c.literal) {
+        m.route = c.route;
+        m.allow.clear();
+        return m;
+      }
+      if (chosen == nullptr) chosen = &c;
+      continue;
+    }
     if (!m.allow.empty()) m.allow += ", ";
     m.allow += http::method_name(c.route->method);
     if (c.route->method == http::Method::kGet) m.allow += ", HEAD";
+  }
+  if (chosen != nullptr) {
+    match_path(*chosen, path, params);
+    m.route = chosen->route;
+    m.allow.clear();
   }
   return m;
 }

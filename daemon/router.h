@@ -1,6 +1,8 @@
-// Route tables are data: one table of {method, path pattern, handler, auth,
-// min role, body limit} per listener. Patterns are literal segments and
-// {name} captures ("/api/v1/agents/{id}/logs").
+// Route tables are data: one table of {method, path pattern, handler, policy,
+// body limit} per listener. Patterns are literal segments and {name}
+// captures ("/api/v1/agents/{id}/logs"). The router knows no application: a
+// route's handler is a function and the context it was registered with, and
+// its policy is the listener's own data, handed to the listener's guard.
 #pragma once
 
 #include <cstdint>
@@ -14,48 +16,24 @@
 
 namespace crewship {
 
-struct App;
+namespace http {
 class Exchange;
 using ExchangePtr = std::shared_ptr<Exchange>;
-using Handler = void (*)(App&, const ExchangePtr&);
+}  // namespace http
 
-enum class Auth : uint8_t {
-  kNone,      // anyone
-  kUser,      // session cookie or CLI token
-  kInternal,  // X-Internal-Token (IPC listener)
-};
-
-// Workspace roles in rank order; read = any member, create = MANAGER and up,
-// manage = ADMIN and up.
-enum class Role : uint8_t { kNone, kViewer, kMember, kManager, kAdmin, kOwner };
-constexpr Role kRead = Role::kViewer;
-constexpr Role kCreate = Role::kManager;
-constexpr Role kManage = Role::kAdmin;
-
-std::string_view role_name(Role r);
-bool parse_role(std::string_view name, Role* out);
-
-// Who is calling, as the listener's guard established it.
-struct Principal {
-  enum class Kind : uint8_t { kNone, kSession, kCliToken, kInternal };
-  Kind kind = Kind::kNone;
-  std::string user_id;
-  std::string email;
-  std::string name;
-  std::string session_id;    // kSession
-  std::string token_id;      // kCliToken
-  std::string workspace_id;  // when the route is workspace-scoped, or an IPC token's scope
-  std::string crew_id;       // an IPC crew-bound token's crew
-  Role role = Role::kNone;   // the caller's role in workspace_id
+// What serves a route: fn, called with the ctx it was registered with.
+struct RouteHandler {
+  void (*fn)(void* ctx, const http::ExchangePtr& ex) = nullptr;
+  void* ctx = nullptr;
+  void operator()(const http::ExchangePtr& ex) const { fn(ctx, ex); }
 };
 
 struct Route {
   http::Method method;
   std::string_view pattern;
-  Handler handler;
-  Auth auth = Auth::kNone;
-  Role min_role = Role::kNone;
-  int64_t body_limit = 0;  // 0: the listener's default
+  RouteHandler handler;
+  const void* policy = nullptr;  // opaque here: what the listener's guard checks
+  int64_t body_limit = 0;        // 0: the listener's default
 };
 
 class Router {
@@ -66,7 +44,11 @@ class Router {
     const Route* route = nullptr;  // null: no route for this method and path
     std::string allow;             // when the path exists for other methods: "GET, POST"
   };
-  // HEAD matches a GET route. Captured parameters are views into path.
+  // HEAD matches a GET route. A literal segment wins over a capture for
+  // every method: of the patterns that match path, only those with a literal
+  // at the first position where they differ are considered, so
+  // "/agents/stats" never reaches "/agents/{id}", whatever the method.
+  // Captured parameters are views into path.
   Match match(http::Method method, std::string_view path,
               std::vector<std::pair<std::string_view, std::string_view>>* params) const;
 
@@ -78,9 +60,12 @@ class Router {
   struct Compiled {
     const Route* route;
     std::vector<Segment> segments;
+    bool literal;  // no captures
   };
   static bool match_path(const Compiled& c, std::string_view path,
                          std::vector<std::pair<std::string_view, std::string_view>>* params);
+  // Of two patterns that match the same path: <0 when a is less specific.
+  static int compare(const Compiled& a, const Compiled& b);
   std::vector<Compiled> routes_;
 };
 

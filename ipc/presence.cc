@@ -9,7 +9,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "api/common.h"
+#include "daemon/app.h"
+#include "daemon/handler.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
 #include "ipc/routes.h"

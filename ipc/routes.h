@@ -1,18 +1,25 @@
-// The IPC listener's route table, under /api/v1/internal/, and its guard:
-// every request carries X-Internal-Token.
+// The IPC listener's handlers, under /api/v1/internal/, and its guard: every
+// request carries X-Internal-Token. The composition root mounts them
+// (daemon/routes_ipc.cc), with the public handlers both listeners serve.
 #pragma once
 
+#include "daemon/handler.h"
 #include "daemon/http.h"
-#include "daemon/router.h"
 
 namespace crewship::ipc {
 
-const Router& router();
-bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny);
+// The IPC listener's guard: a valid internal token, whatever the route.
+bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny);
 
+// health.cc
 void health(App& app, const ExchangePtr& ex);
 // presence.cc
 void presence_upsert(App& app, const ExchangePtr& ex);
 void presence_heartbeat(App& app, const ExchangePtr& ex);
+
+// The helpers of daemon/handler.h lived in api/ before; IPC handlers still
+// name them api::reply, api::write, ... This alias keeps those names valid
+// without any include of api/.
+namespace api = crewship;
 
 }  // namespace crewship::ipc

@@ -6,17 +6,20 @@ using namespace crewship;
 using M = http::Method;
 
 namespace {
-void h1(App&, const ExchangePtr&) {}
-void h2(App&, const ExchangePtr&) {}
-void h3(App&, const ExchangePtr&) {}
+void h1(void*, const http::ExchangePtr&) {}
+void h2(void*, const http::ExchangePtr&) {}
+void h3(void*, const http::ExchangePtr&) {}
+
+// The router hands policy through untouched; what it points to is not its business.
+const int kPolicy = 0;
 
 const Route kRoutes[] = {
-    {M::kGet, "/api/health", h1},
-    {M::kGet, "/api/v1/agents/{id}", h2},
-    {M::kPatch, "/api/v1/agents/{id}", h3, Auth::kUser, Role::kManager},
-    {M::kGet, "/api/v1/agents/{id}/logs", h3},
-    {M::kPut, "/api/v1/agents/{id}/files/save", h1, Auth::kUser, Role::kMember, 32 << 20},
-    {M::kGet, "/api/v1/crews/{crew}/agents/{agent}", h2},
+    {M::kGet, "/api/health", {h1}},
+    {M::kGet, "/api/v1/agents/{id}", {h2}},
+    {M::kPatch, "/api/v1/agents/{id}", {h3}, &kPolicy},
+    {M::kGet, "/api/v1/agents/{id}/logs", {h3}},
+    {M::kPut, "/api/v1/agents/{id}/files/save", {h1}, &kPolicy, 32 << 20},
+    {M::kGet, "/api/v1/crews/{crew}/agents/{agent}", {h2}},
 };
 using Params = std::vector<std::pair<std::string_view, std::string_view>>;
 }  // namespace
@@ -44,6 +47,7 @@ Test(router, method_selects_route_and_head_is_get) {
   p.clear();
   cr_assert_eq(r.match(M::kHead, "/api/v1/agents/x", &p).route, &kRoutes[1]);
   cr_assert_eq(kRoutes[4].body_limit, 32 << 20);
+  cr_assert_eq(kRoutes[2].policy, &kPolicy);
 }
 
 Test(router, unknown_path_and_wrong_method) {
@@ -68,3 +72,43 @@ Test(router, segments_must_match_exactly) {
     cr_assert(p.empty(), "captures left after '%s'", path);
   }
 }
+
+// A literal segment wins over a capture for every method, wherever the
+// literal route sits in the table.
+Test(router, literal_segment_wins_over_capture_for_every_method) {
+  const Route routes[] = {
+      {M::kGet, "/agents/{id}", {h1}},
+      {M::kPatch, "/agents/{id}", {h1}},
+      {M::kDelete, "/agents/{id}", {h1}},
+      {M::kPost, "/agents/hire", {h2}},
+      {M::kGet, "/agents/{id}/runs", {h1}},
+      {M::kGet, "/agents/stats/{day}", {h3}},
+      {M::kGet, "/{kind}/stats/today", {h2}},
+  };
+  Router r(routes);
+  Params p;
+  cr_assert_eq(r.match(M::kPost, "/agents/hire", &p).route, &routes[3]);
+  cr_assert(p.empty());
+  // "hire" is no id: the other methods of {id} do not see it.
+  auto get = r.match(M::kGet, "/agents/hire", &p);
+  cr_assert_null(get.route);
+  cr_assert_eq(get.allow, "POST");
+  cr_assert(p.empty());
+  // Any other segment is an id.
+  auto patch = r.match(M::kPatch, "/agents/a1", &p);
+  cr_assert_eq(patch.route, &routes[1]);
+  cr_assert_eq(p.size(), 1u);
+  cr_assert_eq(p[0].second, "a1");
+  p.clear();
+  auto post = r.match(M::kPost, "/agents/a1", &p);
+  cr_assert_null(post.route);
+  cr_assert_eq(post.allow, "GET, HEAD, PATCH, DELETE");
+  // The first segment where two patterns differ decides.
+  auto day = r.match(M::kGet, "/agents/stats/today", &p);
+  cr_assert_eq(day.route, &routes[5]);
+  cr_assert_eq(p.size(), 1u);
+  cr_assert_eq(p[0].first, "day");
+  p.clear();
+  cr_assert_eq(r.match(M::kGet, "/crews/stats/today", &p).route, &routes[6]);
+}
+

@@ -949,3 +949,23 @@ Test(agents, racing_creates_one_winner) {
   cr_assert_eq(leads.Size(), 1u);
   cr_assert_eq(str(leads[0], "agent_role"), "LEAD");
 }
+
+// "hire" is a literal of the API (POST /api/v1/agents/hire), never an agent
+// id, whatever the method: until hiring is served it is a plain 404, not a
+// 405 that offers the methods of /api/v1/agents/{agentId}.
+Test(agents, hire_is_not_an_agent_id) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  const std::string& ws = owner.workspace_id;
+  for (const std::string& token : {owner.token, std::string()}) {
+    Reply r = call(d, "POST", "/api/v1/agents/hire" + q(ws), token, R"({"crew_id":"c","reason":"r"})");
+    expect_problem(r, 404, "no such resource");
+    cr_assert_not(r.header("Allow").has_value(), "Allow: %s", r.header("Allow").value_or("").c_str());
+  }
+  // Any other segment is still an agent id, with its methods.
+  std::string id = make_agent(d, owner, ws, "hired-hand");
+  Reply wrong = call(d, "POST", agent_of(ws, id), owner.token, "{}");
+  expect_problem(wrong, 405, "method not allowed");
+  cr_assert_eq(wrong.header("Allow").value_or(""), "GET, HEAD, PATCH, DELETE");
+  cr_assert_eq(call(d, "GET", agent_of(ws, id), owner.token).status, 200);
+}

@@ -1,5 +1,6 @@
-// Fuzz target for the HTTP/1.1 server core (daemon/http_server.cc), in the
-// style of Envoy's *_fuzz_test.cc and h2o's fuzz/ drivers.
+// Fuzz target for the HTTP/1.1 server core (daemon/http_server.h), in the
+// style of Envoy's *_fuzz_test.cc and h2o's fuzz/ drivers. It builds the
+// server alone: no App, handlers with a null context.
 //
 // One uv loop and one crewship::Server live for the whole process, listening
 // on a Unix socket in a private temporary directory, with small limits and
@@ -54,8 +55,6 @@
 #include <llhttp.h>
 #include <uv.h>
 
-#include "api/bridge.h"
-#include "daemon/app.h"
 #include "daemon/http.h"
 #include "daemon/http_server.h"
 #include "daemon/log.h"
@@ -64,14 +63,13 @@
 
 namespace {
 
-using crewship::App;
-using crewship::ExchangePtr;
 using crewship::Route;
 using crewship::Router;
 using crewship::Server;
 using crewship::fuzz::fail;
 using crewship::fuzz::now_ms;
 namespace http = crewship::http;
+using http::ExchangePtr;
 
 constexpr uint64_t kEndBoundMs = 4000;    // > every server timeout + linger (2 s)
 constexpr uint64_t kCloseBoundMs = 4000;  // for connections() to reach 0
@@ -91,16 +89,16 @@ void respond_text(const ExchangePtr& ex, std::string body) {
   ex->respond(std::move(r));
 }
 
-void handle_ok(App&, const ExchangePtr& ex) { respond_text(ex, "ok"); }
+void handle_ok(void*, const ExchangePtr& ex) { respond_text(ex, "ok"); }
 
-void handle_echo(App&, const ExchangePtr& ex) { respond_text(ex, std::to_string(ex->req.body.size())); }
+void handle_echo(void*, const ExchangePtr& ex) { respond_text(ex, std::to_string(ex->req.body.size())); }
 
 struct AsyncAnswer {
   uv_timer_t timer;
   ExchangePtr ex;
 };
 
-void handle_async(App&, const ExchangePtr& ex) {
+void handle_async(void*, const ExchangePtr& ex) {
   auto* a = new AsyncAnswer;
   a->ex = ex;
   uv_timer_init(ex->loop(), &a->timer);
@@ -126,19 +124,18 @@ void handle_async(App&, const ExchangePtr& ex) {
 }
 
 const Route kRoutes[] = {
-    {http::Method::kGet, "/ok", handle_ok},
-    {http::Method::kPost, "/echo", handle_echo},
-    {http::Method::kGet, "/async", handle_async},
-    {http::Method::kPost, "/async", handle_async},
-    {http::Method::kPost, "/small", handle_echo, crewship::Auth::kNone, crewship::Role::kNone, 16},
+    {http::Method::kGet, "/ok", {handle_ok}},
+    {http::Method::kPost, "/echo", {handle_echo}},
+    {http::Method::kGet, "/async", {handle_async}},
+    {http::Method::kPost, "/async", {handle_async}},
+    {http::Method::kPost, "/small", {handle_echo}, nullptr, 16},
 };
 
 // --- the server and its loop ------------------------------------------------
 
 struct World {
   uv_loop_t loop;
-  App* app = nullptr;        // never destroyed: the process ends with it
-  Router* router = nullptr;
+  Router* router = nullptr;  // never destroyed, like the server: the process ends with them
   Server* server = nullptr;
   std::string sock;
   unsigned inputs = 0;
@@ -153,8 +150,6 @@ World& world() {
   crewship::log::set_level(crewship::log::Level::kError);
   auto* w = new World;
   if (uv_loop_init(&w->loop) != 0) fail("uv_loop_init");
-  w->app = new App;
-  w->app->loop = &w->loop;
   w->router = new Router(kRoutes);
 
   w->sock = crewship::fuzz::temp_socket("http.sock");
@@ -171,7 +166,7 @@ World& world() {
   o.limits.idle_timeout_ms = 500;
   o.limits.send_timeout_ms = 300;
   o.limits.max_connections = 8;
-  w->server = new Server(&w->loop, *w->app, std::move(o));
+  w->server = new Server(&w->loop, std::move(o));
   int r = w->server->listen_unix(w->sock);
   if (r != 0) fail("listen_unix", uv_strerror(r));
   g_world = w;

@@ -1,0 +1,477 @@
+#include "daemon/http_connection.h"
+
+#include <cassert>
+#include <cstdio>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include "daemon/log.h"
+#include "daemon/problem.h"
+
+namespace crewship {
+namespace {
+
+constexpr uint64_t kLingerMs = 2000;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+http::Method to_method(uint8_t m) {
+  switch (m) {
+    case HTTP_GET: return http::Method::kGet;
+    case HTTP_HEAD: return http::Method::kHead;
+    case HTTP_POST: return http::Method::kPost;
+    case HTTP_PUT: return http::Method::kPut;
+    case HTTP_PATCH: return http::Method::kPatch;
+    case HTTP_DELETE: return http::Method::kDelete;
+    case HTTP_OPTIONS: return http::Method::kOptions;
+  }
+  return http::Method::kOther;
+}
+
+// A client's X-Request-Id is echoed when it is short and plain; otherwise we
+// make one: a per-process random prefix and a counter.
+bool plain_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void next_request_id(std::string* out) {
+  static const uint32_t prefix = randombytes_random();
+  static uint64_t seq = 0;
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%08x-%llx", prefix, static_cast<unsigned long long>(++seq));
+  out->assign(buf, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+const llhttp_settings_t Connection::kSettings = [] {
+  llhttp_settings_t s;
+  llhttp_settings_init(&s);
+  s.on_message_begin = on_message_begin;
+  s.on_url = on_url;
+  s.on_header_field = on_header_field;
+  s.on_header_field_complete = on_header_field_complete;
+  s.on_header_value = on_header_value;
+  s.on_header_value_complete = on_header_value_complete;
+  s.on_headers_complete = on_headers_complete;
+  s.on_body = on_body;
+  s.on_message_complete = on_message_complete;
+  return s;
+}();
+
+Connection::Connection(Server* server) : server_(server) {
+  llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
+  parser_.data = this;
+}
+
+int Connection::accept() {
+  if (server_->is_unix_) {
+    uv_pipe_init(server_->loop_, &h_.pipe, 0);
+  } else {
+    uv_tcp_init(server_->loop_, &h_.tcp);
+  }
+  h_.handle.data = this;
+  ++open_handles_;
+  uv_timer_init(server_->loop_, &timer_);
+  timer_.data = this;
+  ++open_handles_;
+  server_->link(this);
+  int r = uv_accept(&server_->listener_.stream, &h_.stream);
+  if (r != 0) {
+    close();
+    return r;
+  }
+  if (server_->is_unix_) {
+    peer_is_local_ = true;
+  } else {
+    uv_tcp_nodelay(&h_.tcp, 1);
+    struct sockaddr_storage peer;
+    int len = sizeof peer;
+    if (uv_tcp_getpeername(&h_.tcp, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+      if (peer.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+        peer_is_local_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+      } else if (peer.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+        peer_is_local_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                         (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+      }
+    }
+  }
+  return 0;
+}
+
+void Connection::start() {
+  arm(server_->options_.limits.idle_timeout_ms);
+  read_start();
+}
+
+void Connection::read_start() {
+  if (reading_ || state_ == State::kClosed) return;
+  if (uv_read_start(&h_.stream, on_alloc, on_read) == 0) reading_ = true;
+}
+
+void Connection::read_stop() {
+  if (!reading_) return;
+  uv_read_stop(&h_.stream);
+  reading_ = false;
+}
+
+void Connection::arm(uint64_t ms) { uv_timer_start(&timer_, on_timer, ms, 0); }
+
+void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  // libuv calls on_read right after on_alloc for the same stream, so one slab
+  // per server suffices; on_read copies out what must outlive the call.
+  auto* c = static_cast<Connection*>(h->data);
+  buf->base = c->server_->slab_.get();
+  buf->len = kReadSlabSize;
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (nread == 0) return;
+  if (nread < 0) {
+    c->read_stop();
+    // A client may half-close after sending its requests and still read the
+    // answers: finish the one being handled and those being sent, then close.
+    // A request cut off by the EOF is dropped.
+    // A client that leaves a streamed answer is gone: nothing more is wanted.
+    if (nread == UV_EOF && c->ex_ && c->ex_->streaming_) return c->close();
+    if (nread == UV_EOF && (c->state_ == State::kHandling || c->writes_ > 0)) {
+      c->peer_eof_ = true;
+      c->close_after_ = true;
+      if (c->state_ == State::kHeaders || c->state_ == State::kBody) {
+        c->ex_->conn_ = nullptr;
+        c->ex_.reset();
+        c->pending_.clear();
+        c->state_ = State::kIdle;
+        c->arm(c->server_->options_.limits.send_timeout_ms);
+      }
+      return;
+    }
+    c->close();
+    return;
+  }
+  if (c->state_ == State::kLinger) return;  // discard until the peer closes
+  size_t n = static_cast<size_t>(nread);
+  if (c->pending_.empty()) {
+    size_t used = c->feed(buf->base, n);
+    if (used < n && c->state_ != State::kClosed && c->state_ != State::kLinger)
+      c->pending_.assign(buf->base + used, n - used);
+  } else {
+    c->pending_.append(buf->base, n);
+    c->feed_pending();
+  }
+  if (c->state_ == State::kBody) c->arm(c->server_->options_.limits.body_timeout_ms);
+  // Back-pressure: a client that pipelines far ahead of its answers waits.
+  if (c->pending_.size() > static_cast<size_t>(c->server_->options_.limits.max_header_bytes))
+    c->read_stop();
+}
+
+void Connection::feed_pending() {
+  if (in_feed_ || pending_.empty()) return;
+  size_t used = feed(pending_.data(), pending_.size());
+  if (state_ == State::kClosed || state_ == State::kLinger) {
+    pending_.clear();
+    return;
+  }
+  pending_.erase(0, used);
+  if (pending_.empty() && pending_.capacity() > 4096) std::string().swap(pending_);
+}
+
+// Parses requests from data until one is being handled asynchronously, the
+// data ends, or the connection fails. Returns how many bytes were consumed.
+size_t Connection::feed(const char* data, size_t len) {
+  in_feed_ = true;
+  size_t off = 0;
+  while (off < len && state_ != State::kHandling && state_ != State::kClosed &&
+         state_ != State::kLinger) {
+    llhttp_errno_t err = llhttp_execute(&parser_, data + off, len - off);
+    if (err == HPE_OK) {
+      off = len;
+      break;
+    }
+    if (err == HPE_PAUSED_UPGRADE) {
+      // The upgrade request itself was dispatched when its message completed;
+      // no protocol switch is served, so what follows is dropped and the
+      // connection ends after that answer.
+      off = len;
+      close_after_ = true;
+      break;
+    }
+    if (err == HPE_PAUSED) {
+      off = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+      llhttp_resume(&parser_);
+      dispatch();
+      continue;
+    }
+    off = len;
+    // llhttp reports a limit broken in a callback under its own codes; the
+    // status the callback chose is in error_status_.
+    if (error_status_ != 0) {
+      fail(error_status_, error_detail_);
+    } else {
+      fail(400, llhttp_get_error_reason(&parser_));
+    }
+  }
+  in_feed_ = false;
+  return off;
+}
+
+void Connection::new_exchange() {
+  ex_ = server_->options_.new_exchange != nullptr ? server_->options_.new_exchange()
+                                                   : http::ExchangePtr(new http::Exchange);
+  ex_->conn_ = this;
+  ex_->server_ = server_;
+}
+
+int Connection::user_error(int status, const char* detail) {
+  error_status_ = status;
+  error_detail_ = detail;
+  llhttp_set_error_reason(&parser_, detail);
+  return HPE_USER;
+}
+
+int Connection::on_message_begin(llhttp_t* p) {
+  Connection* c = from(p);
+  c->new_exchange();
+  c->ex_->started_ns_ = uv_hrtime();
+  c->ex_->peer_is_local = c->peer_is_local_;
+  c->state_ = State::kHeaders;
+  c->header_bytes_ = 0;
+  c->error_status_ = 0;
+  c->field_open_ = false;
+  // The header timeout is absolute from the first byte: trickling bytes does
+  // not extend it.
+  c->arm(c->server_->options_.limits.header_timeout_ms);
+  return 0;
+}
+
+int Connection::on_url(llhttp_t* p, const char* at, size_t len) {
+  Connection* c = from(p);
+  std::string& target = c->ex_->req.target;
+  if (target.size() + len > static_cast<size_t>(c->server_->options_.limits.max_url_bytes))
+    return c->user_error(414, "request target too long");
+  target.append(at, len);
+  return 0;
+}
+
+int Connection::on_header_field(llhttp_t* p, const char* at, size_t len) {
+  Connection* c = from(p);
+  c->header_bytes_ += len;
+  if (c->header_bytes_ > static_cast<size_t>(c->server_->options_.limits.max_header_bytes))
+    return c->user_error(431, "request headers too large");
+  auto& headers = c->ex_->req.headers;
+  if (!c->field_open_) {
+    headers.emplace_back();
+    c->field_open_ = true;
+  }
+  headers.back().name.append(at, len);
+  return 0;
+}
+
+int Connection::on_header_field_complete(llhttp_t* p) {
+  Connection* c = from(p);
+  if (c->ex_->req.headers.size() > static_cast<size_t>(c->server_->options_.limits.max_headers))
+    return c->user_error(431, "too many request headers");
+  return 0;
+}
+
+int Connection::on_header_value(llhttp_t* p, const char* at, size_t len) {
+  Connection* c = from(p);
+  c->header_bytes_ += len;
+  if (c->header_bytes_ > static_cast<size_t>(c->server_->options_.limits.max_header_bytes))
+    return c->user_error(431, "request headers too large");
+  c->ex_->req.headers.back().value.append(at, len);
+  return 0;
+}
+
+int Connection::on_header_value_complete(llhttp_t* p) {
+  Connection* c = from(p);
+  if (c->ex_->req.headers.empty()) {  // a value without a name cannot happen, but
+    c->ex_->req.headers.emplace_back();  // keep the invariant cheap to believe
+  }
+  c->field_open_ = false;
+  return 0;
+}
+
+int Connection::on_headers_complete(llhttp_t* p) {
+  Connection* c = from(p);
+  http::Exchange& ex = *c->ex_;
+  http::Request& req = ex.req;
+  req.method = to_method(llhttp_get_method(p));
+  req.http11 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 1;
+  std::string_view target = req.target;
+  size_t q = target.find('?');
+  req.path = target.substr(0, q);
+  req.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  if (auto id = req.header("X-Request-Id"); id && plain_request_id(*id)) {
+    req.id.assign(*id);
+  } else {
+    next_request_id(&req.id);
+  }
+  ex.head_ = req.method == http::Method::kHead;
+
+  Router::Match m = c->server_->options_.router->match(req.method, req.path, &req.params);
+  ex.route = m.route;
+  ex.allow_ = std::move(m.allow);
+  c->body_limit_ = m.route != nullptr && m.route->body_limit > 0
+                       ? m.route->body_limit
+                       : c->server_->options_.limits.max_body_bytes;
+
+  bool has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > static_cast<uint64_t>(c->body_limit_))
+    return c->user_error(413, "request body too large");
+  if (auto expect = req.header("Expect")) {
+    if (!http::iequals(*expect, "100-continue"))
+      return c->user_error(417, "unsupported expectation");
+    if (has_body && req.http11) {
+      c->write(std::string(kContinue), {});
+      if (c->state_ == State::kClosed) return HPE_USER;  // the client is gone
+    }
+  }
+  c->state_ = State::kBody;
+  c->arm(c->server_->options_.limits.body_timeout_ms);
+  return 0;
+}
+
+int Connection::on_body(llhttp_t* p, const char* at, size_t len) {
+  Connection* c = from(p);
+  std::string& body = c->ex_->req.body;
+  if (body.size() + len > static_cast<size_t>(c->body_limit_))
+    return c->user_error(413, "request body too large");
+  body.append(at, len);
+  return 0;
+}
+
+int Connection::on_message_complete(llhttp_t* p) {
+  Connection* c = from(p);
+  c->ex_->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  if (p->upgrade) c->close_after_ = true;  // answered like any request, then closed
+  c->state_ = State::kHandling;
+  uv_timer_stop(&c->timer_);
+  // Pause so the next pipelined request waits until this one is answered.
+  return HPE_PAUSED;
+}
+
+void Connection::dispatch() {
+  http::ExchangePtr ex = ex_;  // the handler may answer synchronously and reset ex_
+  const RouteGuard& guard = server_->options_.guard;
+  http::Response deny;
+  if (guard.fn != nullptr && !guard.fn(guard.ctx, *ex, ex->route, &deny)) {
+    ex->respond(std::move(deny));
+    return;
+  }
+  if (ex->route == nullptr) {
+    if (ex->allow_.empty()) {
+      ex->respond(problem(404, "no such resource", ex->req.path));
+    } else {
+      http::Response r = problem(405, "method not allowed", ex->req.path);
+      r.headers.push_back({"Allow", ex->allow_});
+      ex->respond(std::move(r));
+    }
+    return;
+  }
+  ex->route->handler(ex);
+}
+
+
+// Answers a request that could not be parsed or broke a limit, then closes.
+void Connection::fail(int status, std::string_view detail) {
+  if (state_ == State::kClosed || state_ == State::kLinger) return;
+  if (!ex_) new_exchange();
+  if (ex_->req.id.empty()) next_request_id(&ex_->req.id);
+  LOG_DEBUG("%s [%s] rejected: %d %.*s", server_->options_.name.c_str(), ex_->req.id.c_str(),
+            status, static_cast<int>(detail.size()), detail.data());
+  std::string_view instance = ex_->req.path.empty() ? std::string_view(ex_->req.target) : ex_->req.path;
+  if (instance.size() > 256) instance = instance.substr(0, 256);
+  http::Response r = problem(status, detail, instance);
+  r.close = true;
+  state_ = State::kHandling;
+  http::ExchangePtr keep = ex_;
+  keep->head_ = false;
+  keep->responded_ = true;
+  respond(keep.get(), std::move(r));
+}
+
+// Half-close our side and wait briefly for the client to close its side, so
+// unread request bytes do not turn our last answer into a reset.
+void Connection::linger() {
+  if (state_ == State::kClosed || state_ == State::kLinger) return;
+  state_ = State::kLinger;
+  pending_.clear();
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, &h_.stream, on_shutdown) != 0) {
+    close();
+    return;
+  }
+  arm(kLingerMs);
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  if (status == UV_ECANCELED) return;
+  if (status != 0 || c->peer_eof_) {
+    c->close();
+    return;
+  }
+  c->read_start();  // drain and discard until EOF or the linger timer
+}
+
+void Connection::on_timer(uv_timer_t* t) {
+  auto* c = static_cast<Connection*>(t->data);
+  switch (c->state_) {
+    case State::kHeaders:
+    case State::kBody:
+      c->fail(408, "request not received in time");
+      break;
+    case State::kIdle:
+      if (c->writes_ > 0) LOG_DEBUG("%s: client too slow to read, closing", c->server_->options_.name.c_str());
+      c->close();
+      break;
+    case State::kHandling:  // only armed while a response is being sent
+    case State::kLinger:
+      c->close();
+      break;
+    case State::kClosed:
+      break;
+  }
+}
+
+void Connection::drain() {
+  close_after_ = true;
+  if (state_ == State::kIdle && writes_ == 0) close();
+}
+
+void Connection::close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  read_stop();
+  if (ex_) {
+    http::ExchangePtr ex = std::move(ex_);
+    ex->conn_ = nullptr;  // a late respond() is dropped
+    if (ex->streaming_ && ex->on_gone) std::exchange(ex->on_gone, nullptr)();
+  }
+  pending_.clear();
+  uv_close(&h_.handle, on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+}
+
+void Connection::on_close(uv_handle_t* h) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (--c->open_handles_ > 0) return;
+  Server* s = c->server_;
+  if (c->counted_) --s->active_;
+  s->unlink(c);
+  delete c;
+  s->maybe_drained();
+}
+
+}  // namespace crewship

@@ -1,0 +1,103 @@
+// The server's connection: one accepted socket, its llhttp parser and the
+// exchange being read or answered. Private to the HTTP server's files
+// (http_connection.cc reads requests, http_response.cc writes answers,
+// http_listener.cc accepts); handlers see only Exchange.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include "daemon/http_server.h"
+
+namespace crewship {
+
+// The read buffer every connection of a server shares (see on_alloc).
+constexpr size_t kReadSlabSize = 64 * 1024;
+
+class Connection {
+ public:
+  explicit Connection(Server* server);
+  int accept();
+  void start();
+  void respond(http::Exchange* ex, http::Response&& response);
+  void stream_head(http::Exchange* ex, int status, std::string_view content_type);
+  bool stream_chunk(std::string_view data);
+  void stream_end();
+  size_t queued() const { return queued_; }
+  void close();
+  // Ends an idle connection now; marks a busy one to close after its response.
+  void drain();
+  void fail(int status, std::string_view detail);
+
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+  bool counted_ = false;  // holds one of the listener's max_connections places
+
+ private:
+  enum class State : uint8_t { kIdle, kHeaders, kBody, kHandling, kLinger, kClosed };
+
+  static const llhttp_settings_t kSettings;
+  static Connection* from(llhttp_t* p) { return static_cast<Connection*>(p->data); }
+  static int on_message_begin(llhttp_t* p);
+  static int on_url(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field_complete(llhttp_t* p);
+  static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value_complete(llhttp_t* p);
+  static int on_headers_complete(llhttp_t* p);
+  static int on_body(llhttp_t* p, const char* at, size_t len);
+  static int on_message_complete(llhttp_t* p);
+
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_close(uv_handle_t* h);
+
+  void new_exchange();
+  int user_error(int status, const char* detail);
+  size_t feed(const char* data, size_t len);
+  void feed_pending();
+  void dispatch();
+  void write(std::string head, std::string body);
+  std::string response_head(http::Exchange* ex, const http::Response& r, bool close, bool chunked);
+  void after_response();
+  void linger();
+  void arm(uint64_t ms);
+  void read_start();
+  void read_stop();
+
+  Server* server_;
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h_;
+  uv_timer_t timer_;
+  uv_shutdown_t shutdown_req_;
+  llhttp_t parser_;
+  State state_ = State::kIdle;
+  http::ExchangePtr ex_;    // the request being read or handled
+  std::string pending_;     // received bytes not parsed yet
+  size_t header_bytes_ = 0;
+  int64_t body_limit_ = 0;
+  int error_status_ = 0;
+  const char* error_detail_ = nullptr;
+  int writes_ = 0;          // uv_write requests in flight
+  size_t queued_ = 0;       // bytes of those
+  int open_handles_ = 0;
+  bool field_open_ = false;
+  bool reading_ = false;
+  bool in_feed_ = false;
+  bool peer_eof_ = false;
+  bool close_after_ = false;
+  bool peer_is_local_ = false;
+};
+
+}  // namespace crewship

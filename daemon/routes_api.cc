@@ -1,0 +1,96 @@
+// The public listener's route table: path, handler, who may call (the
+// Access api::guard checks) and body limit.
+#include "api/auth.h"
+#include "api/routes.h"
+#include "daemon/problem.h"
+#include "daemon/routes.h"
+
+namespace crewship {
+namespace {
+
+using M = http::Method;
+constexpr Access kSignedIn{Auth::kUser};  // authenticated, no workspace needed
+constexpr Access kReader{Auth::kUser, kRead};
+constexpr Access kCreator{Auth::kUser, kCreate};
+constexpr Access kManager{Auth::kUser, kManage};
+
+// A path the API reserves but does not serve yet: the same 404 as an unknown
+// path.
+void not_served(App&, const ExchangePtr& ex) {
+  ex->respond(problem(404, "no such resource", ex->req.path));
+}
+
+}  // namespace
+
+std::vector<Route> api_routes(App& app) {
+  return {
+      {M::kGet, "/api/health", bind<api::health>(app)},
+
+      {M::kPost, "/api/v1/bootstrap", bind<api::bootstrap>(app)},
+      {M::kPost, "/api/v1/auth/signup", bind<api::signup>(app)},
+      {M::kPost, "/api/auth/callback/credentials", bind<api::login>(app)},
+      {M::kGet, "/api/auth/session", bind<api::session>(app)},
+      {M::kPost, "/api/auth/signout", bind<api::signout>(app)},
+      {M::kPost, "/api/auth/token/refresh", bind<api::refresh>(app), &kSignedIn},
+      {M::kGet, "/api/auth/csrf", bind<api::csrf>(app)},
+      {M::kGet, "/api/auth/providers", bind<api::providers>(app)},
+      {M::kGet, "/api/auth/signin", bind<api::signin_page>(app)},
+      {M::kGet, "/api/auth/error", bind<api::error_page>(app)},
+      {M::kGet, "/api/v1/ws-token", bind<api::ws_token>(app), &kSignedIn},
+
+      {M::kPost, "/api/v1/auth/cli-token", bind<api::create_cli_token>(app), &kSignedIn},
+      {M::kGet, "/api/v1/auth/cli-token/validate", bind<api::validate_cli_token>(app), &kSignedIn},
+      {M::kGet, "/api/v1/auth/cli-tokens", bind<api::list_cli_tokens>(app), &kSignedIn},
+      {M::kDelete, "/api/v1/auth/cli-tokens/{tokenId}", bind<api::revoke_cli_token>(app), &kSignedIn},
+
+      {M::kGet, "/api/v1/crewshipd", bind<api::crewshipd_status>(app), &kSignedIn},
+      {M::kGet, "/api/v1/system/runtime", bind<api::system_runtime>(app), &kSignedIn},
+
+      {M::kGet, "/api/v1/workspaces", bind<api::list_workspaces>(app), &kSignedIn},
+      {M::kPost, "/api/v1/workspaces", bind<api::create_workspace>(app), &kSignedIn},
+      {M::kGet, "/api/v1/workspaces/{workspaceId}", bind<api::get_workspace>(app), &kReader},
+      {M::kPatch, "/api/v1/workspaces/{workspaceId}", bind<api::update_workspace>(app), &kManager},
+      {M::kGet, "/api/v1/workspaces/{workspaceId}/members", bind<api::list_members>(app), &kReader},
+      {M::kPost, "/api/v1/workspaces/{workspaceId}/members", bind<api::add_member>(app), &kManager},
+      {M::kDelete, "/api/v1/workspaces/{workspaceId}/members/{memberId}", bind<api::remove_member>(app), &kManager},
+
+      {M::kGet, "/api/v1/crews", bind<api::list_crews>(app), &kReader},
+      {M::kPost, "/api/v1/crews", bind<api::create_crew>(app), &kCreator},
+      {M::kGet, "/api/v1/crews/{crewId}", bind<api::get_crew>(app), &kReader},
+      {M::kPatch, "/api/v1/crews/{crewId}", bind<api::update_crew>(app), &kCreator},
+      {M::kDelete, "/api/v1/crews/{crewId}", bind<api::delete_crew>(app), &kManager},
+      {M::kGet, "/api/v1/crews/{crewId}/members", bind<api::list_crew_members>(app), &kReader},
+      {M::kPost, "/api/v1/crews/{crewId}/members", bind<api::add_crew_member>(app), &kManager},
+      {M::kDelete, "/api/v1/crews/{crewId}/members/{userId}", bind<api::remove_crew_member>(app), &kManager},
+      {M::kPost, "/api/v1/crews/{crewId}/container/start", bind<api::start_crew_container>(app), &kCreator},
+      {M::kPost, "/api/v1/crews/{crewId}/container/stop", bind<api::stop_crew_container>(app), &kManager},
+      {M::kGet, "/api/v1/crews/{crewId}/container/status", bind<api::crew_container_status>(app), &kReader},
+
+      {M::kGet, "/api/v1/presence/roster", bind<api::presence_roster>(app), &kReader},
+      {M::kGet, "/api/v1/presence/history", bind<api::presence_history>(app), &kReader},
+
+      {M::kGet, "/api/v1/agents/crews-status", bind<api::crews_status>(app), &kReader},
+      {M::kGet, "/api/v1/agent-load", bind<api::agent_load>(app), &kReader},
+      {M::kGet, "/api/v1/agents", bind<api::list_agents>(app), &kReader},
+      {M::kPost, "/api/v1/agents", bind<api::create_agent>(app), &kCreator},
+      // Not served until agents can be hired, but "hire" is no agent id: 404.
+      {M::kPost, "/api/v1/agents/hire", bind<not_served>(app)},
+      {M::kGet, "/api/v1/agents/{agentId}", bind<api::get_agent>(app), &kReader},
+      // MANAGER passes the route; the handler applies the per-agent edit gate.
+      {M::kPatch, "/api/v1/agents/{agentId}", bind<api::update_agent>(app), &kCreator},
+      {M::kDelete, "/api/v1/agents/{agentId}", bind<api::delete_agent>(app), &kCreator},
+      {M::kGet, "/api/v1/agents/{agentId}/container-files", bind<api::container_files>(app), &kReader},
+      {M::kGet, "/api/v1/agents/{agentId}/git-log", bind<api::git_log>(app), &kReader},
+      {M::kPost, "/api/v1/agents/{agentId}/stop", bind<api::stop_agent>(app), &kCreator},
+      {M::kGet, "/api/v1/agents/{agentId}/debug", bind<api::agent_debug>(app), &kManager},
+      {M::kGet, "/api/v1/agents/{agentId}/runs", bind<api::list_agent_runs>(app), &kReader},
+      {M::kGet, "/api/v1/agents/{agentId}/logs", bind<api::agent_logs>(app), &kReader},
+      {M::kGet, "/api/v1/agents/{agentId}/files", bind<api::list_agent_files>(app), &kReader},
+      {M::kGet, "/api/v1/agents/{agentId}/files/download", bind<api::download_agent_file>(app), &kReader},
+      {M::kPut, "/api/v1/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kCreator, api::kAgentFileMaxBytes},
+  };
+}
+
+RouteGuard api_guard(App& app) { return bind_guard<api::guard>(app); }
+
+}  // namespace crewship

@@ -1,0 +1,46 @@
+// The IPC listener's route table, under /api/v1/internal/. Every route is
+// internal (ipc::guard checks the token before routing); the container
+// routes mount the public handlers, which take their scope from the token.
+#include "api/routes.h"
+#include "daemon/routes.h"
+#include "ipc/routes.h"
+
+namespace crewship {
+namespace {
+
+using M = http::Method;
+constexpr Access kInternal{Auth::kInternal};
+
+}  // namespace
+
+std::vector<Route> ipc_routes(App& app) {
+  return {
+      {M::kGet, "/api/v1/internal/health", bind<ipc::health>(app), &kInternal},
+      {M::kPost, "/api/v1/internal/presence", bind<ipc::presence_upsert>(app), &kInternal, 64 << 10},
+      {M::kPost, "/api/v1/internal/presence/heartbeat", bind<ipc::presence_heartbeat>(app), &kInternal,
+       256 << 10},
+      {M::kPost, "/api/v1/internal/crews/{crewId}/container/start", bind<api::start_crew_container>(app),
+       &kInternal},
+      {M::kPost, "/api/v1/internal/crews/{crewId}/container/stop", bind<api::stop_crew_container>(app),
+       &kInternal},
+      {M::kGet, "/api/v1/internal/crews/{crewId}/container/status", bind<api::crew_container_status>(app),
+       &kInternal},
+      {M::kPost, "/api/v1/internal/agents/{agentId}/start", bind<api::start_agent_run>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/container-files", bind<api::container_files>(app),
+       &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/git-log", bind<api::git_log>(app), &kInternal},
+      {M::kPost, "/api/v1/internal/agents/{agentId}/stop", bind<api::stop_agent>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/debug", bind<api::agent_debug>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/runs", bind<api::list_agent_runs>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/logs", bind<api::agent_logs>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/files", bind<api::list_agent_files>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/agents/{agentId}/files/download", bind<api::download_agent_file>(app),
+       &kInternal},
+      {M::kPut, "/api/v1/internal/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kInternal,
+       api::kAgentFileMaxBytes},
+  };
+}
+
+RouteGuard ipc_guard(App& app) { return bind_guard<ipc::guard>(app); }
+
+}  // namespace crewship
