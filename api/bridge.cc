@@ -12,6 +12,7 @@
 
 #include "api/common.h"
 #include "daemon/ids.h"
+#include "daemon/offload.h"
 #include "daemon/log.h"
 #include "daemon/problem.h"
 #include "store/presence_store.h"
@@ -51,14 +52,74 @@ std::string label_filter(const std::string& crew_id) {
   return f.take();
 }
 
-std::string hook_binary(const Config& cfg) {
-  if (!cfg.hook_binary.empty()) return cfg.hook_binary;
+constexpr std::string_view kSocketInContainer = "/run/crewship/crewship.sock";
+
+// The host paths a crew container mounts, checked to exist (the engine would
+// make a missing bind source, as a root-owned directory).
+struct MountPlan {
+  std::string storage, socket, hook;                 // as bound
+  std::string storage_real, socket_real, hook_real;  // the same, symlinks resolved
+  std::string socket_gid;                            // empty: unknown
+  std::string error;  // empty when every source exists; else the client's detail
+  std::string cause;  // ... and the log's, naming the path
+};
+
+std::string real_path(const std::string& path) {
   std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return (ec ? std::filesystem::path("/usr/local/bin") : self.parent_path()) / "crewship-hook";
+  auto real = std::filesystem::canonical(path, ec);
+  return ec ? path : real.string();
 }
 
-std::string create_body(App& app, const std::string& crew_id, const CrewRow& crew) {
+// On the thread pool: creates the crew's storage and checks every source.
+void check_mount_sources(MountPlan& p) {
+  std::error_code ec;
+  std::filesystem::create_directories(p.storage, ec);
+  struct stat st;
+  if (ec) {
+    p.error = "cannot create the crew's storage: " + ec.message();
+    p.cause = "crew storage " + p.storage + ": " + ec.message();
+  } else if (::stat(p.socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    p.error = "the IPC socket to mount into the crew's container is missing";
+    p.cause = "IPC socket " + p.socket + " is missing: not mounting it";
+  } else {
+    p.socket_gid = std::to_string(st.st_gid);
+    if (std::string why = hook_binary_problem(p.hook); !why.empty()) {
+      p.error = "crewship-hook to mount into the crew's container is missing";
+      p.cause = "crewship-hook " + p.hook + " " + why + ": not mounting it";
+    }
+  }
+  p.storage_real = real_path(p.storage);
+  p.socket_real = real_path(p.socket);
+  p.hook_real = real_path(p.hook);
+}
+
+void plan_mounts(App& app, const std::string& crew_id, std::function<void(MountPlan&)> done) {
+  auto plan = std::make_shared<MountPlan>();
+  plan->storage = crew_storage_dir(app.config, crew_id);
+  plan->socket = app.config.socket_path;
+  plan->hook = app.bridge->hook;
+  offload(app.loop, [plan] { check_mount_sources(*plan); }, [plan, done = std::move(done)] { done(*plan); });
+}
+
+// Whether the mounts of an inspected container are the ones create_body makes now.
+bool mounts_match(const rapidjson::Value& inspect, const MountPlan& p) {
+  auto mounts = inspect.FindMember("Mounts");
+  if (mounts == inspect.MemberEnd() || !mounts->value.IsArray()) return false;
+  auto has = [&mounts](std::string_view dst, const std::string& src, const std::string& src_real) {
+    for (const auto& m : mounts->value.GetArray()) {
+      if (!m.IsObject() || !m.HasMember("Source") || !m.HasMember("Destination") || !m["Source"].IsString() ||
+          !m["Destination"].IsString())
+        continue;
+      std::string_view s = m["Source"].GetString();
+      if (m["Destination"].GetString() == dst && (s == src || s == src_real)) return true;
+    }
+    return false;
+  };
+  return has("/output", p.storage, p.storage_real) && has(kSocketInContainer, p.socket, p.socket_real) &&
+         has(kHookInContainer, p.hook, p.hook_real);
+}
+
+std::string create_body(App& app, const std::string& crew_id, const CrewRow& crew, const MountPlan& plan) {
   const Config& cfg = app.config;
   json::Out b;
   b.begin_object();
@@ -72,20 +133,18 @@ std::string create_body(App& app, const std::string& crew_id, const CrewRow& cre
   b.member("crewship.crew_id", crew_id);
   b.member("crewship.workspace_id", crew.workspace_id);
   b.end_object();
-  constexpr std::string_view kSocket = "/run/crewship/crewship.sock";
   b.strings("Env", {"CREWSHIP_INTERNAL_TOKEN=" + app.internal.crew_token(crew.workspace_id, crew_id),
-                    "CREWSHIP_SOCKET=" + std::string(kSocket), "CREWSHIP_CREW_ID=" + crew_id,
+                    "CREWSHIP_SOCKET=" + std::string(kSocketInContainer), "CREWSHIP_CREW_ID=" + crew_id,
                     "CREWSHIP_WORKSPACE_ID=" + crew.workspace_id});
   b.key("HostConfig");
   b.begin_object();
-  b.strings("Binds", {crew_storage_dir(cfg, crew_id) + ":/output", cfg.socket_path + ":" + std::string(kSocket),
-                      hook_binary(cfg) + ":" + std::string(kHookInContainer) + ":ro"});
+  b.strings("Binds", {plan.storage + ":/output", plan.socket + ":" + std::string(kSocketInContainer),
+                      plan.hook + ":" + std::string(kHookInContainer) + ":ro"});
   b.member("Memory", crew.memory_mb * 1024 * 1024);
   b.member("NanoCpus", static_cast<int64_t>(crew.cpus * 1e9));
   // The IPC socket is 0660: agents reach it through its group (in a
   // container of their own, even when that group is root's).
-  struct stat st;
-  if (::stat(cfg.socket_path.c_str(), &st) == 0) b.strings("GroupAdd", {std::to_string(st.st_gid)});
+  if (!plan.socket_gid.empty()) b.strings("GroupAdd", {plan.socket_gid});
   if (!cfg.container_network.empty()) b.member("NetworkMode", cfg.container_network);
   b.end_object();
   b.end_object();
@@ -99,47 +158,106 @@ void finish_start(App& app, const std::string& crew_id, Outcome o, const std::st
   for (auto& waiter : node.mapped()) waiter(o, id);
 }
 
-void start_container(App& app, const std::string& crew_id, const std::string& id) {
+void create_container(App& app, const std::string& crew_id, bool retry);
+void check_container(App& app, const std::string& crew_id, const CrewContainer& c);
+
+// A container that is not what crewshipd would create now goes, and a new one
+// is made in its place.
+void recreate_container(App& app, const std::string& crew_id, const std::string& id, std::string_view why) {
+  LOG_NOTICE("crew %s: container %s %s: removing it and creating it again", crew_id.c_str(), id.c_str(),
+             std::string(why).c_str());
+  app.bridge->mounts_checked.erase(id);
+  bool ok = engine_of(app)->call("DELETE", "/containers/" + id + "?force=1", {}, crew_id,
+                                 [&app, crew_id](container::EngineReply&& r) {
+                                   if (r.err != 0 || (r.status != 204 && r.status != 404))
+                                     return finish_start(app, crew_id, reply_failure(r, "remove"), {});
+                                   create_container(app, crew_id, false);
+                                 });
+  if (!ok) finish_start(app, crew_id, engine_failure(UV_EBUSY, "remove"), {});
+}
+
+// recreate: a start the engine refuses is taken as a broken container (made
+// by an older crewshipd, or by hand), which is then made again once.
+void start_container(App& app, const std::string& crew_id, const std::string& id, bool recreate) {
   bool ok = engine_of(app)->call("POST", "/containers/" + id + "/start", {}, crew_id,
-                                 [&app, crew_id, id](container::EngineReply&& r) {
+                                 [&app, crew_id, id, recreate](container::EngineReply&& r) {
                                    if (r.err == 0 && (r.status == 204 || r.status == 304))
                                      return finish_start(app, crew_id, {}, id);
+                                   if (r.err == 0 && r.status != 404 && recreate)
+                                     return recreate_container(app, crew_id, id, "did not start (" + r.message() + ")");
                                    finish_start(app, crew_id, reply_failure(r, "start"), id);
                                  });
   if (!ok) finish_start(app, crew_id, engine_failure(UV_EBUSY, "start"), id);
 }
 
+void plan_failed(App& app, const std::string& crew_id, const MountPlan& plan) {
+  LOG_ERROR("crew %s: %s", crew_id.c_str(), plan.cause.c_str());
+  finish_start(app, crew_id, Outcome::fail(500, plan.error), {});
+}
+
 void create_container(App& app, const std::string& crew_id, bool retry) {
   CrewRow crew;
   if (!load_crew(app, crew_id, &crew)) return finish_start(app, crew_id, Outcome::fail(404, "crew not found"), {});
-  std::error_code ec;
-  std::filesystem::create_directories(crew_storage_dir(app.config, crew_id), ec);
-  if (ec) return finish_start(app, crew_id, Outcome::fail(500, "cannot create the crew's storage: " + ec.message()), {});
-  std::string name = "crewship-team-" + crew.slug + "-" + crew_id;
-  bool ok = engine_of(app)->call(
-      "POST", "/containers/create?name=" + name, create_body(app, crew_id, crew), crew_id,
-      [&app, crew_id, retry](container::EngineReply&& r) {
-        // Podman answers a name conflict with 500 and "already in use".
-        bool conflict = r.err == 0 && (r.status == 409 || (r.status == 500 && r.message().find("already in use") !=
-                                                                                   std::string::npos));
-        if (conflict && retry) {
-          // Made by someone else meanwhile (another crewshipd, an old name): look again.
-          return inspect_crew_container(app, crew_id, [&app, crew_id](Outcome o, CrewContainer c) {
-            if (!o.ok()) return finish_start(app, crew_id, o, {});
-            if (c.id.empty()) return create_container(app, crew_id, false);
-            if (c.state == "running") return finish_start(app, crew_id, {}, c.id);
-            start_container(app, crew_id, c.id);
-          });
-        }
-        rapidjson::Document doc;
-        if (r.err == 0 && r.status == 201) doc.Parse(r.body.data(), r.body.size());
-        if (r.err != 0 || r.status != 201 || !doc.IsObject() || !doc.HasMember("Id") || !doc["Id"].IsString())
-          return finish_start(app, crew_id, reply_failure(r, "create"), {});
-        start_container(app, crew_id, doc["Id"].GetString());
-      });
-  if (!ok) finish_start(app, crew_id, engine_failure(UV_EBUSY, "create"), {});
+  plan_mounts(app, crew_id, [&app, crew_id, crew, retry](MountPlan& plan) {
+    if (!plan.error.empty()) return plan_failed(app, crew_id, plan);
+    std::string name = "crewship-team-" + crew.slug + "-" + crew_id;
+    bool ok = engine_of(app)->call(
+        "POST", "/containers/create?name=" + name, create_body(app, crew_id, crew, plan), crew_id,
+        [&app, crew_id, retry](container::EngineReply&& r) {
+          // Podman answers a name conflict with 500 and "already in use".
+          bool conflict = r.err == 0 && (r.status == 409 || (r.status == 500 && r.message().find("already in use") !=
+                                                                                     std::string::npos));
+          if (conflict && retry) {
+            // Made by someone else meanwhile (another crewshipd, an old name): look again.
+            return inspect_crew_container(app, crew_id, [&app, crew_id](Outcome o, CrewContainer c) {
+              if (!o.ok()) return finish_start(app, crew_id, o, {});
+              if (c.id.empty()) return create_container(app, crew_id, false);
+              check_container(app, crew_id, c);
+            });
+          }
+          rapidjson::Document doc;
+          if (r.err == 0 && r.status == 201) doc.Parse(r.body.data(), r.body.size());
+          if (r.err != 0 || r.status != 201 || !doc.IsObject() || !doc.HasMember("Id") || !doc["Id"].IsString())
+            return finish_start(app, crew_id, reply_failure(r, "create"), {});
+          std::string id = doc["Id"].GetString();
+          app.bridge->mounts_checked.insert(id);
+          start_container(app, crew_id, id, false);
+        });
+    if (!ok) finish_start(app, crew_id, engine_failure(UV_EBUSY, "create"), {});
+  });
 }
 
+// An existing container is used when its mounts are the ones crewshipd makes
+// now and it did not fail to start; otherwise it is made again.
+void check_container(App& app, const std::string& crew_id, const CrewContainer& c) {
+  bool running = c.state == "running";
+  if (running && app.bridge->mounts_checked.contains(c.id)) return finish_start(app, crew_id, {}, c.id);
+  plan_mounts(app, crew_id, [&app, crew_id, id = c.id](MountPlan& plan) {
+    if (!plan.error.empty()) return plan_failed(app, crew_id, plan);
+    bool ok = engine_of(app)->call(
+        "GET", "/containers/" + id + "/json", {}, crew_id, [&app, crew_id, id, plan](container::EngineReply&& r) {
+          if (r.err == 0 && r.status == 404) return create_container(app, crew_id, true);  // gone meanwhile
+          rapidjson::Document doc;
+          if (r.err == 0 && r.status == 200) doc.Parse(r.body.data(), r.body.size());
+          if (r.err != 0 || r.status != 200 || !doc.IsObject())
+            return finish_start(app, crew_id, reply_failure(r, "inspect"), {});
+          std::string state, error;
+          if (auto s = doc.FindMember("State"); s != doc.MemberEnd() && s->value.IsObject()) {
+            if (auto st = s->value.FindMember("Status"); st != s->value.MemberEnd() && st->value.IsString())
+              state = st->value.GetString();
+            if (auto e = s->value.FindMember("Error"); e != s->value.MemberEnd() && e->value.IsString())
+              error = e->value.GetString();
+          }
+          if (!mounts_match(doc, plan)) return recreate_container(app, crew_id, id, "has other mounts");
+          if (state != "running" && !error.empty())
+            return recreate_container(app, crew_id, id, "failed to start (" + error + ")");
+          app.bridge->mounts_checked.insert(id);
+          if (state == "running") return finish_start(app, crew_id, {}, id);
+          start_container(app, crew_id, id, true);
+        });
+    if (!ok) finish_start(app, crew_id, engine_failure(UV_EBUSY, "inspect"), {});
+  });
+}
 
 // A crew container died or stopped: its agents are offline.
 void on_container_exit(App& app, const std::string& crew_id, int64_t exit_code) {
@@ -230,6 +348,21 @@ Outcome reply_failure(const container::EngineReply& r, std::string_view what) {
 
 const std::string_view kNotRunning = "the crew's container is not running";
 
+std::string hook_binary(const Config& cfg) {
+  if (!cfg.hook_binary.empty()) return cfg.hook_binary;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (ec ? std::filesystem::path("/usr/local/bin") : self.parent_path()) / "crewship-hook";
+}
+
+std::string hook_binary_problem(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::string("cannot be used: ") + strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "is not a regular file";
+  if (::access(path.c_str(), X_OK) != 0) return "is not executable";
+  return {};
+}
+
 void reply_outcome(const ExchangePtr& ex, const Outcome& o) {
   http::Response r = problem(o.status, o.detail, ex->req.path);
   if (o.status == 503) r.headers.push_back({"Retry-After", "1"});
@@ -238,6 +371,7 @@ void reply_outcome(const ExchangePtr& ex, const Outcome& o) {
 
 void start_bridge(App& app) {
   app.bridge = std::make_unique<Bridge>();
+  app.bridge->hook = hook_binary(app.config);
   // Until the probe has spoken, calls go to the first place discovery looks.
   std::string error, socket;
   auto candidates = container::engine_candidates(app.config.docker_host, &error);
@@ -326,8 +460,7 @@ void ensure_crew_container(App& app, const std::string& crew_id,
   inspect_crew_container(app, crew_id, [&app, crew_id](Outcome o, CrewContainer c) {
     if (!o.ok()) return finish_start(app, crew_id, o, {});
     if (c.id.empty()) return create_container(app, crew_id, true);
-    if (c.state == "running") return finish_start(app, crew_id, {}, c.id);
-    start_container(app, crew_id, c.id);
+    check_container(app, crew_id, c);
   });
 }
 

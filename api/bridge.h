@@ -37,6 +37,11 @@ Outcome reply_failure(const container::EngineReply& r, std::string_view what);
 
 // Where crew containers find crewship-hook (bind-mounted read-only).
 constexpr std::string_view kHookInContainer = "/usr/local/bin/crewship-hook";
+// The crewship-hook on the host that crew containers mount:
+// CREWSHIP_HOOK_BINARY, else the one next to crewshipd.
+std::string hook_binary(const Config& cfg);
+// Empty when path is an executable regular file; else why not (blocking: a stat).
+std::string hook_binary_problem(const std::string& path);
 
 struct CrewContainer {
   std::string id;     // empty: none exists
@@ -61,6 +66,8 @@ struct Bridge {
   std::unordered_map<std::string, std::unique_ptr<Run>> runs;  // by agent id
   std::unordered_map<std::string, std::unique_ptr<container::AgentLog>> logs;  // by agent id
   std::unordered_set<std::string> agent_dirs;  // host dirs made and handed to uid 1001
+  std::unordered_set<std::string> mounts_checked;  // container ids whose mounts are crewshipd's
+  std::string hook;  // the crewship-hook crew containers mount
   container::Engine::Watch* events = nullptr;
   bool stopped = false;  // crewshipd is stopping: no new engine work
   uv_timer_t* events_retry = nullptr;

@@ -102,6 +102,15 @@ int Daemon::run() {
 
 int Daemon::start() {
   Config& cfg = app_.config;
+  // Crew containers mount crewship-hook as their process 1: without it every
+  // container start would fail, and the engine would make its path a directory.
+  std::string hook = api::hook_binary(cfg);
+  if (std::string why = api::hook_binary_problem(hook); !why.empty()) {
+    LOG_ERROR("crewship-hook %s %s; crew containers mount it. Build it (cmake --build build --target "
+              "crewship-hook, which scripts/run.sh does) or set CREWSHIP_HOOK_BINARY to its path",
+              hook.c_str(), why.c_str());
+    return -1;
+  }
   if (int r = make_dirs(cfg.data_dir, 0750); r != 0) {
     LOG_ERROR("cannot create data dir %s: %s", cfg.data_dir.c_str(), std::strerror(-r));
     return r;
