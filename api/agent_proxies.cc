@@ -13,8 +13,8 @@
 #include "api/common.h"
 #include "api/routes.h"
 #include "container/listing.h"
-#include "daemon/ids.h"
-#include "store/presence_store.h"
+#include "store/presence_service.h"
+#include "store/run_store.h"
 
 namespace crewship::api {
 namespace {
@@ -123,37 +123,27 @@ void git_log(App& app, const ExchangePtr& ex) {
 // Marks the agent stopped: its runs still RUNNING become STOPPED, the agent
 // STOPPED, presence online {"reason":"stopped"}.
 void record_stop(App& app, const ExchangePtr& ex, const AgentRef& agent) {
-  auto w = std::make_shared<store::PresenceWrite>();
-  w->agent_id = agent.id;
-  w->workspace_id = agent.workspace_id;
-  w->crew_id = agent.crew_id;
-  w->status = "online";
-  w->details = R"({"reason":"stopped"})";
-  w->since = now_rfc3339_nanos();
-  w->now_ms = now_ms();
-  write(app,
-        [w](store::Connection& c) {
-          auto runs = c.prepare(
-              "UPDATE agent_runs SET status = 'STOPPED', ended_at = ?2 WHERE agent_id = ?1 AND status = 'RUNNING'");
-          runs.bind(1, w->agent_id);
-          runs.bind(2, w->since);
-          if (int rc = runs.step(); rc != SQLITE_DONE) return rc;
-          store::PresenceResult r;
-          if (int rc = store::write_presence(c, *w, &r); rc != SQLITE_OK) return rc;
-          auto a = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1");
-          a.bind(1, w->agent_id);
-          return a.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
-        },
-        [&app, ex, w](int rc) {
-          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
-          app.presence_changed(w->workspace_id);
-          json::Out out;
-          out.begin_object();
-          out.member("id", w->agent_id);
-          out.member("status", "STOPPED");
-          out.end_object();
-          reply(ex, 200, out);
-        });
+  store::PresenceUpdate u;
+  u.agent_id = agent.id;
+  u.workspace_id = agent.workspace_id;
+  u.crew_id = agent.crew_id;
+  u.status = "online";
+  u.details = R"({"reason":"stopped"})";
+  app.presence.set(
+      std::move(u),
+      [ex](Status st, const store::PresenceChange& c) {
+        if (!st) return reply_problem(ex, st.problem());
+        json::Out out;
+        out.begin_object();
+        out.member("id", c.agent_id);
+        out.member("status", "STOPPED");
+        out.end_object();
+        reply(ex, 200, out);
+      },
+      [](store::Connection& c, const store::PresenceWrite& w) {
+        if (int rc = store::stop_runs(c, w.agent_id, w.since); rc != SQLITE_OK) return rc;
+        return store::mark_agent_stopped(c, w.agent_id);
+      });
 }
 
 // POST /api/v1/agents/{agentId}/stop
@@ -203,41 +193,36 @@ void agent_debug(App& app, const ExchangePtr& ex) {
   out->end_object();
 
   store::Connection& db = app.store.reader();
+  auto presence = store::presence_of(db, agent.id);
+  if (!presence) return reply_problem(ex, presence.problem());
+  auto run = store::latest_run(db, agent.id);
+  if (!run) return reply_problem(ex, run.problem());
   out->key("presence");
-  {
-    auto s = db.prepare("SELECT status, since, details FROM agent_status WHERE agent_id = ?1");
-    s.bind(1, agent.id);
-    if (s.step() == SQLITE_ROW) {
-      out->begin_object();
-      out->member("status", s.text(0));
-      out->member("since", s.text(1));
-      out->key("details");
-      s.is_null(2) ? void(out->w().Null()) : void(out->w().RawValue(s.text(2).data(), s.text(2).size(), rapidjson::kObjectType));
-      out->end_object();
-    } else {
-      out->w().Null();
-    }
+  if (const auto& p = *presence) {
+    out->begin_object();
+    out->member("status", p->status);
+    out->member("since", p->since);
+    out->key("details");
+    p->details.empty() ? void(out->w().Null())
+                       : void(out->w().RawValue(p->details.data(), p->details.size(), rapidjson::kObjectType));
+    out->end_object();
+  } else {
+    out->w().Null();
   }
   out->key("run");
-  {
-    auto s = db.prepare(
-        "SELECT id, status, exit_code, error, started_at, ended_at FROM agent_runs WHERE agent_id = ?1"
-        " ORDER BY started_at DESC LIMIT 1");
-    s.bind(1, agent.id);
-    if (s.step() == SQLITE_ROW) {
-      out->begin_object();
-      out->member("id", s.text(0));
-      out->member("status", s.text(1));
-      out->key("exit_code");
-      s.is_null(2) ? void(out->w().Null()) : void(out->w().Int64(s.int64(2)));
-      nullable(*out, "error", s, 3);
-      out->member("started_at", s.text(4));
-      nullable(*out, "ended_at", s, 5);
-      out->member("in_progress", app.bridge->runs.contains(agent.id));
-      out->end_object();
-    } else {
-      out->w().Null();
-    }
+  if (const auto& r = *run) {
+    out->begin_object();
+    out->member("id", r->id);
+    out->member("status", r->status);
+    out->key("exit_code");
+    r->exit_code ? void(out->w().Int64(*r->exit_code)) : void(out->w().Null());
+    nullable_text(*out, "error", r->error);
+    out->member("started_at", r->started_at);
+    nullable_text(*out, "ended_at", r->ended_at);
+    out->member("in_progress", app.bridge->runs.contains(agent.id));
+    out->end_object();
+  } else {
+    out->w().Null();
   }
 
   auto with_logs = [&app, ex, agent, out]() {

@@ -15,7 +15,9 @@
 #include "daemon/offload.h"
 #include "daemon/log.h"
 #include "daemon/problem.h"
-#include "store/presence_store.h"
+#include "store/crew_store.h"
+#include "store/presence_service.h"
+#include "store/run_store.h"
 
 namespace crewship::api {
 namespace {
@@ -25,24 +27,7 @@ constexpr uint64_t kEventsBackoffMaxMs = 30'000;
 
 container::Engine* engine_of(App& app) { return app.bridge->engine.get(); }
 
-struct CrewRow {
-  std::string workspace_id, slug;
-  int64_t memory_mb = 0;
-  double cpus = 0;
-};
-
-bool load_crew(App& app, const std::string& crew_id, CrewRow* out) {
-  auto s = app.store.reader().prepare(
-      "SELECT workspace_id, slug, container_memory_mb, container_cpus FROM crews"
-      " WHERE id = ?1 AND deleted_at IS NULL");
-  s.bind(1, crew_id);
-  if (s.step() != SQLITE_ROW) return false;
-  out->workspace_id = s.text(0);
-  out->slug = s.text(1);
-  out->memory_mb = s.int64(2);
-  out->cpus = sqlite3_column_double(s.get(), 3);
-  return true;
-}
+using CrewRow = store::CrewRef;
 
 std::string label_filter(const std::string& crew_id) {
   json::Out f;
@@ -196,9 +181,12 @@ void plan_failed(App& app, const std::string& crew_id, const MountPlan& plan) {
 }
 
 void create_container(App& app, const std::string& crew_id, bool retry) {
-  CrewRow crew;
-  if (!load_crew(app, crew_id, &crew)) return finish_start(app, crew_id, Outcome::fail(404, "crew not found"), {});
-  plan_mounts(app, crew_id, [&app, crew_id, crew, retry](MountPlan& plan) {
+  auto found = store::find_crew(app.store.reader(), crew_id, {});
+  if (!found) {
+    if (!found.problem().cause.empty()) LOG_ERROR("crew %s: %s", crew_id.c_str(), found.problem().cause.c_str());
+    return finish_start(app, crew_id, Outcome::fail(found.problem().status, found.problem().detail), {});
+  }
+  plan_mounts(app, crew_id, [&app, crew_id, crew = std::move(found).value(), retry](MountPlan& plan) {
     if (!plan.error.empty()) return plan_failed(app, crew_id, plan);
     std::string name = "crewship-team-" + crew.slug + "-" + crew_id;
     bool ok = engine_of(app)->call(
@@ -264,18 +252,9 @@ void on_container_exit(App& app, const std::string& crew_id, int64_t exit_code) 
   app.bridge->container_of.erase(crew_id);
   LOG_INFO("crew %s: container exited (%lld)", crew_id.c_str(), static_cast<long long>(exit_code));
   std::string details = R"({"reason":"container_exit","exit_code":)" + std::to_string(exit_code) + "}";
-  auto swept = std::make_shared<std::vector<store::Swept>>();
-  write(app,
-        [crew_id, details, since = now_rfc3339_nanos(), now = now_ms(), swept](store::Connection& c) {
-          return store::offline_crew(c, crew_id, details, since, now, swept.get());
-        },
-        [&app, swept](int rc) {
-          if (rc != SQLITE_OK) {
-            LOG_ERROR("presence after container exit: %s", sqlite3_errstr(rc));
-            return;
-          }
-          for (const auto& s : *swept) app.presence_changed(s.workspace_id);
-        });
+  app.presence.offline_crew(crew_id, std::move(details), [](Result<size_t> swept) {
+    if (!swept) LOG_ERROR("presence after container exit: %s", swept.problem().cause.c_str());
+  });
 }
 
 void on_event(App& app, std::string_view text) {
@@ -385,12 +364,7 @@ void start_bridge(App& app) {
   uv_timer_init(app.loop, app.bridge->events_retry);
   app.bridge->events_retry->data = &app;
   // Runs that were under way when crewshipd last stopped lost their output.
-  write(app,
-        [ended = now_rfc3339_nanos()](store::Connection& c) {
-          auto s = c.prepare("UPDATE agent_runs SET status = 'LOST', ended_at = ?1 WHERE status = 'RUNNING'");
-          s.bind(1, ended);
-          return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
-        },
+  write(app, [ended = now_rfc3339_nanos()](store::Connection& c) { return store::mark_lost_runs(c, ended); },
         [](int rc) {
           if (rc != SQLITE_OK) LOG_ERROR("marking lost runs: %s", sqlite3_errstr(rc));
         });

@@ -6,30 +6,21 @@
 #include "api/bridge.h"
 #include "api/common.h"
 #include "api/routes.h"
+#include "store/crew_store.h"
 
 namespace crewship::api {
 namespace {
 
-// The live crew of {crewId} within the caller's scope; 404 otherwise.
+// The live crew of {crewId} within the caller's scope; 404 otherwise, 500
+// when the store fails.
 bool find_crew(App& app, const ExchangePtr& ex, std::string* crew_id) {
-  const Principal& who = ex->who;
-  auto s = app.store.reader().prepare(
-      "SELECT id FROM crews WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
-      " AND (?3 = '' OR id = ?3)");
-  s.bind(1, ex->req.param("crewId"));
-  s.bind(2, who.workspace_id);
-  s.bind(3, who.crew_id);
-  int rc = s.step();
-  if (rc == SQLITE_ROW) {
-    *crew_id = s.text(0);
-    return true;
+  auto crew = store::find_crew(app.store.reader(), ex->req.param("crewId"), ex->who.workspace_id, ex->who.crew_id);
+  if (!crew) {
+    reply_problem(ex, crew.problem());
+    return false;
   }
-  if (rc == SQLITE_DONE) {
-    reply_problem(ex, 404, "crew not found");
-  } else {
-    reply_store_error(ex, rc);
-  }
-  return false;
+  *crew_id = std::move(crew->id);
+  return true;
 }
 
 void reply_status(App& app, const ExchangePtr& ex, const std::string& crew_id) {
