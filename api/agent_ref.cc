@@ -20,14 +20,6 @@ bool find_agent(App& app, const ExchangePtr& ex, AgentRef* out, bool need_crew) 
   return true;
 }
 
-std::string crew_storage_dir(const Config& config, const std::string& crew_id) {
-  return config.data_dir + "/storage/crews/" + crew_id;
-}
-
-std::string agent_storage_dir(const Config& config, const AgentRef& agent) {
-  return crew_storage_dir(config, agent.crew_id) + "/" + agent.slug;
-}
-
 const std::string_view kBadRelativePath =
     " must be a relative path without '..' components, NUL bytes or encoded dots and slashes";
 

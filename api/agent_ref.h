@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "container/crew_service.h"
 #include "daemon/app.h"
 #include "daemon/http_server.h"
 #include "daemon/json.h"
@@ -22,10 +23,8 @@ using AgentRef = store::AgentRef;
 // need_crew, also when it has no crew; 500 when the store fails.
 bool find_agent(App& app, const ExchangePtr& ex, AgentRef* out, bool need_crew = false);
 
-// <data>/storage/crews/<crew>: the crew's /output.
-std::string crew_storage_dir(const Config& config, const std::string& crew_id);
-// <data>/storage/crews/<crew>/<slug>: the agent's workspace (/output/<slug>).
-std::string agent_storage_dir(const Config& config, const AgentRef& agent);
+using container::agent_storage_dir;  // <data>/storage/crews/<crew>/<slug>
+using container::crew_storage_dir;   // <data>/storage/crews/<crew>
 
 // A client's path below an agent's directory (?path=, ?subdir=), as the query
 // parser decoded it once. Writes it to *out without empty or "." components

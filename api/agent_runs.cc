@@ -129,9 +129,9 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
   if (!run.partial[1].empty()) log.append("stderr", run.partial[1]);
   if (r.err == UV_ECANCELED) return;  // crewshipd stops; the next start marks the run LOST
 
-  Outcome o = exec_outcome(r);
+  Status o = exec_status(r);
   std::string status = run.stopping ? "STOPPED" : !o.ok() || r.exit_code != 0 ? "FAILED" : "SUCCEEDED";
-  std::string error = o.ok() ? std::string() : o.detail;
+  std::string error = o.ok() ? std::string() : o.problem().detail;
   if (!o.ok()) log.append("stderr", "crewshipd: " + error);
   LOG_INFO("agent %s: run %s %s (exit %lld)", agent_id.c_str(), run.id.c_str(), status.c_str(),
            static_cast<long long>(r.exit_code));
@@ -177,11 +177,12 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
   out.end_object();
   // Stopped while it was starting, or crewshipd is stopping: the run ends
   // before its exec begins.
-  if (run.stopping || app.bridge->stopped) {
+  bool stopped = crews(app).stopped();
+  if (run.stopping || stopped) {
     container::ExecResult never;
-    never.err = app.bridge->stopped ? UV_ECANCELED : 0;
+    never.err = stopped ? UV_ECANCELED : 0;
     run_ended(app, agent_id, std::move(never));
-    return app.bridge->stopped ? reply_outcome(ex, Outcome::fail(503, "shutting down")) : reply(ex, 202, out);
+    return stopped ? reply_problem(ex, fail(503, "shutting down", 1)) : reply(ex, 202, out);
   }
   container::ExecSpec spec;
   spec.container = container;
@@ -194,7 +195,7 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
   spec.env.insert(spec.env.end(), in.env.begin(), in.env.end());
   spec.timeout_ms = 0;  // as long as the agent works
   spec.key = run.agent.crew_id;
-  auto* exec = app.bridge->engine->exec(
+  auto* exec = crews(app).engine().exec(
       std::move(spec), [&app, agent_id](int stream, std::string_view piece) {
         auto r = app.bridge->runs.find(agent_id);
         if (r != app.bridge->runs.end()) capture(app, *r->second, stream, piece);
@@ -204,9 +205,34 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
     container::ExecResult busy;
     busy.err = UV_EBUSY;
     run_ended(app, agent_id, std::move(busy));
-    return reply_outcome(ex, engine_failure(UV_EBUSY, "exec"));
+    return reply_problem(ex, engine_failure(UV_EBUSY, "exec"));
   }
   reply(ex, 202, out);
+}
+
+// The crew's container runs and the agent's workspace exists: the run's row
+// and busy presence are written, then the exec starts.
+void begin_run(App& app, const ExchangePtr& ex, const AgentRef& agent, const std::string& container,
+               const std::shared_ptr<RunInput>& in) {
+  const std::string run_id = app.bridge->runs[agent.id]->id;
+  store::PresenceUpdate u;
+  u.agent_id = agent.id;
+  u.workspace_id = agent.workspace_id;
+  u.crew_id = agent.crew_id;
+  u.status = "busy";
+  u.details = R"({"run_id":")" + run_id + R"("})";
+  app.presence.set(
+      std::move(u),
+      [&app, ex, container, in](Status st, const store::PresenceChange& c) {
+        if (!st) {
+          app.bridge->runs.erase(c.agent_id);
+          return reply_problem(ex, st.problem());
+        }
+        launch(app, ex, container, *in);
+      },
+      [run_id, in](store::Connection& c, const store::PresenceWrite& w) {
+        return store::insert_run(c, {run_id, w.agent_id, w.workspace_id, w.crew_id, in->chat_id, in->cmd_json, w.since});
+      });
 }
 
 }  // namespace
@@ -224,32 +250,16 @@ void start_agent_run(App& app, const ExchangePtr& ex) {
   run->agent = agent;
   app.bridge->runs[agent.id] = std::move(run);  // holds the agent's place while it starts
 
-  ensure_crew_container(app, agent.crew_id, [&app, ex, agent, in](Outcome o, const std::string& container) {
-    auto give_up = [&app, &ex, &agent](const Outcome& why) {
-      app.bridge->runs.erase(agent.id);
-      reply_outcome(ex, why);
-    };
-    if (!o.ok()) return give_up(o);
-    if (Outcome d = prepare_agent_dir(app, agent); !d.ok()) return give_up(d);
-    const std::string run_id = app.bridge->runs[agent.id]->id;
-    store::PresenceUpdate u;
-    u.agent_id = agent.id;
-    u.workspace_id = agent.workspace_id;
-    u.crew_id = agent.crew_id;
-    u.status = "busy";
-    u.details = R"({"run_id":")" + run_id + R"("})";
-    app.presence.set(
-        std::move(u),
-        [&app, ex, container, in](Status st, const store::PresenceChange& c) {
-          if (!st) {
-            app.bridge->runs.erase(c.agent_id);
-            return reply_problem(ex, st.problem());
-          }
-          launch(app, ex, container, *in);
-        },
-        [run_id, in](store::Connection& c, const store::PresenceWrite& w) {
-          return store::insert_run(c, {run_id, w.agent_id, w.workspace_id, w.crew_id, in->chat_id, in->cmd_json, w.since});
-        });
+  auto give_up = [&app, ex, agent](const Problem& why) {
+    app.bridge->runs.erase(agent.id);
+    reply_problem(ex, why);
+  };
+  crews(app).ensure(agent.crew_id, [&app, ex, agent, in, give_up](Result<std::string> found) {
+    if (!found) return give_up(found.problem());
+    crews(app).prepare_agent_dir(agent, [&app, ex, agent, in, give_up, container = *found](Status dir) {
+      if (!dir) return give_up(dir.problem());
+      begin_run(app, ex, agent, container, in);
+    });
   });
 }
 

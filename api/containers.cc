@@ -24,8 +24,9 @@ bool find_crew(App& app, const ExchangePtr& ex, std::string* crew_id) {
 }
 
 void reply_status(App& app, const ExchangePtr& ex, const std::string& crew_id) {
-  inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
-    if (!o.ok()) return reply_outcome(ex, o);
+  crews(app).inspect(crew_id, [&app, ex, crew_id](Result<CrewContainer> found) {
+    if (!found) return reply_problem(ex, found.problem());
+    const CrewContainer& c = *found;
     json::Out out;
     out.begin_object();
     out.member("crew_id", crew_id);
@@ -52,8 +53,8 @@ void start_crew_container(App& app, const ExchangePtr& ex) {
   if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (!find_crew(app, ex, &crew_id)) return;
-  ensure_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, const std::string&) {
-    if (!o.ok()) return reply_outcome(ex, o);
+  crews(app).ensure(crew_id, [&app, ex, crew_id](Result<std::string> id) {
+    if (!id) return reply_problem(ex, id.problem());
     reply_status(app, ex, crew_id);
   });
 }
@@ -63,22 +64,22 @@ void stop_crew_container(App& app, const ExchangePtr& ex) {
   if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (!find_crew(app, ex, &crew_id)) return;
-  inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
-    if (!o.ok()) return reply_outcome(ex, o);
-    if (c.id.empty()) return reply_status(app, ex, crew_id);
+  crews(app).inspect(crew_id, [&app, ex, crew_id](Result<CrewContainer> c) {
+    if (!c) return reply_problem(ex, c.problem());
+    if (c->id.empty()) return reply_status(app, ex, crew_id);
     // The engine gives the container CREWSHIP_STOP_GRACE (in whole seconds)
     // before KILL: the call may take that long.
     int64_t grace_s = (app.config.stop_grace_ms + 999) / 1000;
-    bool ok = app.bridge->engine->call(
-        "POST", "/containers/" + c.id + "/stop?t=" + std::to_string(grace_s), {}, crew_id,
+    bool ok = crews(app).engine().call(
+        "POST", "/containers/" + c->id + "/stop?t=" + std::to_string(grace_s), {}, crew_id,
         [&app, ex, crew_id](container::EngineReply&& r) {
           if (r.err != 0 || (r.status != 204 && r.status != 304 && r.status != 404))
-            return reply_outcome(ex, reply_failure(r, "stop"));
-          app.bridge->container_of.erase(crew_id);
+            return reply_problem(ex, reply_failure(r, "stop"));
+          crews(app).forget_running(crew_id);
           reply_status(app, ex, crew_id);
         },
         static_cast<uint64_t>(app.config.engine_timeout_ms + grace_s * 1000));
-    if (!ok) reply_outcome(ex, engine_failure(UV_EBUSY, "stop"));
+    if (!ok) reply_problem(ex, engine_failure(UV_EBUSY, "stop"));
   });
 }
 

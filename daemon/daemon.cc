@@ -103,8 +103,8 @@ int Daemon::start() {
   Config& cfg = app_.config;
   // Crew containers mount crewship-hook as their process 1: without it every
   // container start would fail, and the engine would make its path a directory.
-  std::string hook = api::hook_binary(cfg);
-  if (std::string why = api::hook_binary_problem(hook); !why.empty()) {
+  std::string hook = container::hook_binary(cfg);
+  if (std::string why = container::hook_binary_problem(hook); !why.empty()) {
     LOG_ERROR("crewship-hook %s %s; crew containers mount it. Build it (cmake --build build --target "
               "crewship-hook, which scripts/run.sh does) or set CREWSHIP_HOOK_BINARY to its path",
               hook.c_str(), why.c_str());
