@@ -13,8 +13,9 @@
 #include "api/common.h"
 #include "api/routes.h"
 #include "container/listing.h"
-#include "daemon/ids.h"
-#include "store/presence_store.h"
+#include "daemon/offload.h"
+#include "store/presence_service.h"
+#include "store/run_store.h"
 
 namespace crewship::api {
 namespace {
@@ -27,24 +28,24 @@ constexpr int64_t kDebugLogLines = 20;
 void read_exec(App& app, const ExchangePtr& ex, const AgentRef& agent, std::string key,
                std::vector<std::string> cmd, std::string workdir,
                std::function<void(const container::ExecResult&)> done) {
-  running_container(app, agent.crew_id, [&app, ex, agent, key = std::move(key), cmd = std::move(cmd),
-                                         workdir = std::move(workdir), done = std::move(done)](
-                                            Outcome o, const std::string& container) mutable {
-    if (!o.ok()) return reply_outcome(ex, o);
-    if (container.empty()) return reply_outcome(ex, Outcome::fail(502, std::string(kNotRunning)));
+  crews(app).running(agent.crew_id, [&app, ex, agent, key = std::move(key), cmd = std::move(cmd),
+                                     workdir = std::move(workdir),
+                                     done = std::move(done)](Result<std::string> container) mutable {
+    if (!container) return reply_problem(ex, container.problem());
+    if (container->empty()) return reply_problem(ex, fail(502, std::string(kNotRunning)));
     container::ExecSpec spec;
-    spec.container = container;
+    spec.container = *container;
     spec.cmd = std::move(cmd);
     spec.workdir = std::move(workdir);
     spec.env = {"HOME=/home/agent"};
     spec.timeout_ms = kReadTimeoutMs;
     spec.max_output = kReadMaxOutput;
     spec.key = agent.crew_id;
-    shared_exec(app, agent.crew_id + '\n' + key, std::move(spec),
-                [ex, done = std::move(done)](Outcome o2, const container::ExecResult& r) {
-                  if (!o2.ok()) return reply_outcome(ex, o2);
-                  done(r);
-                });
+    crews(app).shared_exec(agent.crew_id + '\n' + key, std::move(spec),
+                           [ex, done = std::move(done)](Status st, const container::ExecResult& r) {
+                             if (!st) return reply_problem(ex, st.problem());
+                             done(r);
+                           });
   });
 }
 
@@ -53,6 +54,23 @@ bool is_dir(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+
+void reply_commits(const ExchangePtr& ex, const container::ExecResult& r) {
+  // Not a repository (or no commits yet): git fails, and there is nothing to list.
+  auto commits = r.exit_code == 0 ? container::parse_git_log(r.out) : std::vector<container::Commit>{};
+  json::Out out;
+  out.begin_array();
+  for (const auto& c : commits) {
+    out.begin_object();
+    out.member("hash", c.hash);
+    out.member("message", json::printable(c.message));
+    out.member("author", json::printable(c.author));
+    out.member("date", c.date);
+    out.end_object();
+  }
+  out.end_array();
+  reply_list(ex, "commits", out.take());
+}
 
 }  // namespace
 
@@ -99,61 +117,42 @@ void git_log(App& app, const ExchangePtr& ex) {
     return reply_problem(ex, 400, "before must be a commit hash");
   AgentRef agent;
   if (!find_agent(app, ex, &agent, true)) return;
-  std::string workdir = is_dir(agent_storage_dir(app.config, agent)) ? "/output/" + agent.slug : "/home";
-  std::string key = "git\n" + workdir + '\n' + std::to_string(page.limit) + '\n' + before;
-  read_exec(app, ex, agent, std::move(key), container::git_log_command(page.limit, before), workdir,
-            [ex](const container::ExecResult& r) {
-              // Not a repository (or no commits yet): git fails, and there is nothing to list.
-              auto commits = r.exit_code == 0 ? container::parse_git_log(r.out) : std::vector<container::Commit>{};
-              json::Out out;
-              out.begin_array();
-              for (const auto& c : commits) {
-                out.begin_object();
-                out.member("hash", c.hash);
-                out.member("message", json::printable(c.message));
-                out.member("author", json::printable(c.author));
-                out.member("date", c.date);
-                out.end_object();
-              }
-              out.end_array();
-              reply_list(ex, "commits", out.take());
-            });
+  // Whether the agent has a workspace yet is a stat: on the thread pool.
+  auto has_dir = std::make_shared<bool>(false);
+  offload(
+      app.loop, [has_dir, dir = agent_storage_dir(app.config, agent)] { *has_dir = is_dir(dir); },
+      [&app, ex, agent, page, before, has_dir] {
+        std::string workdir = *has_dir ? "/output/" + agent.slug : "/home";
+        std::string key = "git\n" + workdir + '\n' + std::to_string(page.limit) + '\n' + before;
+        read_exec(app, ex, agent, std::move(key), container::git_log_command(page.limit, before), workdir,
+                  [ex](const container::ExecResult& r) { reply_commits(ex, r); });
+      });
 }
 
 // Marks the agent stopped: its runs still RUNNING become STOPPED, the agent
 // STOPPED, presence online {"reason":"stopped"}.
 void record_stop(App& app, const ExchangePtr& ex, const AgentRef& agent) {
-  auto w = std::make_shared<store::PresenceWrite>();
-  w->agent_id = agent.id;
-  w->workspace_id = agent.workspace_id;
-  w->crew_id = agent.crew_id;
-  w->status = "online";
-  w->details = R"({"reason":"stopped"})";
-  w->since = now_rfc3339_nanos();
-  w->now_ms = now_ms();
-  write(app,
-        [w](store::Connection& c) {
-          auto runs = c.prepare(
-              "UPDATE agent_runs SET status = 'STOPPED', ended_at = ?2 WHERE agent_id = ?1 AND status = 'RUNNING'");
-          runs.bind(1, w->agent_id);
-          runs.bind(2, w->since);
-          if (int rc = runs.step(); rc != SQLITE_DONE) return rc;
-          store::PresenceResult r;
-          if (int rc = store::write_presence(c, *w, &r); rc != SQLITE_OK) return rc;
-          auto a = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1");
-          a.bind(1, w->agent_id);
-          return a.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
-        },
-        [&app, ex, w](int rc) {
-          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
-          app.presence_changed(w->workspace_id);
-          json::Out out;
-          out.begin_object();
-          out.member("id", w->agent_id);
-          out.member("status", "STOPPED");
-          out.end_object();
-          reply(ex, 200, out);
-        });
+  store::PresenceUpdate u;
+  u.agent_id = agent.id;
+  u.workspace_id = agent.workspace_id;
+  u.crew_id = agent.crew_id;
+  u.status = "online";
+  u.details = R"({"reason":"stopped"})";
+  app.presence.set(
+      std::move(u),
+      [ex](Status st, const store::PresenceChange& c) {
+        if (!st) return reply_problem(ex, st.problem());
+        json::Out out;
+        out.begin_object();
+        out.member("id", c.agent_id);
+        out.member("status", "STOPPED");
+        out.end_object();
+        reply(ex, 200, out);
+      },
+      [](store::Connection& c, const store::PresenceWrite& w) {
+        if (int rc = store::stop_runs(c, w.agent_id, w.since); rc != SQLITE_OK) return rc;
+        return store::mark_agent_stopped(c, w.agent_id);
+      });
 }
 
 // POST /api/v1/agents/{agentId}/stop
@@ -164,24 +163,23 @@ void stop_agent(App& app, const ExchangePtr& ex) {
   auto run = app.bridge->runs.find(agent.id);
   if (run != app.bridge->runs.end()) run->second->stopping = true;
   if (agent.crew_id.empty()) return record_stop(app, ex, agent);
-  running_container(app, agent.crew_id, [&app, ex, agent](Outcome o, const std::string& container) {
-    if (!o.ok()) return reply_outcome(ex, o);
-    if (container.empty()) return record_stop(app, ex, agent);  // no container, no process left
+  crews(app).running(agent.crew_id, [&app, ex, agent](Result<std::string> container) {
+    if (!container) return reply_problem(ex, container.problem());
+    if (container->empty()) return record_stop(app, ex, agent);  // no container, no process left
     container::ExecSpec spec;
-    spec.container = container;
+    spec.container = *container;
     // As the agent's own user: reading another user's /proc/<pid>/environ
     // takes CAP_SYS_PTRACE, which containers do not get.
     std::string grace = std::to_string(app.config.stop_grace_ms) + "ms";
     spec.cmd = {std::string(kHookInContainer), "stop", "--agent", agent.id, "--grace", grace};
     spec.timeout_ms = static_cast<uint64_t>(app.config.stop_grace_ms + app.config.engine_timeout_ms + 2000);
     spec.key = agent.crew_id;
-    auto* e = app.bridge->engine->exec(std::move(spec), nullptr, [&app, ex, agent](container::ExecResult&& r) {
-      Outcome eo = exec_outcome(r);
-      if (!eo.ok()) return reply_outcome(ex, eo);
-      if (r.exit_code != 0) return reply_outcome(ex, Outcome::fail(502, "stop failed: " + r.err_out));
+    auto* e = crews(app).engine().exec(std::move(spec), nullptr, [&app, ex, agent](container::ExecResult&& r) {
+      if (Status st = exec_status(r); !st) return reply_problem(ex, st.problem());
+      if (r.exit_code != 0) return reply_problem(ex, fail(502, "stop failed: " + r.err_out));
       record_stop(app, ex, agent);
     });
-    if (e == nullptr) reply_outcome(ex, engine_failure(UV_EBUSY, "stop"));
+    if (e == nullptr) reply_problem(ex, engine_failure(UV_EBUSY, "stop"));
   });
 }
 
@@ -203,41 +201,36 @@ void agent_debug(App& app, const ExchangePtr& ex) {
   out->end_object();
 
   store::Connection& db = app.store.reader();
+  auto presence = store::presence_of(db, agent.id);
+  if (!presence) return reply_problem(ex, presence.problem());
+  auto run = store::latest_run(db, agent.id);
+  if (!run) return reply_problem(ex, run.problem());
   out->key("presence");
-  {
-    auto s = db.prepare("SELECT status, since, details FROM agent_status WHERE agent_id = ?1");
-    s.bind(1, agent.id);
-    if (s.step() == SQLITE_ROW) {
-      out->begin_object();
-      out->member("status", s.text(0));
-      out->member("since", s.text(1));
-      out->key("details");
-      s.is_null(2) ? void(out->w().Null()) : void(out->w().RawValue(s.text(2).data(), s.text(2).size(), rapidjson::kObjectType));
-      out->end_object();
-    } else {
-      out->w().Null();
-    }
+  if (const auto& p = *presence) {
+    out->begin_object();
+    out->member("status", p->status);
+    out->member("since", p->since);
+    out->key("details");
+    p->details.empty() ? void(out->w().Null())
+                       : void(out->w().RawValue(p->details.data(), p->details.size(), rapidjson::kObjectType));
+    out->end_object();
+  } else {
+    out->w().Null();
   }
   out->key("run");
-  {
-    auto s = db.prepare(
-        "SELECT id, status, exit_code, error, started_at, ended_at FROM agent_runs WHERE agent_id = ?1"
-        " ORDER BY started_at DESC LIMIT 1");
-    s.bind(1, agent.id);
-    if (s.step() == SQLITE_ROW) {
-      out->begin_object();
-      out->member("id", s.text(0));
-      out->member("status", s.text(1));
-      out->key("exit_code");
-      s.is_null(2) ? void(out->w().Null()) : void(out->w().Int64(s.int64(2)));
-      nullable(*out, "error", s, 3);
-      out->member("started_at", s.text(4));
-      nullable(*out, "ended_at", s, 5);
-      out->member("in_progress", app.bridge->runs.contains(agent.id));
-      out->end_object();
-    } else {
-      out->w().Null();
-    }
+  if (const auto& r = *run) {
+    out->begin_object();
+    out->member("id", r->id);
+    out->member("status", r->status);
+    out->key("exit_code");
+    r->exit_code ? void(out->w().Int64(*r->exit_code)) : void(out->w().Null());
+    nullable_text(*out, "error", r->error);
+    out->member("started_at", r->started_at);
+    nullable_text(*out, "ended_at", r->ended_at);
+    out->member("in_progress", app.bridge->runs.contains(agent.id));
+    out->end_object();
+  } else {
+    out->w().Null();
   }
 
   auto with_logs = [&app, ex, agent, out]() {
@@ -255,15 +248,15 @@ void agent_debug(App& app, const ExchangePtr& ex) {
     out->w().Null();
     return with_logs();
   }
-  inspect_crew_container(app, agent.crew_id, [out, with_logs](Outcome o, CrewContainer c) {
+  crews(app).inspect(agent.crew_id, [out, with_logs](Result<CrewContainer> c) {
     out->begin_object();
-    if (!o.ok()) {
-      out->member("error", o.detail);
+    if (!c) {
+      out->member("error", c.problem().detail);
     } else {
-      out->member("id", c.id);
-      out->member("name", c.name);
-      out->member("state", c.state);
-      out->member("status", c.status);
+      out->member("id", c->id);
+      out->member("name", c->name);
+      out->member("state", c->state);
+      out->member("status", c->status);
     }
     out->end_object();
     with_logs();

@@ -7,42 +7,17 @@
 namespace crewship::api {
 
 bool find_agent(App& app, const ExchangePtr& ex, AgentRef* out, bool need_crew) {
-  const Principal& who = ex->who;
-  auto s = app.store.reader().prepare(
-      "SELECT id, workspace_id, coalesce(crew_id, ''), slug, name, status FROM agents"
-      " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
-      " AND (?3 = '' OR crew_id = ?3)");
-  s.bind(1, ex->req.param("agentId"));
-  s.bind(2, who.workspace_id);
-  s.bind(3, who.crew_id);
-  int rc = s.step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    reply_store_error(ex, rc);
+  auto agent = store::find_agent(app.store.reader(), ex->req.param("agentId"), ex->who.workspace_id, ex->who.crew_id);
+  if (!agent) {
+    reply_problem(ex, agent.problem());  // 404: the body of agents.cc's
     return false;
   }
-  if (rc == SQLITE_DONE) {
-    reply_problem(ex, 404, "agent not found");  // the body of agents.cc's 404
-    return false;
-  }
-  out->id = s.text(0);
-  out->workspace_id = s.text(1);
-  out->crew_id = s.text(2);
-  out->slug = s.text(3);
-  out->name = s.text(4);
-  out->status = s.text(5);
+  *out = std::move(agent).value();
   if (need_crew && out->crew_id.empty()) {
     reply_problem(ex, 404, "agent is not assigned to a crew");
     return false;
   }
   return true;
-}
-
-std::string crew_storage_dir(const Config& config, const std::string& crew_id) {
-  return config.data_dir + "/storage/crews/" + crew_id;
-}
-
-std::string agent_storage_dir(const Config& config, const AgentRef& agent) {
-  return crew_storage_dir(config, agent.crew_id) + "/" + agent.slug;
 }
 
 const std::string_view kBadRelativePath =
@@ -83,6 +58,15 @@ void reply_list(const ExchangePtr& ex, std::string_view envelope, std::string ar
   body += array_json;
   body += '}';
   reply(ex, 200, std::move(body));
+}
+
+void nullable_text(json::Out& out, std::string_view key, std::string_view text) {
+  out.key(key);
+  if (text.empty()) {
+    out.w().Null();
+  } else {
+    out.str(text);
+  }
 }
 
 }  // namespace crewship::api

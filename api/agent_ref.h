@@ -8,29 +8,23 @@
 #include <string>
 #include <string_view>
 
+#include "container/crew_service.h"
 #include "daemon/app.h"
 #include "daemon/handler.h"
+#include "daemon/json.h"
+#include "store/agent_store.h"
 
 namespace crewship::api {
 
-struct AgentRef {
-  std::string id;
-  std::string workspace_id;
-  std::string crew_id;  // empty: not assigned to a crew
-  std::string slug;
-  std::string name;
-  std::string status;   // agents.status
-};
+using AgentRef = store::AgentRef;
 
 // Loads the live agent of the {agentId} parameter. Answers 404 (and returns
 // false) when it does not exist or lies outside the caller's scope; with
-// need_crew, also when it has no crew.
+// need_crew, also when it has no crew; 500 when the store fails.
 bool find_agent(App& app, const ExchangePtr& ex, AgentRef* out, bool need_crew = false);
 
-// <data>/storage/crews/<crew>: the crew's /output.
-std::string crew_storage_dir(const Config& config, const std::string& crew_id);
-// <data>/storage/crews/<crew>/<slug>: the agent's workspace (/output/<slug>).
-std::string agent_storage_dir(const Config& config, const AgentRef& agent);
+using container::agent_storage_dir;  // <data>/storage/crews/<crew>/<slug>
+using container::crew_storage_dir;   // <data>/storage/crews/<crew>
 
 // A client's path below an agent's directory (?path=, ?subdir=), as the query
 // parser decoded it once. Writes it to *out without empty or "." components
@@ -48,5 +42,8 @@ namespace crewship::api {
 // Answers 200 with a list: bare (array_json as is) to public callers, wrapped
 // as {"<envelope>": [...]} to internal ones, the shape IPC clients expect.
 void reply_list(const ExchangePtr& ex, std::string_view envelope, std::string array_json);
+
+// Writes key: the text, or null when it is empty (a NULL column).
+void nullable_text(json::Out& out, std::string_view key, std::string_view text);
 
 }  // namespace crewship::api

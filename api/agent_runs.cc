@@ -13,7 +13,8 @@
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
-#include "store/presence_store.h"
+#include "store/presence_service.h"
+#include "store/run_store.h"
 
 namespace crewship::api {
 namespace {
@@ -79,6 +80,23 @@ bool read_run_input(const ExchangePtr& ex, RunInput* in) {
   return true;
 }
 
+// A run as GET .../runs lists it.
+void write_run(json::Out& out, const store::RunRow& run) {
+  out.begin_object();
+  out.member("id", run.id);
+  out.member("agent_id", run.agent_id);
+  nullable_text(out, "chat_id", run.chat_id);
+  out.key("cmd");
+  out.w().RawValue(run.cmd_json.data(), run.cmd_json.size(), rapidjson::kArrayType);
+  out.member("status", run.status);
+  out.key("exit_code");
+  run.exit_code ? void(out.w().Int64(*run.exit_code)) : void(out.w().Null());
+  nullable_text(out, "error", run.error);
+  out.member("started_at", run.started_at);
+  nullable_text(out, "ended_at", run.ended_at);
+  out.end_object();
+}
+
 // Cuts a stream's output into log entries at newlines; a line longer than
 // the log's limit is cut there too.
 void capture(App& app, Run& run, int stream, std::string_view piece) {
@@ -111,20 +129,18 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
   if (!run.partial[1].empty()) log.append("stderr", run.partial[1]);
   if (r.err == UV_ECANCELED) return;  // crewshipd stops; the next start marks the run LOST
 
-  Outcome o = exec_outcome(r);
+  Status o = exec_status(r);
   std::string status = run.stopping ? "STOPPED" : !o.ok() || r.exit_code != 0 ? "FAILED" : "SUCCEEDED";
-  std::string error = o.ok() ? std::string() : o.detail;
+  std::string error = o.ok() ? std::string() : o.problem().detail;
   if (!o.ok()) log.append("stderr", "crewshipd: " + error);
   LOG_INFO("agent %s: run %s %s (exit %lld)", agent_id.c_str(), run.id.c_str(), status.c_str(),
            static_cast<long long>(r.exit_code));
 
-  auto w = std::make_shared<store::PresenceWrite>();
-  w->agent_id = run.agent.id;
-  w->workspace_id = run.agent.workspace_id;
-  w->crew_id = run.agent.crew_id;
-  w->status = "online";
-  w->since = now_rfc3339_nanos();
-  w->now_ms = now_ms();
+  store::PresenceUpdate u;
+  u.agent_id = run.agent.id;
+  u.workspace_id = run.agent.workspace_id;
+  u.crew_id = run.agent.crew_id;
+  u.status = "online";
   json::Out d;
   d.begin_object();
   if (run.stopping) {
@@ -135,34 +151,20 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
     if (status == "FAILED") d.member("error", error.empty() ? "exit code " + std::to_string(r.exit_code) : error);
   }
   d.end_object();
-  w->details = d.take();
-  w->error = status == "FAILED";
+  u.details = d.take();
+  u.error = status == "FAILED";
   bool stopped = run.stopping;
-  write(app,
-        [w, run_id = run.id, status, error, exit_code = r.exit_code, stopped](store::Connection& c) {
-          auto s = c.prepare(
-              "UPDATE agent_runs SET status = ?2, exit_code = ?3, error = nullif(?4, ''), ended_at = ?5"
-              " WHERE id = ?1");
-          s.bind(1, run_id);
-          s.bind(2, status);
-          exit_code < 0 ? s.bind_null(3) : s.bind(3, exit_code);
-          s.bind(4, error);
-          s.bind(5, w->since);
-          if (int rc = s.step(); rc != SQLITE_DONE) return rc;
-          store::PresenceResult pr;
-          if (int rc = store::write_presence(c, *w, &pr); rc != SQLITE_OK) return rc;
-          if (!stopped) return SQLITE_OK;
-          auto a = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1");
-          a.bind(1, w->agent_id);
-          return a.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
-        },
-        [&app, w](int rc) {
-          if (rc != SQLITE_OK) {
-            LOG_ERROR("agent %s: the end of its run was not recorded: %s", w->agent_id.c_str(), sqlite3_errstr(rc));
-            return;
-          }
-          app.presence_changed(w->workspace_id);
-        });
+  app.presence.set(
+      std::move(u),
+      [](Status st, const store::PresenceChange& c) {
+        if (!st)
+          LOG_ERROR("agent %s: the end of its run was not recorded: %s", c.agent_id.c_str(), st.problem().cause.c_str());
+      },
+      [run_id = run.id, status, error, exit_code = r.exit_code, stopped](store::Connection& c,
+                                                                         const store::PresenceWrite& w) {
+        if (int rc = store::end_run(c, run_id, status, exit_code, error, w.since); rc != SQLITE_OK) return rc;
+        return stopped ? store::mark_agent_stopped(c, w.agent_id) : SQLITE_OK;
+      });
 }
 
 // The run's row and busy presence are committed: the exec starts.
@@ -175,11 +177,12 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
   out.end_object();
   // Stopped while it was starting, or crewshipd is stopping: the run ends
   // before its exec begins.
-  if (run.stopping || app.bridge->stopped) {
+  bool stopped = crews(app).stopped();
+  if (run.stopping || stopped) {
     container::ExecResult never;
-    never.err = app.bridge->stopped ? UV_ECANCELED : 0;
+    never.err = stopped ? UV_ECANCELED : 0;
     run_ended(app, agent_id, std::move(never));
-    return app.bridge->stopped ? reply_outcome(ex, Outcome::fail(503, "shutting down")) : reply(ex, 202, out);
+    return stopped ? reply_problem(ex, fail(503, "shutting down", 1)) : reply(ex, 202, out);
   }
   container::ExecSpec spec;
   spec.container = container;
@@ -192,7 +195,7 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
   spec.env.insert(spec.env.end(), in.env.begin(), in.env.end());
   spec.timeout_ms = 0;  // as long as the agent works
   spec.key = run.agent.crew_id;
-  auto* exec = app.bridge->engine->exec(
+  auto* exec = crews(app).engine().exec(
       std::move(spec), [&app, agent_id](int stream, std::string_view piece) {
         auto r = app.bridge->runs.find(agent_id);
         if (r != app.bridge->runs.end()) capture(app, *r->second, stream, piece);
@@ -202,9 +205,34 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
     container::ExecResult busy;
     busy.err = UV_EBUSY;
     run_ended(app, agent_id, std::move(busy));
-    return reply_outcome(ex, engine_failure(UV_EBUSY, "exec"));
+    return reply_problem(ex, engine_failure(UV_EBUSY, "exec"));
   }
   reply(ex, 202, out);
+}
+
+// The crew's container runs and the agent's workspace exists: the run's row
+// and busy presence are written, then the exec starts.
+void begin_run(App& app, const ExchangePtr& ex, const AgentRef& agent, const std::string& container,
+               const std::shared_ptr<RunInput>& in) {
+  const std::string run_id = app.bridge->runs[agent.id]->id;
+  store::PresenceUpdate u;
+  u.agent_id = agent.id;
+  u.workspace_id = agent.workspace_id;
+  u.crew_id = agent.crew_id;
+  u.status = "busy";
+  u.details = R"({"run_id":")" + run_id + R"("})";
+  app.presence.set(
+      std::move(u),
+      [&app, ex, container, in](Status st, const store::PresenceChange& c) {
+        if (!st) {
+          app.bridge->runs.erase(c.agent_id);
+          return reply_problem(ex, st.problem());
+        }
+        launch(app, ex, container, *in);
+      },
+      [run_id, in](store::Connection& c, const store::PresenceWrite& w) {
+        return store::insert_run(c, {run_id, w.agent_id, w.workspace_id, w.crew_id, in->chat_id, in->cmd_json, w.since});
+      });
 }
 
 }  // namespace
@@ -222,46 +250,16 @@ void start_agent_run(App& app, const ExchangePtr& ex) {
   run->agent = agent;
   app.bridge->runs[agent.id] = std::move(run);  // holds the agent's place while it starts
 
-  ensure_crew_container(app, agent.crew_id, [&app, ex, agent, in](Outcome o, const std::string& container) {
-    auto give_up = [&app, &ex, &agent](const Outcome& why) {
-      app.bridge->runs.erase(agent.id);
-      reply_outcome(ex, why);
-    };
-    if (!o.ok()) return give_up(o);
-    if (Outcome d = prepare_agent_dir(app, agent); !d.ok()) return give_up(d);
-    const std::string run_id = app.bridge->runs[agent.id]->id;
-    auto w = std::make_shared<store::PresenceWrite>();
-    w->agent_id = agent.id;
-    w->workspace_id = agent.workspace_id;
-    w->crew_id = agent.crew_id;
-    w->status = "busy";
-    w->details = R"({"run_id":")" + run_id + R"("})";
-    w->since = now_rfc3339_nanos();
-    w->now_ms = now_ms();
-    write(app,
-          [w, run_id, in](store::Connection& c) {
-            auto s = c.prepare(
-                "INSERT INTO agent_runs (id, agent_id, workspace_id, crew_id, chat_id, cmd, status, started_at)"
-                " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6, 'RUNNING', ?7)");
-            s.bind(1, run_id);
-            s.bind(2, w->agent_id);
-            s.bind(3, w->workspace_id);
-            s.bind(4, w->crew_id);
-            s.bind(5, in->chat_id);
-            s.bind(6, in->cmd_json);
-            s.bind(7, w->since);
-            if (int rc = s.step(); rc != SQLITE_DONE) return rc == SQLITE_CONSTRAINT ? sqlite3_extended_errcode(c.db()) : rc;
-            store::PresenceResult pr;
-            return store::write_presence(c, *w, &pr);
-          },
-          [&app, ex, w, container, in](int rc) {
-            if (rc != SQLITE_OK) {
-              app.bridge->runs.erase(w->agent_id);
-              return reply_store_error(ex, rc);
-            }
-            app.presence_changed(w->workspace_id);
-            launch(app, ex, container, *in);
-          });
+  auto give_up = [&app, ex, agent](const Problem& why) {
+    app.bridge->runs.erase(agent.id);
+    reply_problem(ex, why);
+  };
+  crews(app).ensure(agent.crew_id, [&app, ex, agent, in, give_up](Result<std::string> found) {
+    if (!found) return give_up(found.problem());
+    crews(app).prepare_agent_dir(agent, [&app, ex, agent, in, give_up, container = *found](Status dir) {
+      if (!dir) return give_up(dir.problem());
+      begin_run(app, ex, agent, container, in);
+    });
   });
 }
 
@@ -271,31 +269,11 @@ void list_agent_runs(App& app, const ExchangePtr& ex) {
   if (!read_page(ex, 20, 100, &page)) return;
   AgentRef agent;
   if (!find_agent(app, ex, &agent)) return;
-  auto s = app.store.reader().prepare(
-      "SELECT id, agent_id, chat_id, cmd, status, exit_code, error, started_at, ended_at FROM agent_runs"
-      " WHERE agent_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3");
-  s.bind(1, agent.id);
-  s.bind(2, page.limit);
-  s.bind(3, page.offset);
+  auto runs = store::list_runs(app.store.reader(), agent.id, page.limit, page.offset);
+  if (!runs) return reply_problem(ex, runs.problem());
   json::Out out;
   out.begin_array();
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    out.begin_object();
-    out.member("id", s.text(0));
-    out.member("agent_id", s.text(1));
-    nullable(out, "chat_id", s, 2);
-    out.key("cmd");
-    out.w().RawValue(s.text(3).data(), s.text(3).size(), rapidjson::kArrayType);
-    out.member("status", s.text(4));
-    out.key("exit_code");
-    s.is_null(5) ? void(out.w().Null()) : void(out.w().Int64(s.int64(5)));
-    nullable(out, "error", s, 6);
-    out.member("started_at", s.text(7));
-    nullable(out, "ended_at", s, 8);
-    out.end_object();
-  }
-  if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
+  for (const store::RunRow& run : *runs) write_run(out, run);
   out.end_array();
   reply_list(ex, "runs", out.take());
 }

@@ -6,35 +6,27 @@
 #include "api/bridge.h"
 #include "api/common.h"
 #include "api/routes.h"
+#include "store/crew_store.h"
 
 namespace crewship::api {
 namespace {
 
-// The live crew of {crewId} within the caller's scope; 404 otherwise.
+// The live crew of {crewId} within the caller's scope; 404 otherwise, 500
+// when the store fails.
 bool find_crew(App& app, const ExchangePtr& ex, std::string* crew_id) {
-  const Principal& who = ex->who;
-  auto s = app.store.reader().prepare(
-      "SELECT id FROM crews WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
-      " AND (?3 = '' OR id = ?3)");
-  s.bind(1, ex->req.param("crewId"));
-  s.bind(2, who.workspace_id);
-  s.bind(3, who.crew_id);
-  int rc = s.step();
-  if (rc == SQLITE_ROW) {
-    *crew_id = s.text(0);
-    return true;
+  auto crew = store::find_crew(app.store.reader(), ex->req.param("crewId"), ex->who.workspace_id, ex->who.crew_id);
+  if (!crew) {
+    reply_problem(ex, crew.problem());
+    return false;
   }
-  if (rc == SQLITE_DONE) {
-    reply_problem(ex, 404, "crew not found");
-  } else {
-    reply_store_error(ex, rc);
-  }
-  return false;
+  *crew_id = std::move(crew->id);
+  return true;
 }
 
 void reply_status(App& app, const ExchangePtr& ex, const std::string& crew_id) {
-  inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
-    if (!o.ok()) return reply_outcome(ex, o);
+  crews(app).inspect(crew_id, [&app, ex, crew_id](Result<CrewContainer> found) {
+    if (!found) return reply_problem(ex, found.problem());
+    const CrewContainer& c = *found;
     json::Out out;
     out.begin_object();
     out.member("crew_id", crew_id);
@@ -61,8 +53,8 @@ void start_crew_container(App& app, const ExchangePtr& ex) {
   if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (!find_crew(app, ex, &crew_id)) return;
-  ensure_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, const std::string&) {
-    if (!o.ok()) return reply_outcome(ex, o);
+  crews(app).ensure(crew_id, [&app, ex, crew_id](Result<std::string> id) {
+    if (!id) return reply_problem(ex, id.problem());
     reply_status(app, ex, crew_id);
   });
 }
@@ -72,22 +64,22 @@ void stop_crew_container(App& app, const ExchangePtr& ex) {
   if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (!find_crew(app, ex, &crew_id)) return;
-  inspect_crew_container(app, crew_id, [&app, ex, crew_id](Outcome o, CrewContainer c) {
-    if (!o.ok()) return reply_outcome(ex, o);
-    if (c.id.empty()) return reply_status(app, ex, crew_id);
+  crews(app).inspect(crew_id, [&app, ex, crew_id](Result<CrewContainer> c) {
+    if (!c) return reply_problem(ex, c.problem());
+    if (c->id.empty()) return reply_status(app, ex, crew_id);
     // The engine gives the container CREWSHIP_STOP_GRACE (in whole seconds)
     // before KILL: the call may take that long.
     int64_t grace_s = (app.config.stop_grace_ms + 999) / 1000;
-    bool ok = app.bridge->engine->call(
-        "POST", "/containers/" + c.id + "/stop?t=" + std::to_string(grace_s), {}, crew_id,
+    bool ok = crews(app).engine().call(
+        "POST", "/containers/" + c->id + "/stop?t=" + std::to_string(grace_s), {}, crew_id,
         [&app, ex, crew_id](container::EngineReply&& r) {
           if (r.err != 0 || (r.status != 204 && r.status != 304 && r.status != 404))
-            return reply_outcome(ex, reply_failure(r, "stop"));
-          app.bridge->container_of.erase(crew_id);
+            return reply_problem(ex, reply_failure(r, "stop"));
+          crews(app).forget_running(crew_id);
           reply_status(app, ex, crew_id);
         },
         static_cast<uint64_t>(app.config.engine_timeout_ms + grace_s * 1000));
-    if (!ok) reply_outcome(ex, engine_failure(UV_EBUSY, "stop"));
+    if (!ok) reply_problem(ex, engine_failure(UV_EBUSY, "stop"));
   });
 }
 

@@ -12,21 +12,19 @@
 #include "api/common.h"
 #include "api/routes.h"
 #include "daemon/crypto.h"
+#include "store/crew_store.h"
+#include "store/errors.h"
 #include "store/presence_store.h"
 
 namespace crewship::api {
 namespace {
 
 // 404 unless crew_id names a live crew of the caller's workspace (a foreign
-// crew answers exactly like a missing one).
+// crew answers exactly like a missing one); 500 on a store error.
 bool crew_visible(App& app, const ExchangePtr& ex, const std::string& crew_id) {
-  auto s = app.store.reader().prepare(
-      "SELECT 1 FROM crews WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL");
-  s.bind(1, crew_id);
-  s.bind(2, ex->who.workspace_id);
-  if (s.step() == SQLITE_ROW) return true;
-  reply_problem(ex, 404, "crew not found");
-  return false;
+  auto crew = store::find_crew(app.store.reader(), crew_id, ex->who.workspace_id);
+  if (!crew) reply_problem(ex, crew.problem());
+  return crew.ok();
 }
 
 std::string build_roster(App& app, const std::string& workspace_id, const std::string& crew_id, int* rc) {
@@ -81,27 +79,22 @@ void presence_roster(App& app, const ExchangePtr& ex) {
   std::string crew_id = ex->req.query_param("crew_id").value_or("");
   if (crew_id.size() > 128) return reply_problem(ex, 404, "crew not found");
   const std::string& ws = ex->who.workspace_id;
-  std::string key = ws + '\n' + crew_id;
-  uint64_t version = app.presence_version[ws];
-  auto it = app.roster_cache.find(key);
-  if (it == app.roster_cache.end() || it->second.version != version) {
+  const store::PresenceService::Roster* roster = app.presence.cached_roster(ws, crew_id);
+  if (roster == nullptr) {
     if (!crew_id.empty() && !crew_visible(app, ex, crew_id)) return;
     int rc = SQLITE_OK;
-    App::Roster fresh;
-    fresh.version = version;
-    fresh.body = build_roster(app, ws, crew_id, &rc);
-    if (rc != SQLITE_OK) return reply_store_error(ex, rc);
-    fresh.etag = etag_of(fresh.body);
-    it = app.roster_cache.insert_or_assign(key, std::move(fresh)).first;
+    std::string body = build_roster(app, ws, crew_id, &rc);
+    if (rc != SQLITE_OK) return reply_problem(ex, store::store_failure(rc));
+    std::string etag = etag_of(body);
+    roster = &app.presence.keep_roster(ws, crew_id, std::move(etag), std::move(body));
   }
-  const App::Roster& roster = it->second;
   http::Response r;
-  if (auto inm = ex->req.header("If-None-Match"); inm && etag_matches(*inm, roster.etag)) {
+  if (auto inm = ex->req.header("If-None-Match"); inm && etag_matches(*inm, roster->etag)) {
     r.status = 304;
   } else {
-    r = http::Response::json(200, roster.body);
+    r = http::Response::json(200, roster->body);
   }
-  r.headers.push_back({"ETag", roster.etag});
+  r.headers.push_back({"ETag", roster->etag});
   r.headers.push_back({"Cache-Control", "no-cache"});
   ex->respond(std::move(r));
 }
@@ -121,10 +114,9 @@ void presence_history(App& app, const ExchangePtr& ex) {
   std::string crew_id = ex->req.query_param("crew_id").value_or("");
   if (!crew_id.empty() && !crew_visible(app, ex, crew_id)) return;
   if (!agent_id.empty()) {
-    auto s = app.store.reader().prepare("SELECT 1 FROM agents WHERE id = ?1 AND workspace_id = ?2");
-    s.bind(1, agent_id);
-    s.bind(2, ex->who.workspace_id);
-    if (s.step() != SQLITE_ROW) return reply_problem(ex, 404, "agent not found");
+    auto known = store::agent_known(app.store.reader(), agent_id, ex->who.workspace_id);
+    if (!known) return reply_problem(ex, known.problem());
+    if (!*known) return reply_problem(ex, 404, "agent not found");
   }
   json::Out out;
   out.begin_object();
@@ -153,7 +145,7 @@ void presence_history(App& app, const ExchangePtr& ex) {
         out.member("at", row.created_at);
         out.end_object();
       });
-  if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+  if (rc != SQLITE_OK) return reply_problem(ex, store::store_failure(rc));
   out.end_array();
   out.key("next_before");
   if (n == page.limit) {

@@ -15,6 +15,7 @@
 #include "container/engine_probe.h"
 #include "daemon/config.h"
 #include "ipc/internal_token.h"
+#include "store/presence_service.h"
 #include "store/store.h"
 
 namespace crewship {
@@ -39,17 +40,10 @@ struct App {
   time_t started_at = 0;    // wall clock at start
   std::vector<std::unique_ptr<Server>> servers;
 
-  // Presence roster answers, cached per (workspace, crew filter) until a
-  // write changes that workspace's presence (versions bump on the loop when
-  // the write's commit is reported).
-  struct Roster {
-    uint64_t version = 0;
-    std::string etag;
-    std::string body;
-  };
-  std::unordered_map<std::string, uint64_t> presence_version;  // by workspace
-  std::unordered_map<std::string, Roster> roster_cache;        // by workspace '\n' crew
-  void presence_changed(const std::string& workspace_id) { ++presence_version[workspace_id]; }
+  // Every presence write goes through it; it also caches roster answers.
+  store::PresenceService presence{store};
+  // For changes outside presence that alter what a roster shows.
+  void presence_changed(const std::string& workspace_id) { presence.invalidate(workspace_id); }
 
   int64_t uptime_secs() const {
     return static_cast<int64_t>((uv_hrtime() - started_ns) / 1'000'000'000ULL);

@@ -17,7 +17,6 @@
 #include "daemon/routes.h"
 #include "daemon/secret_file.h"
 #include "daemon/systemd.h"
-#include "store/presence_store.h"
 
 namespace crewship {
 namespace {
@@ -100,6 +99,15 @@ int Daemon::run() {
 
 int Daemon::start() {
   Config& cfg = app_.config;
+  // Crew containers mount crewship-hook as their process 1: without it every
+  // container start would fail, and the engine would make its path a directory.
+  std::string hook = container::hook_binary(cfg);
+  if (std::string why = container::hook_binary_problem(hook); !why.empty()) {
+    LOG_ERROR("crewship-hook %s %s; crew containers mount it. Build it (cmake --build build --target "
+              "crewship-hook, which scripts/run.sh does) or set CREWSHIP_HOOK_BINARY to its path",
+              hook.c_str(), why.c_str());
+    return -1;
+  }
   if (int r = make_dirs(cfg.data_dir, 0750); r != 0) {
     LOG_ERROR("cannot create data dir %s: %s", cfg.data_dir.c_str(), std::strerror(-r));
     return r;
@@ -238,24 +246,15 @@ void Daemon::on_sweep(uv_timer_t* t) {
   auto* d = static_cast<Daemon*>(t->data);
   if (d->sweeping_ || d->shutting_down_) return;
   d->sweeping_ = true;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-  int64_t cutoff = now - d->app_.config.presence_idle_ms;
-  auto swept = std::make_shared<std::vector<store::Swept>>();
-  d->app_.store.writer().submit(
-      [cutoff, now, since = rfc3339_nanos(ts), swept](store::Connection& c) {
-        return store::sweep_stale(c, cutoff, R"({"reason":"idle_timeout"})", since, now, swept.get());
-      },
-      [d, swept](int rc) {
-        d->sweeping_ = false;
-        if (rc != SQLITE_OK) {
-          LOG_ERROR("presence sweep failed: %s", sqlite3_errstr(rc));
-          return;
-        }
-        for (const store::Swept& s : *swept) d->app_.presence_changed(s.workspace_id);
-        if (!swept->empty()) LOG_INFO("presence: %zu idle agents went offline", swept->size());
-      });
+  d->app_.presence.sweep(d->app_.config.presence_idle_ms, R"({"reason":"idle_timeout"})",
+                         [d](Result<size_t> swept) {
+                           d->sweeping_ = false;
+                           if (!swept) {
+                             LOG_ERROR("presence sweep failed: %s", swept.problem().cause.c_str());
+                             return;
+                           }
+                           if (*swept > 0) LOG_INFO("presence: %zu idle agents went offline", *swept);
+                         });
 }
 
 void Daemon::on_signal(uv_signal_t* s, int signum) {

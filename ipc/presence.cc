@@ -14,7 +14,8 @@
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
 #include "ipc/routes.h"
-#include "store/presence_store.h"
+#include "store/agent_store.h"
+#include "store/presence_service.h"
 
 namespace crewship::ipc {
 namespace {
@@ -26,28 +27,22 @@ constexpr size_t kMaxDetails = 16 * 1024;
 constexpr size_t kMaxHeartbeat = 1000;
 
 
-struct AgentScope {
-  std::string workspace_id, crew_id;
-};
-
 // Finds a live agent and checks the caller's token may act on it: 404 when
-// there is no such agent, 403 when it lies outside the token's scope.
-bool agent_in_scope(App& app, const ExchangePtr& ex, std::string_view agent_id, AgentScope* out) {
-  auto s = app.store.reader().prepare(
-      "SELECT workspace_id, coalesce(crew_id, '') FROM agents WHERE id = ?1 AND deleted_at IS NULL");
-  s.bind(1, agent_id);
-  if (s.step() != SQLITE_ROW) {
-    reply_problem(ex, 404, "agent not found");
+// there is no such agent, 403 when it lies outside the token's scope, 500
+// when the store fails.
+bool agent_in_scope(App& app, const ExchangePtr& ex, std::string_view agent_id, store::AgentRef* out) {
+  auto agent = store::find_agent(app.store.reader(), agent_id, {}, {});
+  if (!agent) {
+    reply_problem(ex, agent.problem());
     return false;
   }
-  out->workspace_id = s.text(0);
-  out->crew_id = s.text(1);
   const Principal& who = ex->who;
-  if ((!who.workspace_id.empty() && who.workspace_id != out->workspace_id) ||
-      (!who.crew_id.empty() && who.crew_id != out->crew_id)) {
+  if ((!who.workspace_id.empty() && who.workspace_id != agent->workspace_id) ||
+      (!who.crew_id.empty() && who.crew_id != agent->crew_id)) {
     reply_problem(ex, 403, "agent is outside this token's scope");
     return false;
   }
+  *out = std::move(agent).value();
   return true;
 }
 
@@ -63,39 +58,33 @@ void presence_upsert(App& app, const ExchangePtr& ex) {
               {.required = true, .nullable = false});
   if (!r.ok()) return reply_problem(ex, 400, r.error());
 
-  auto w = std::make_shared<store::PresenceWrite>();
+  store::PresenceUpdate u;
   if (auto d = doc.FindMember("details"); d != doc.MemberEnd() && !d->value.IsNull()) {
     if (!d->value.IsObject()) return reply_problem(ex, 400, "details must be a JSON object");
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> out(buf);
     d->value.Accept(out);
     if (buf.GetSize() > kMaxDetails) return reply_problem(ex, 413, "details larger than 16 KiB");
-    if (d->value.MemberCount() > 0) w->details.assign(buf.GetString(), buf.GetSize());
-    w->error = d->value.HasMember("error");
+    if (d->value.MemberCount() > 0) u.details.assign(buf.GetString(), buf.GetSize());
+    u.error = d->value.HasMember("error");
   }
-  AgentScope scope;
-  if (!agent_in_scope(app, ex, agent_id.value, &scope)) return;
-  w->agent_id = std::move(agent_id.value);
-  w->workspace_id = std::move(scope.workspace_id);
-  w->crew_id = std::move(scope.crew_id);
-  w->status = std::move(status.value);
-  w->since = now_rfc3339_nanos();
-  w->now_ms = now_ms();
-  auto result = std::make_shared<store::PresenceResult>();
-  api::write(
-      app, [w, result](store::Connection& c) { return store::write_presence(c, *w, result.get()); },
-      [&app, ex, w, result](int rc) {
-        if (rc != SQLITE_OK) return api::reply_store_error(ex, rc);
-        app.presence_changed(w->workspace_id);
-        json::Out out;
-        out.begin_object();
-        out.member("agent_id", w->agent_id);
-        out.member("status", w->status);
-        out.member("since", w->since);
-        out.member("changed", result->changed);
-        out.end_object();
-        reply(ex, 200, out);
-      });
+  store::AgentRef agent;
+  if (!agent_in_scope(app, ex, agent_id.value, &agent)) return;
+  u.agent_id = std::move(agent.id);
+  u.workspace_id = std::move(agent.workspace_id);
+  u.crew_id = std::move(agent.crew_id);
+  u.status = std::move(status.value);
+  app.presence.set(std::move(u), [ex](Status st, const store::PresenceChange& c) {
+    if (!st) return reply_problem(ex, st.problem());
+    json::Out out;
+    out.begin_object();
+    out.member("agent_id", c.agent_id);
+    out.member("status", c.status);
+    out.member("since", c.since);
+    out.member("changed", c.transition);
+    out.end_object();
+    reply(ex, 200, out);
+  });
 }
 
 void presence_heartbeat(App& app, const ExchangePtr& ex) {
@@ -120,21 +109,17 @@ void presence_heartbeat(App& app, const ExchangePtr& ex) {
     return reply_problem(ex, 400, "agent_id or agent_ids is required");
   }
   for (const std::string& id : *ids) {
-    AgentScope scope;
-    if (!agent_in_scope(app, ex, id, &scope)) return;
+    store::AgentRef agent;
+    if (!agent_in_scope(app, ex, id, &agent)) return;
   }
-  auto updated = std::make_shared<int>(0);
-  int64_t at = now_ms();
-  api::write(
-      app, [ids, at, updated](store::Connection& c) { return store::heartbeat(c, *ids, at, updated.get()); },
-      [ex, updated](int rc) {
-        if (rc != SQLITE_OK) return api::reply_store_error(ex, rc);
-        json::Out out;
-        out.begin_object();
-        out.member("updated", *updated);
-        out.end_object();
-        reply(ex, 200, out);
-      });
+  app.presence.heartbeat(std::move(*ids), [ex](Result<int> updated) {
+    if (!updated) return reply_problem(ex, updated.problem());
+    json::Out out;
+    out.begin_object();
+    out.member("updated", *updated);
+    out.end_object();
+    reply(ex, 200, out);
+  });
 }
 
 }  // namespace crewship::ipc

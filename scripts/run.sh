@@ -19,7 +19,16 @@ if [[ -e "$data/crewshipd.lock" ]] && ! flock -n "$data/crewshipd.lock" true 2>/
   exit 1
 fi
 "$root/scripts/deps.sh" run
+build="${BUILD_DIR:-$root/build}"
+# A run before crewship-hook was built let the engine bind-mount its missing
+# path, which made it a root-owned directory there: no build could write it.
+if [[ -d "$build/crewship-hook" ]]; then
+  echo "removing the directory $build/crewship-hook an engine made in place of the hook" >&2
+  rmdir "$build/crewship-hook" 2>/dev/null || sudo rmdir "$build/crewship-hook"
+fi
+# crewshipd and what it mounts into crew containers: crewship-hook.
 "$root/scripts/build.sh" --target crewshipd
+cmake --build "$build" -j"$(nproc)" --target crewship-hook
 
 mkdir -p "$data"
 export CREWSHIP_DATA_DIR="$data"

@@ -40,8 +40,10 @@ class StmtLease {
   sqlite3_stmt* get() const { return s_; }
   explicit operator bool() const { return s_ != nullptr; }
 
+  // Text, even when empty: SQLite binds a null pointer as NULL, which an
+  // empty std::string_view{} may hold.
   int bind(int i, std::string_view v) {
-    return sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return sqlite3_bind_text(s_, i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
   int bind(int i, int64_t v) { return sqlite3_bind_int64(s_, i, v); }
   int bind_null(int i) { return sqlite3_bind_null(s_, i); }

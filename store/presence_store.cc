@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "store/errors.h"
+
 namespace crewship::store {
 namespace {
 
@@ -124,7 +126,7 @@ int flip_offline(Connection& c, StmtLease& s, const std::string& details, const 
     w.now_ms = now_ms;
     PresenceResult r;
     if (int rc2 = write_presence(c, w, &r); rc2 != SQLITE_OK) return rc2;
-    swept->push_back({w.agent_id, w.workspace_id});
+    swept->push_back({w.agent_id, w.workspace_id, w.crew_id});
   }
   return SQLITE_OK;
 }
@@ -184,6 +186,24 @@ int status_history(Connection& c, std::string_view workspace_id, std::string_vie
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) row({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
+}
+
+Result<std::optional<PresenceNow>> presence_of(Connection& c, std::string_view agent_id) {
+  auto s = c.prepare("SELECT status, since, coalesce(details, '') FROM agent_status WHERE agent_id = ?1");
+  s.bind(1, agent_id);
+  int rc = s.step();
+  if (rc == SQLITE_DONE) return std::optional<PresenceNow>();
+  if (rc != SQLITE_ROW) return store_failure(c, rc);
+  return std::optional<PresenceNow>(PresenceNow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2))});
+}
+
+Result<bool> agent_known(Connection& c, std::string_view agent_id, std::string_view workspace_id) {
+  auto s = c.prepare("SELECT 1 FROM agents WHERE id = ?1 AND workspace_id = ?2");
+  s.bind(1, agent_id);
+  s.bind(2, workspace_id);
+  int rc = s.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_failure(c, rc);
+  return rc == SQLITE_ROW;
 }
 
 }  // namespace crewship::store

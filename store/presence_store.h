@@ -6,22 +6,29 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "daemon/result.h"
 #include "store/db.h"
 
 namespace crewship::store {
 
-struct PresenceWrite {
+// A status write as a caller asks for it.
+struct PresenceUpdate {
   std::string agent_id;
   std::string workspace_id;
   std::string crew_id;  // empty: no crew
   std::string status;   // online | busy | blocked | offline
   std::string details;  // a JSON object, or empty
   bool error = false;   // details carry "error": the agent is ERROR, not IDLE
-  std::string since;    // the write's wall-clock time, RFC 3339 with nanoseconds
+};
+
+// ... with its time.
+struct PresenceWrite : PresenceUpdate {
+  std::string since;  // the write's wall-clock time, RFC 3339 with nanoseconds
   int64_t now_ms = 0;
 };
 
@@ -39,7 +46,7 @@ int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out);
 int heartbeat(Connection& c, const std::vector<std::string>& agent_ids, int64_t now_ms, int* updated);
 
 struct Swept {
-  std::string agent_id, workspace_id;
+  std::string agent_id, workspace_id, crew_id;
 };
 // Flips every non-offline row whose last_seen is before cutoff_ms to offline
 // with details (a JSON object), through write_presence.
@@ -66,5 +73,15 @@ struct JournalRow {
 int status_history(Connection& c, std::string_view workspace_id, std::string_view agent_id,
                    std::string_view crew_id, int64_t before, int64_t limit,
                    const std::function<void(const JournalRow&)>& row);
+
+struct PresenceNow {
+  std::string status, since, details;  // details: a JSON object, or empty
+};
+// The agent's presence row, if it has one.
+Result<std::optional<PresenceNow>> presence_of(Connection& c, std::string_view agent_id);
+
+// Whether agent_id is (or was: deleted agents keep their history) an agent
+// of the workspace.
+Result<bool> agent_known(Connection& c, std::string_view agent_id, std::string_view workspace_id);
 
 }  // namespace crewship::store

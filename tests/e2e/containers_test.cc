@@ -3,6 +3,7 @@
 // with the sandbox image built from Debian packages: crew containers, runs
 // and their logs, container-files, git log, stop, and container exits.
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <criterion/criterion.h>
@@ -10,6 +11,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "daemon/json.h"
 #include "tests/support/api.h"
 #include "tests/support/engine.h"
 
@@ -383,7 +385,94 @@ void debug_and_gates(const std::string& engine) {
   cr_assert_eq(get(w, "/api/v1/agents/" + loner + "/git-log").status, 404);
 }
 
+// Issue: the first container start after a build without crewship-hook
+// failed, the engine made the hook's path a directory, and that broken
+// container was started again on every retry until removed by hand.
+std::string hand_made_container(const World& w, const std::vector<std::string>& binds, const std::string& entrypoint) {
+  crewship::json::Out b;
+  b.begin_object();
+  b.member("Image", engines().image);
+  b.strings("Entrypoint", {entrypoint, "init"});
+  b.key("Labels");
+  b.begin_object();
+  b.member("crewship.crew_id", w.crew);
+  b.member("crewship.workspace_id", w.owner.workspace_id);
+  b.end_object();
+  b.key("HostConfig");
+  b.begin_object();
+  b.strings("Binds", binds);
+  b.member("NetworkMode", "none");
+  b.end_object();
+  b.end_object();
+  Reply r = engine_call(w.engine, "POST", "/containers/create?name=crewship-team-crew-" + w.slug + "-" + w.crew, b.take());
+  cr_assert_eq(r.status, 201, "create by hand: %d %s", r.status, r.body.c_str());
+  return json_of(r)["Id"].GetString();
+}
+
+void broken_container_is_recreated(const std::string& engine) {
+  World w = make_world(engine);
+  std::string storage = std::filesystem::canonical(w.d->dir).string() + "/storage/crews/" + w.crew;
+  std::string hook = std::filesystem::canonical(daemon_binary()).parent_path().string() + "/crewship-hook";
+
+  // What the issue saw: the hook's path bound from a directory (and /output
+  // from elsewhere); its start failed.
+  std::filesystem::create_directories(w.d->dir + "/made-by-engine");
+  std::filesystem::create_directories(w.d->dir + "/elsewhere");
+  std::string bad = hand_made_container(
+      w, {w.d->dir + "/elsewhere:/output", w.d->dir + "/made-by-engine:/usr/local/bin/crewship-hook:ro"},
+      "/usr/local/bin/crewship-hook");
+  cr_assert_neq(engine_call(engine, "POST", "/containers/" + bad + "/start").status, 204, "a directory is no hook");
+  std::string id = container_id(w);
+  cr_assert_str_neq(id.c_str(), bad.c_str(), "a new container");
+  cr_assert_eq(engine_call(engine, "GET", "/containers/" + bad + "/json").status, 404, "the broken one is gone");
+  auto inspect = json_of(engine_call(engine, "GET", "/containers/" + id + "/json"));
+  bool output = false;
+  for (const auto& m : inspect["Mounts"].GetArray())
+    output |= std::string(m["Destination"].GetString()) == "/output" && storage == m["Source"].GetString();
+  cr_assert(output, "/output is the crew's storage");
+
+  // crewshipd's own mounts, but a container that cannot start (never started).
+  cr_assert_eq(engine_call(engine, "DELETE", "/containers/" + id + "?force=1").status, 204);
+  std::string cannot = hand_made_container(
+      w, {storage + ":/output", w.d->socket + ":/run/crewship/crewship.sock", hook + ":/usr/local/bin/crewship-hook:ro"},
+      "/no/such/program");
+  std::string again = container_id(w);
+  cr_assert_str_neq(again.c_str(), cannot.c_str(), "a new container");
+  cr_assert_eq(engine_call(engine, "GET", "/containers/" + cannot + "/json").status, 404, "the broken one is gone");
+  // A healthy one is kept.
+  std::string kept = container_id(w);
+  cr_assert_str_eq(kept.c_str(), again.c_str());
+}
+
 }  // namespace
+
+// A build directory with crewshipd alone: it refuses to start, naming the
+// hook's path and CREWSHIP_HOOK_BINARY, before it touches its data dir.
+Test(containers_first_run, refuses_to_start_without_the_hook, .timeout = 60) {
+  std::string dir = make_temp_dir();
+  std::string bin = dir + "/crewshipd";
+  std::filesystem::copy_file(daemon_binary(), bin);
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "CREWSHIP_DATA_DIR=" + dir + "/data", "CREWSHIP_PORT=0",
+                                  "CREWSHIP_HOST=127.0.0.1", "DOCKER_HOST=unix://" + dir + "/no-engine.sock"};
+  auto refused = [&](const std::vector<std::string>& more_env, const std::string& path) {
+    std::vector<std::string> e = env;
+    e.insert(e.end(), more_env.begin(), more_env.end());
+    std::string out;
+    int rc = run({"/usr/bin/timeout", "10", bin}, e, &out);
+    cr_assert_eq(rc, 1, "exit %d (124: it started): %s", rc, out.c_str());
+    cr_assert(out.find(path) != std::string::npos, "names %s: %s", path.c_str(), out.c_str());
+    cr_assert(out.find("CREWSHIP_HOOK_BINARY") != std::string::npos, "%s", out.c_str());
+    cr_assert_not(std::filesystem::exists(dir + "/data/crewship.db"), "the data dir was left alone");
+  };
+  refused({}, dir + "/crewship-hook");
+  // What an engine leaves there, a directory, is no hook either.
+  std::filesystem::create_directory(dir + "/crewship-hook");
+  refused({}, dir + "/crewship-hook");
+  // Nor is a file that cannot run.
+  close(open((dir + "/hook").c_str(), O_WRONLY | O_CREAT, 0644));
+  refused({"CREWSHIP_HOOK_BINARY=" + dir + "/hook"}, dir + "/hook");
+  remove_tree(dir);
+}
 
 #define BOTH_ENGINES(name)                                          \
   Test(containers_docker, name, .timeout = 120) { name(engines().docker); } \
@@ -397,3 +486,4 @@ BOTH_ENGINES(git_log)
 BOTH_ENGINES(stop_agent)
 BOTH_ENGINES(container_exit_goes_offline)
 BOTH_ENGINES(debug_and_gates)
+BOTH_ENGINES(broken_container_is_recreated)
