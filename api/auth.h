@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "daemon/http.h"
+#include "daemon/result.h"
 #include "daemon/router.h"
 
 namespace crewship::api {
@@ -23,9 +24,9 @@ constexpr int64_t kWsTokenSeconds = 15 * 60;
 constexpr std::string_view kCliPrefix = "crewship_cli_";
 
 bool guard(App& app, Exchange& ex, const Route* route, http::Response* deny);
-// Fills ex.who from a session or CLI token; false when the request has none
-// that is valid.
-bool authenticate(App& app, Exchange& ex);
+// Fills ex.who from a session or CLI token: true when it did, false when the
+// request has none that is valid, a problem when the store failed.
+Result<bool> authenticate(App& app, Exchange& ex);
 
 // The request came over HTTPS: X-Forwarded-Proto: https from a local proxy.
 bool over_https(const Exchange& ex);

@@ -5,6 +5,7 @@
 #include "daemon/json_input.h"
 #include "daemon/log.h"
 #include "daemon/problem.h"
+#include "store/errors.h"
 
 namespace crewship::api {
 
@@ -16,12 +17,14 @@ void reply_problem(const ExchangePtr& ex, int status, std::string_view detail) {
   ex->respond(problem(status, detail, ex->req.path));
 }
 
-void reply_problem(const ExchangePtr& ex, const Problem& p) {
-  if (!p.cause.empty()) LOG_ERROR("[%s] %s", ex->req.id.c_str(), p.cause.c_str());
-  http::Response r = problem(p.status, p.detail, ex->req.path);
+http::Response problem_response(const Exchange& ex, const Problem& p) {
+  if (!p.cause.empty()) LOG_ERROR("[%s] %s", ex.req.id.c_str(), p.cause.c_str());
+  http::Response r = problem(p.status, p.detail, ex.req.path);
   if (p.retry_after_s > 0) r.headers.push_back({"Retry-After", std::to_string(p.retry_after_s)});
-  ex->respond(std::move(r));
+  return r;
 }
+
+void reply_problem(const ExchangePtr& ex, const Problem& p) { ex->respond(problem_response(*ex, p)); }
 
 void reply_no_content(const ExchangePtr& ex) {
   http::Response r;
@@ -38,19 +41,13 @@ void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, i
   }
 }
 
-void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names) {
-  json::Out out;
-  out.begin_array();
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    out.begin_object();
-    int col = 0;
-    for (std::string_view name : names) nullable(out, name, s, col++);
-    out.end_object();
+void nullable(json::Out& out, std::string_view key, const std::optional<std::string>& v) {
+  out.key(key);
+  if (v) {
+    out.str(*v);
+  } else {
+    out.w().Null();
   }
-  if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
-  out.end_array();
-  reply(ex, 200, out);
 }
 
 bool read_json(const ExchangePtr& ex, rapidjson::Document* doc) {
@@ -97,11 +94,7 @@ void write(App& app, store::Writer::Work work, store::Writer::Done done) {
 
 bool is_constraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
 
-void reply_store_error(const ExchangePtr& ex, int rc) {
-  LOG_ERROR("[%s] store error %d: %s", ex->req.id.c_str(), rc, sqlite3_errstr(rc));
-  reply_problem(ex, rc == SQLITE_MISUSE ? 503 : 500,
-                rc == SQLITE_MISUSE ? "shutting down" : "storage error");
-}
+void reply_store_error(const ExchangePtr& ex, int rc) { reply_problem(ex, store::store_failure(rc)); }
 
 const std::string_view kBadSlug =
     "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit";

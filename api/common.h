@@ -3,9 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -26,14 +27,28 @@ inline void reply(const ExchangePtr& ex, int status, const json::Out& out) {
 void reply_problem(const ExchangePtr& ex, int status, std::string_view detail);
 // Answers a Problem (with Retry-After when it has one), logging its cause once.
 void reply_problem(const ExchangePtr& ex, const Problem& p);
+// The answer reply_problem sends, for a caller that hands a Response on;
+// logs the cause with the request id.
+http::Response problem_response(const Exchange& ex, const Problem& p);
 void reply_no_content(const ExchangePtr& ex);
 
 // Writes key: the text of column col, or null when the column is NULL.
 void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, int col);
 
-// Answers 200 with a bare JSON array holding one object per row of s:
-// column i under names[i], as text, or null when the column is NULL.
-void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names);
+// Answers 200 with a bare JSON array, one element per item as write(out,
+// item) writes it, or the problem that stopped the read.
+template <class T, class Write>
+void reply_list(const ExchangePtr& ex, const Result<std::vector<T>>& items, Write write) {
+  if (!items) return reply_problem(ex, items.problem());
+  json::Out out;
+  out.begin_array();
+  for (const T& item : *items) write(out, item);
+  out.end_array();
+  reply(ex, 200, out);
+}
+
+// Writes key: the string, or null when there is none.
+void nullable(json::Out& out, std::string_view key, const std::optional<std::string>& v);
 
 // Parses the request body as one JSON object; otherwise answers 400 and
 // returns false.
@@ -51,6 +66,12 @@ bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, 
 // SQLITE_OK) or failed. The work runs on the writer thread: it must only use
 // what it captured by value.
 void write(App& app, store::Writer::Work work, store::Writer::Done done);
+// Queues work returning a Result<T> or Status (see store::submit); done gets
+// that result on the loop thread, a store failure when the commit failed.
+template <class Work, class Done>
+void submit(App& app, Work work, Done done) {
+  store::submit(app.store.writer(), std::move(work), std::move(done));
+}
 // A constraint failure (UNIQUE, CHECK, FOREIGN KEY) of a write.
 bool is_constraint(int rc);
 // Answers 500 for an unexpected store error, logging it once.
