@@ -1,6 +1,6 @@
-// Agents: a workspace's AI coding agents, their lifecycle (create, read,
-// update, soft delete) and the status aggregates that toolbars and dashboards
-// poll. Every route is workspace-scoped; an agent or crew of another
+// Agents: a workspace's AI coding agents and their lifecycle (create, read,
+// update, soft delete); the status aggregates dashboards poll are in
+// agent_stats.cc. Every route is workspace-scoped; an agent or crew of another
 // workspace answers exactly like one that does not exist, and a soft-deleted
 // agent is gone from every read (its slug is free again).
 //
@@ -8,141 +8,95 @@
 // requests cannot both win: one live slug per workspace (agents_slug) and at
 // most one live LEAD per crew (agents_one_lead). Writes check existence and
 // permissions inside the writer's work, atomically with the change.
-#include <memory>
 #include <optional>
 
 #include "api/common.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
+#include "store/agent_store.h"
+#include "store/crew_store.h"
 
 namespace crewship::api {
 namespace {
 
-constexpr std::string_view kNoAgent = "agent not found";
-constexpr std::string_view kNoCrew = "crew not found";
-
 // ---------------------------------------------------------------------------
 // Output: the agent object, in the seed's field order.
 
-// One statement per page: the crew and the _count members come from a join
-// and correlated subqueries (each served by an index on agent_id).
-#define AGENT_SELECT                                                                            \
-  "SELECT a.id, a.crew_id, a.workspace_id, a.name, a.slug, a.description, a.role_title,"        \
-  " a.agent_role, a.lead_mode, a.status, a.cli_adapter, a.llm_provider, a.llm_model,"           \
-  " a.system_prompt, a.avatar_seed, a.avatar_style, a.timeout_seconds, a.tool_profile,"         \
-  " a.memory_enabled, a.cli_tools, a.schedule_cron, a.schedule_prompt, a.schedule_enabled,"     \
-  " a.schedule_last_run, a.schedule_next_run, a.mcp_config_json, a.created_at, a.updated_at,"   \
-  " c.id, c.name, c.slug, c.color, c.avatar_style,"                                             \
-  " (SELECT count(*) FROM agent_skills k WHERE k.agent_id = a.id),"                             \
-  " (SELECT count(*) FROM agent_credentials r WHERE r.agent_id = a.id),"                        \
-  " (SELECT count(*) FROM chats h WHERE h.agent_id = a.id),"                                    \
-  " a.created_by_user_id, a.ephemeral, a.expires_at, a.expired_at, a.parent_lead_id,"           \
-  " a.hire_reason"                                                                              \
-  " FROM agents a LEFT JOIN crews c ON c.id = a.crew_id AND c.deleted_at IS NULL"
-
-// Columns of AGENT_SELECT.
-enum Col {
-  kId, kCrewId, kWorkspaceId, kName, kSlug, kDescription, kRoleTitle, kAgentRole, kLeadMode,
-  kStatus, kCliAdapter, kLlmProvider, kLlmModel, kSystemPrompt, kAvatarSeed, kAvatarStyle,
-  kTimeout, kToolProfile, kMemory, kCliTools, kCron, kSchedulePrompt, kScheduleEnabled,
-  kLastRun, kNextRun, kMcp, kCreatedAt, kUpdatedAt, kCrewRowId, kCrewName, kCrewSlug,
-  kCrewColor, kCrewAvatar, kSkills, kCredentials, kChats, kCreatedBy, kEphemeral, kExpiresAt,
-  kExpiredAt, kParentLead, kHireReason,
-};
-
-void write_agent(json::Out& out, const store::StmtLease& s) {
+void write_agent(json::Out& out, const store::Agent& agent) {
+  const store::AgentFields& a = agent.fields;
   out.begin_object();
-  out.member("id", s.text(kId));
-  nullable(out, "crew_id", s, kCrewId);
-  out.member("workspace_id", s.text(kWorkspaceId));
-  out.member("name", s.text(kName));
-  out.member("slug", s.text(kSlug));
-  nullable(out, "description", s, kDescription);
-  nullable(out, "role_title", s, kRoleTitle);
-  out.member("agent_role", s.text(kAgentRole));
-  nullable(out, "lead_mode", s, kLeadMode);
-  out.member("status", s.text(kStatus));
-  out.member("cli_adapter", s.text(kCliAdapter));
-  nullable(out, "llm_provider", s, kLlmProvider);
-  nullable(out, "llm_model", s, kLlmModel);
-  nullable(out, "system_prompt", s, kSystemPrompt);
-  nullable(out, "avatar_seed", s, kAvatarSeed);
-  nullable(out, "avatar_style", s, kAvatarStyle);
-  out.member("timeout_seconds", s.int64(kTimeout));
-  out.member("tool_profile", s.text(kToolProfile));
-  out.member("memory_enabled", s.int64(kMemory) != 0);
-  nullable(out, "cli_tools", s, kCliTools);
-  nullable(out, "schedule_cron", s, kCron);
-  nullable(out, "schedule_prompt", s, kSchedulePrompt);
-  out.member("schedule_enabled", s.int64(kScheduleEnabled) != 0);
-  nullable(out, "schedule_last_run", s, kLastRun);
-  nullable(out, "schedule_next_run", s, kNextRun);
+  out.member("id", agent.id);
+  nullable(out, "crew_id", a.crew_id);
+  out.member("workspace_id", agent.workspace_id);
+  out.member("name", a.name);
+  out.member("slug", a.slug);
+  nullable(out, "description", a.description);
+  nullable(out, "role_title", a.role_title);
+  out.member("agent_role", a.agent_role);
+  nullable(out, "lead_mode", a.lead_mode);
+  out.member("status", agent.status);
+  out.member("cli_adapter", a.cli_adapter);
+  nullable(out, "llm_provider", a.llm_provider);
+  nullable(out, "llm_model", a.llm_model);
+  nullable(out, "system_prompt", a.system_prompt);
+  nullable(out, "avatar_seed", a.avatar_seed);
+  nullable(out, "avatar_style", a.avatar_style);
+  out.member("timeout_seconds", a.timeout_seconds);
+  out.member("tool_profile", a.tool_profile);
+  out.member("memory_enabled", a.memory_enabled);
+  nullable(out, "cli_tools", a.cli_tools);
+  nullable(out, "schedule_cron", a.schedule_cron);
+  nullable(out, "schedule_prompt", a.schedule_prompt);
+  out.member("schedule_enabled", a.schedule_enabled);
+  nullable(out, "schedule_last_run", agent.schedule_last_run);
+  nullable(out, "schedule_next_run", agent.schedule_next_run);
   // omitempty in the seed: absent rather than null.
-  if (!s.is_null(kMcp) && !s.text(kMcp).empty()) out.member("mcp_config_json", s.text(kMcp));
-  out.member("created_at", s.text(kCreatedAt));
-  out.member("updated_at", s.text(kUpdatedAt));
+  if (a.mcp_config_json && !a.mcp_config_json->empty()) out.member("mcp_config_json", *a.mcp_config_json);
+  out.member("created_at", agent.created_at);
+  out.member("updated_at", agent.updated_at);
   out.key("crew");
-  if (s.is_null(kCrewRowId)) {
+  if (!agent.crew) {
     out.w().Null();
   } else {
     out.begin_object();
-    out.member("name", s.text(kCrewName));
-    out.member("slug", s.text(kCrewSlug));
-    nullable(out, "color", s, kCrewColor);
-    nullable(out, "avatar_style", s, kCrewAvatar);
+    out.member("name", agent.crew->name);
+    out.member("slug", agent.crew->slug);
+    nullable(out, "color", agent.crew->color);
+    nullable(out, "avatar_style", agent.crew->avatar_style);
     out.end_object();
   }
   out.key("_count");
   out.begin_object();
-  out.member("skills", s.int64(kSkills));
-  out.member("credentials", s.int64(kCredentials));
-  out.member("chats", s.int64(kChats));
+  out.member("skills", agent.skills);
+  out.member("credentials", agent.credentials);
+  out.member("chats", agent.chats);
   out.end_object();
   // omitempty in the seed: legacy rows have no creator.
-  if (!s.is_null(kCreatedBy) && !s.text(kCreatedBy).empty())
-    out.member("created_by_user_id", s.text(kCreatedBy));
-  out.member("ephemeral", s.int64(kEphemeral) != 0);
-  nullable(out, "expires_at", s, kExpiresAt);
-  nullable(out, "expired_at", s, kExpiredAt);
-  nullable(out, "parent_lead_id", s, kParentLead);
-  nullable(out, "hire_reason", s, kHireReason);
+  if (agent.created_by_user_id && !agent.created_by_user_id->empty())
+    out.member("created_by_user_id", *agent.created_by_user_id);
+  out.member("ephemeral", agent.ephemeral);
+  nullable(out, "expires_at", agent.expires_at);
+  nullable(out, "expired_at", agent.expired_at);
+  nullable(out, "parent_lead_id", agent.parent_lead_id);
+  nullable(out, "hire_reason", agent.hire_reason);
   out.end_object();
 }
 
 // Answers with the live agent id of the caller's workspace, or 404.
 void reply_agent(App& app, const ExchangePtr& ex, int status, std::string_view id) {
-  auto s = app.store.reader().prepare(
-      AGENT_SELECT " WHERE a.id = ?1 AND a.workspace_id = ?2 AND a.deleted_at IS NULL");
-  s.bind(1, id);
-  s.bind(2, ex->who.workspace_id);
-  if (s.step() != SQLITE_ROW) return reply_problem(ex, 404, kNoAgent);
+  auto agent = store::get_agent(app.store.reader(), id, ex->who.workspace_id);
+  if (!agent) return reply_problem(ex, agent.problem());
   json::Out out;
-  write_agent(out, s);
+  write_agent(out, *agent);
   reply(ex, status, out);
 }
 
 // ---------------------------------------------------------------------------
 // Input: the settable fields of an agent.
 
-using Text = std::optional<std::string>;
-
-// The columns a client sets, as stored. A create starts from the defaults, an
-// update from the stored row; the request's fields are laid over either.
-struct Agent {
-  std::string name, slug;
-  Text crew_id, description, role_title;
-  std::string agent_role = "AGENT";
-  Text lead_mode;
-  std::string cli_adapter = "CLAUDE_CODE";
-  Text llm_provider, llm_model, system_prompt, avatar_seed, avatar_style;
-  int64_t timeout_seconds = 1800;
-  std::string tool_profile = "CODING";
-  bool memory_enabled = false;
-  Text cli_tools, schedule_cron, schedule_prompt;
-  bool schedule_enabled = false;
-  Text mcp_config_json;
-};
+using store::Text;
+using Agent = store::AgentFields;
 
 struct Input {
   json::Field<std::string> name, slug, crew_id, agent_role, lead_mode, cli_adapter, tool_profile;
@@ -191,7 +145,6 @@ constexpr std::string_view kServerManaged[] = {
     "parent_lead_id", "hire_reason", "schedule_last_run", "schedule_next_run", "created_at",
     "updated_at", "deleted_at", "crew", "_count",
 };
-
 
 // Standard five- or six-field cron (robfig/cron style, with names, ?, L, W
 // and #) or one of its descriptors. A plausibility check, not a parser: the
@@ -323,254 +276,19 @@ std::string apply(const Input& in, Agent* a) {
   return {};
 }
 
-// ---------------------------------------------------------------------------
-// Writer side.
-
-// The settable columns in the order bind_agent() binds them.
-#define AGENT_COLUMNS                                                                          \
-  "name, slug, crew_id, description, role_title, agent_role, lead_mode, cli_adapter,"          \
-  " llm_provider, llm_model, system_prompt, avatar_seed, avatar_style, timeout_seconds,"       \
-  " tool_profile, memory_enabled, cli_tools, schedule_cron, schedule_prompt, schedule_enabled," \
-  " mcp_config_json"
-
-void bind_text(store::StmtLease& s, int i, const Text& t) {
-  if (t) {
-    s.bind(i, *t);
-  } else {
-    s.bind_null(i);
-  }
-}
-
-// Binds AGENT_COLUMNS to ?first .. ?first+20.
-void bind_agent(store::StmtLease& s, int first, const Agent& a) {
-  int i = first;
-  s.bind(i++, a.name);
-  s.bind(i++, a.slug);
-  bind_text(s, i++, a.crew_id);
-  bind_text(s, i++, a.description);
-  bind_text(s, i++, a.role_title);
-  s.bind(i++, a.agent_role);
-  bind_text(s, i++, a.lead_mode);
-  s.bind(i++, a.cli_adapter);
-  bind_text(s, i++, a.llm_provider);
-  bind_text(s, i++, a.llm_model);
-  bind_text(s, i++, a.system_prompt);
-  bind_text(s, i++, a.avatar_seed);
-  bind_text(s, i++, a.avatar_style);
-  s.bind(i++, a.timeout_seconds);
-  s.bind(i++, a.tool_profile);
-  s.bind(i++, int64_t{a.memory_enabled});
-  bind_text(s, i++, a.cli_tools);
-  bind_text(s, i++, a.schedule_cron);
-  bind_text(s, i++, a.schedule_prompt);
-  s.bind(i++, int64_t{a.schedule_enabled});
-  bind_text(s, i++, a.mcp_config_json);
-}
-
-Text column_text(const store::StmtLease& s, int col) {
-  if (s.is_null(col)) return std::nullopt;
-  return std::string(s.text(col));
-}
-
-// Reads AGENT_COLUMNS starting at column first.
-void read_agent(const store::StmtLease& s, int first, Agent* a) {
-  int i = first;
-  a->name = s.text(i++);
-  a->slug = s.text(i++);
-  a->crew_id = column_text(s, i++);
-  a->description = column_text(s, i++);
-  a->role_title = column_text(s, i++);
-  a->agent_role = s.text(i++);
-  a->lead_mode = column_text(s, i++);
-  a->cli_adapter = s.text(i++);
-  a->llm_provider = column_text(s, i++);
-  a->llm_model = column_text(s, i++);
-  a->system_prompt = column_text(s, i++);
-  a->avatar_seed = column_text(s, i++);
-  a->avatar_style = column_text(s, i++);
-  a->timeout_seconds = s.int64(i++);
-  a->tool_profile = s.text(i++);
-  a->memory_enabled = s.int64(i++) != 0;
-  a->cli_tools = column_text(s, i++);
-  a->schedule_cron = column_text(s, i++);
-  a->schedule_prompt = column_text(s, i++);
-  a->schedule_enabled = s.int64(i++) != 0;
-  a->mcp_config_json = column_text(s, i++);
-}
-
-// A write's answer when it is not the success answer: its work sets status
-// and detail and returns SQLITE_ABORT to undo its savepoint.
-struct Outcome {
-  int status = 0;
-  std::string detail;
-  int fail(int st, std::string_view d) {
-    status = st;
-    detail = d;
-    return SQLITE_ABORT;
-  }
-};
-
-int error_of(store::Connection& db) { return sqlite3_extended_errcode(db.db()); }
-
-// SQLITE_ROW when the crew is live in the workspace, SQLITE_DONE when not,
-// else an error.
-int find_crew(store::Connection& db, const std::string& id, const std::string& workspace) {
-  auto s = db.prepare(
-      "SELECT 1 FROM crews WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL");
-  s.bind(1, id);
-  s.bind(2, workspace);
-  int rc = s.step();
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? rc : error_of(db);
-}
-
-// After an INSERT or UPDATE of agent id failed on a constraint: which of the
-// unique rules it broke, as a 409, or rc itself when neither.
-int explain_conflict(store::Connection& db, int rc, const std::string& workspace,
-                     const std::string& id, const Agent& a, Outcome* out) {
-  auto s = db.prepare(
-      "SELECT 1 FROM agents WHERE workspace_id = ?1 AND slug = ?2 AND id != ?3"
-      " AND deleted_at IS NULL");
-  s.bind(1, workspace);
-  s.bind(2, a.slug);
-  s.bind(3, id);
-  int step = s.step();
-  if (step == SQLITE_ROW) return out->fail(409, "an agent with this slug exists in the workspace");
-  if (step != SQLITE_DONE) return error_of(db);
-  if (a.agent_role == "LEAD") return out->fail(409, "the crew already has a LEAD agent");
-  return rc;
-}
-
-// Loads live agent id of the workspace for a change by user, applying the
-// per-agent edit gate (canEditAgent): OWNER and ADMIN edit any agent; a
+// The per-agent edit gate (canEditAgent): OWNER and ADMIN edit any agent; a
 // MANAGER only agents they created or agents of crews where they are crew
-// OWNER or ADMIN. SQLITE_OK with *a filled, or SQLITE_ABORT with *out set.
-int load_for_edit(store::Connection& db, const std::string& id, const std::string& workspace,
-                  const std::string& user, bool any_agent, Agent* a, Outcome* out) {
-  auto s = db.prepare(
-      "SELECT " AGENT_COLUMNS ", coalesce(a.created_by_user_id = ?3, 0),"
-      " coalesce((SELECT m.role IN ('OWNER', 'ADMIN') FROM crew_members m"
-      "   WHERE m.crew_id = a.crew_id AND m.user_id = ?3), 0)"
-      " FROM agents a WHERE a.id = ?1 AND a.workspace_id = ?2 AND a.deleted_at IS NULL");
-  s.bind(1, id);
-  s.bind(2, workspace);
-  s.bind(3, user);
-  int rc = s.step();
-  if (rc == SQLITE_DONE) return out->fail(404, kNoAgent);
-  if (rc != SQLITE_ROW) return error_of(db);
-  constexpr int kCreator = 21, kCrewAdmin = 22;
-  if (!any_agent && s.int64(kCreator) != 1 && s.int64(kCrewAdmin) != 1)
-    return out->fail(403, "a MANAGER can only edit agents they created or agents of crews they administer");
-  read_agent(s, 0, a);
-  return SQLITE_OK;
-}
-
-void reply_outcome(const ExchangePtr& ex, const Outcome& o, int rc) {
-  if (o.status != 0) return reply_problem(ex, o.status, o.detail);
-  reply_store_error(ex, rc);
+// OWNER or ADMIN.
+Result<Agent> load_for_edit(store::Connection& w, const std::string& id, const std::string& workspace,
+                            const std::string& user, bool any_agent) {
+  auto a = store::load_agent_for_edit(w, id, workspace, user);
+  if (!a) return std::move(a).take_problem();
+  if (!any_agent && !a->creator && !a->crew_admin)
+    return fail(403, "a MANAGER can only edit agents they created or agents of crews they administer");
+  return std::move(a->fields);
 }
 
 }  // namespace
-
-// GET /api/v1/agents/crews-status?workspace_id=
-//   {"total","running","error","idle","queued"}: every bucket always present.
-// Any status but RUNNING and ERROR (IDLE, STOPPED, PENDING_REVIEW, ...)
-// counts as idle; queued counts QUEUED admission-queue assignments, not agents.
-void crews_status(App& app, const ExchangePtr& ex) {
-  auto s = app.store.reader().prepare(
-      "SELECT count(*), coalesce(sum(a.status = 'RUNNING'), 0), coalesce(sum(a.status = 'ERROR'), 0),"
-      " (SELECT count(*) FROM assignments q WHERE q.workspace_id = ?1 AND q.status = 'QUEUED')"
-      " FROM agents a WHERE a.workspace_id = ?1 AND a.deleted_at IS NULL");
-  s.bind(1, ex->who.workspace_id);
-  if (int rc = s.step(); rc != SQLITE_ROW) return reply_store_error(ex, rc);
-  int64_t total = s.int64(0), running = s.int64(1), error = s.int64(2);
-  json::Out out;
-  out.begin_object();
-  out.member("total", total);
-  out.member("running", running);
-  out.member("error", error);
-  out.member("idle", total - running - error);
-  out.member("queued", s.int64(3));
-  out.end_object();
-  reply(ex, 200, out);
-}
-
-// GET /api/v1/agent-load?workspace_id=: load across the workspace's live
-// agents, for dashboards. The seed gives no shape; this one is
-//   {"total": N, "running": n, "idle": n, "error": n, "queued": n,
-//    "utilization": running / total (0 when there are no agents),
-//    "crews": [{"crew_id", "name", "slug", "total", "running", "idle",
-//               "error", "utilization"}],       every live crew, even empty,
-//                                               ordered by created_at, id
-//    "unassigned": {"total", "running", "idle", "error", "utilization"}}
-// with the status buckets of crews-status (all but RUNNING and ERROR is idle)
-// and queued the QUEUED admission-queue assignments of the workspace.
-void agent_load(App& app, const ExchangePtr& ex) {
-  struct Load {
-    int64_t total = 0, running = 0, error = 0;
-    void write(json::Out& out) const {
-      out.member("total", total);
-      out.member("running", running);
-      out.member("idle", total - running - error);
-      out.member("error", error);
-    }
-    void write_utilization(json::Out& out) const {
-      out.key("utilization");
-      out.w().Double(total == 0 ? 0.0 : static_cast<double>(running) / static_cast<double>(total));
-    }
-  };
-  Load all, unassigned;
-  int64_t queued = 0;
-  {
-    auto s = app.store.reader().prepare(
-        "SELECT count(*), coalesce(sum(a.status = 'RUNNING'), 0),"
-        " coalesce(sum(a.status = 'ERROR'), 0), coalesce(sum(a.crew_id IS NULL), 0),"
-        " coalesce(sum(a.crew_id IS NULL AND a.status = 'RUNNING'), 0),"
-        " coalesce(sum(a.crew_id IS NULL AND a.status = 'ERROR'), 0),"
-        " (SELECT count(*) FROM assignments q WHERE q.workspace_id = ?1 AND q.status = 'QUEUED')"
-        " FROM agents a WHERE a.workspace_id = ?1 AND a.deleted_at IS NULL");
-    s.bind(1, ex->who.workspace_id);
-    if (int rc = s.step(); rc != SQLITE_ROW) return reply_store_error(ex, rc);
-    all = {s.int64(0), s.int64(1), s.int64(2)};
-    unassigned = {s.int64(3), s.int64(4), s.int64(5)};
-    queued = s.int64(6);
-  }
-  json::Out out;
-  out.begin_object();
-  all.write(out);
-  out.member("queued", queued);
-  all.write_utilization(out);
-  out.key("crews");
-  out.begin_array();
-  {
-    auto s = app.store.reader().prepare(
-        "SELECT c.id, c.name, c.slug, count(a.id), coalesce(sum(a.status = 'RUNNING'), 0),"
-        " coalesce(sum(a.status = 'ERROR'), 0)"
-        " FROM crews c LEFT JOIN agents a ON a.crew_id = c.id AND a.deleted_at IS NULL"
-        " WHERE c.workspace_id = ?1 AND c.deleted_at IS NULL"
-        " GROUP BY c.id ORDER BY c.created_at, c.id");
-    s.bind(1, ex->who.workspace_id);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      Load crew{s.int64(3), s.int64(4), s.int64(5)};
-      out.begin_object();
-      out.member("crew_id", s.text(0));
-      out.member("name", s.text(1));
-      out.member("slug", s.text(2));
-      crew.write(out);
-      crew.write_utilization(out);
-      out.end_object();
-    }
-    if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
-  }
-  out.end_array();
-  out.key("unassigned");
-  out.begin_object();
-  unassigned.write(out);
-  unassigned.write_utilization(out);
-  out.end_object();
-  out.end_object();
-  reply(ex, 200, out);
-}
 
 // GET /api/v1/agents?workspace_id=[&crew_id=][&limit=&offset=]: live agents
 // ordered by created_at, id. A crew_id that is not a live crew of the
@@ -578,30 +296,15 @@ void agent_load(App& app, const ExchangePtr& ex) {
 void list_agents(App& app, const ExchangePtr& ex) {
   Page page;
   if (!read_page(ex, 50, 100, &page)) return;
-  std::optional<std::string> crew = ex->req.query_param("crew_id");
-  if (crew && crew->empty()) crew.reset();
-  if (crew) {
-    auto c = app.store.reader().prepare(
-        "SELECT 1 FROM crews WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL");
-    c.bind(1, *crew);
-    c.bind(2, ex->who.workspace_id);
-    if (c.step() != SQLITE_ROW) return reply_problem(ex, 404, kNoCrew);
+  Text crew = ex->req.query_param("crew_id");
+  if (crew && !crew->empty()) {
+    if (auto c = store::find_crew(app.store.reader(), *crew, ex->who.workspace_id); !c)
+      return reply_problem(ex, c.problem());
+  } else {
+    crew.reset();
   }
-  auto s = app.store.reader().prepare(
-      AGENT_SELECT " WHERE a.workspace_id = ?1 AND a.deleted_at IS NULL"
-                   " AND (?2 IS NULL OR a.crew_id = ?2)"
-                   " ORDER BY a.created_at, a.id LIMIT ?3 OFFSET ?4");
-  s.bind(1, ex->who.workspace_id);
-  bind_text(s, 2, crew);
-  s.bind(3, page.limit);
-  s.bind(4, page.offset);
-  json::Out out;
-  out.begin_array();
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) write_agent(out, s);
-  if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
-  out.end_array();
-  reply(ex, 200, out);
+  reply_list(ex, store::list_agents(app.store.reader(), ex->who.workspace_id, crew, page.limit, page.offset),
+             write_agent);
 }
 
 // POST /api/v1/agents?workspace_id=: 201 with the agent; the caller is its
@@ -614,31 +317,17 @@ void create_agent(App& app, const ExchangePtr& ex) {
   if (std::string error = apply(in, &a); !error.empty()) return reply_problem(ex, 400, error);
 
   std::string id = new_id();
-  auto outcome = std::make_shared<Outcome>();
-  write(
+  submit(
       app,
-      [a, id, outcome, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       now = now_rfc3339()](store::Connection& db) {
+      [a, id, workspace = ex->who.workspace_id, user = ex->who.user_id,
+       now = now_rfc3339()](store::Connection& w) -> Status {
         if (a.crew_id) {
-          int rc = find_crew(db, *a.crew_id, workspace);
-          if (rc == SQLITE_DONE) return outcome->fail(404, kNoCrew);
-          if (rc != SQLITE_ROW) return rc;
+          if (auto c = store::find_crew(w, *a.crew_id, workspace); !c) return std::move(c).take_problem();
         }
-        auto s = db.prepare(
-            "INSERT INTO agents(id, workspace_id, created_by_user_id, created_at, updated_at, "
-            AGENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-            " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)");
-        s.bind(1, id);
-        s.bind(2, workspace);
-        s.bind(3, user);
-        s.bind(4, now);
-        bind_agent(s, 5, a);
-        if (s.step() == SQLITE_DONE) return SQLITE_OK;
-        int rc = error_of(db);
-        return is_constraint(rc) ? explain_conflict(db, rc, workspace, id, a, outcome.get()) : rc;
+        return store::insert_agent(w, id, workspace, user, now, a);
       },
-      [&app, ex, id, outcome](int rc) {
-        if (rc != SQLITE_OK) return reply_outcome(ex, *outcome, rc);
+      [&app, ex, id](Status st) {
+        if (!st) return reply_problem(ex, st.problem());
         reply_agent(app, ex, 201, id);
       });
 }
@@ -654,36 +343,22 @@ void update_agent(App& app, const ExchangePtr& ex) {
   Input in;
   if (!read_input(ex, false, &in)) return;
   std::string id(ex->req.param("agentId"));
-  auto outcome = std::make_shared<Outcome>();
-  write(
+  submit(
       app,
-      [in, id, outcome, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& db) {
-        Agent a;
-        if (int rc = load_for_edit(db, id, workspace, user, any_agent, &a, outcome.get());
-            rc != SQLITE_OK)
-          return rc;
-        if (in.empty()) return SQLITE_OK;
-        Text old_crew = a.crew_id;
-        if (std::string error = apply(in, &a); !error.empty()) return outcome->fail(400, error);
-        if (a.crew_id && a.crew_id != old_crew) {
-          int rc = find_crew(db, *a.crew_id, workspace);
-          if (rc == SQLITE_DONE) return outcome->fail(404, kNoCrew);
-          if (rc != SQLITE_ROW) return rc;
+      [in, id, workspace = ex->who.workspace_id, user = ex->who.user_id,
+       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& w) -> Status {
+        auto a = load_for_edit(w, id, workspace, user, any_agent);
+        if (!a) return std::move(a).take_problem();
+        if (in.empty()) return {};
+        Text old_crew = a->crew_id;
+        if (std::string error = apply(in, &*a); !error.empty()) return fail(400, error);
+        if (a->crew_id && a->crew_id != old_crew) {
+          if (auto c = store::find_crew(w, *a->crew_id, workspace); !c) return std::move(c).take_problem();
         }
-        auto s = db.prepare(
-            "UPDATE agents SET (" AGENT_COLUMNS ", updated_at) = (?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-            " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?2)"
-            " WHERE id = ?1");
-        s.bind(1, id);
-        s.bind(2, now);
-        bind_agent(s, 3, a);
-        if (s.step() == SQLITE_DONE) return SQLITE_OK;
-        int rc = error_of(db);
-        return is_constraint(rc) ? explain_conflict(db, rc, workspace, id, a, outcome.get()) : rc;
+        return store::update_agent(w, id, workspace, now, *a);
       },
-      [&app, ex, id, outcome](int rc) {
-        if (rc != SQLITE_OK) return reply_outcome(ex, *outcome, rc);
+      [&app, ex, id](Status st) {
+        if (!st) return reply_problem(ex, st.problem());
         app.presence_changed(ex->who.workspace_id);  // the roster shows the agent's crew
         reply_agent(app, ex, 200, id);
       });
@@ -693,22 +368,16 @@ void update_agent(App& app, const ExchangePtr& ex) {
 // edit gate as PATCH; 200 {"id", "deleted": true}.
 void delete_agent(App& app, const ExchangePtr& ex) {
   std::string id(ex->req.param("agentId"));
-  auto outcome = std::make_shared<Outcome>();
-  write(
+  submit(
       app,
-      [id, outcome, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& db) {
-        Agent a;
-        if (int rc = load_for_edit(db, id, workspace, user, any_agent, &a, outcome.get());
-            rc != SQLITE_OK)
-          return rc;
-        auto s = db.prepare("UPDATE agents SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1");
-        s.bind(1, id);
-        s.bind(2, now);
-        return s.step() == SQLITE_DONE ? SQLITE_OK : error_of(db);
+      [id, workspace = ex->who.workspace_id, user = ex->who.user_id,
+       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& w) -> Status {
+        if (auto a = load_for_edit(w, id, workspace, user, any_agent); !a)
+          return std::move(a).take_problem();
+        return store::delete_agent(w, id, now);
       },
-      [&app, ex, id, outcome](int rc) {
-        if (rc != SQLITE_OK) return reply_outcome(ex, *outcome, rc);
+      [&app, ex, id](Status st) {
+        if (!st) return reply_problem(ex, st.problem());
         app.presence_changed(ex->who.workspace_id);  // deleted agents leave the roster
         json::Out out;
         out.begin_object();
@@ -718,8 +387,5 @@ void delete_agent(App& app, const ExchangePtr& ex) {
         reply(ex, 200, out);
       });
 }
-
-#undef AGENT_COLUMNS
-#undef AGENT_SELECT
 
 }  // namespace crewship::api

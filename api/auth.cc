@@ -2,12 +2,16 @@
 
 #include <ctime>
 
+#include "api/common.h"
 #include "api/jwt.h"
 #include "daemon/app.h"
 #include "daemon/crypto.h"
 #include "daemon/http_server.h"
 #include "daemon/ids.h"
 #include "daemon/problem.h"
+#include "store/session_store.h"
+#include "store/workspace_store.h"
+#include "store/writer.h"
 
 namespace crewship::api {
 namespace {
@@ -29,61 +33,51 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-bool session_from_jwt(App& app, Exchange& ex, std::string_view token) {
+// True with ex.who filled, false when the token is not a live session.
+Result<bool> session_from_jwt(App& app, Exchange& ex, std::string_view token) {
   JwtClaims c;
   int64_t now = time(nullptr);
   if (!jwt_verify(token, app.auth_secret, now, &c) || c.kind != "session" || c.sid.empty())
     return false;
-  auto s = app.store.reader().prepare(
-      "SELECT u.id, u.email, coalesce(u.name, '') FROM user_sessions s"
-      " JOIN users u ON u.id = s.user_id"
-      " WHERE s.id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2");
-  s.bind(1, c.sid);
-  s.bind(2, now);
-  if (s.step() != SQLITE_ROW || s.text(0) != c.sub) return false;
+  auto holder = store::find_live_session(app.store.reader(), c.sid, now);
+  if (!holder) return holder.problem().status == 404 ? Result<bool>(false) : holder.problem();
+  if (holder->user_id != c.sub) return false;
   ex.who.kind = Principal::Kind::kSession;
-  ex.who.user_id = s.text(0);
-  ex.who.email = s.text(1);
-  ex.who.name = s.text(2);
+  ex.who.user_id = std::move(holder->user_id);
+  ex.who.email = std::move(holder->email);
+  ex.who.name = std::move(holder->name);
   ex.who.session_id = c.sid;
   return true;
 }
 
-bool cli_token(App& app, Exchange& ex, std::string_view token) {
+Result<bool> cli_token(App& app, Exchange& ex, std::string_view token) {
   if (token.size() != kCliPrefix.size() + 64) return false;
-  std::string hash = crypto::hex(crypto::sha256(token));
-  auto s = app.store.reader().prepare(
-      "SELECT t.id, u.id, u.email, coalesce(u.name, '') FROM cli_tokens t"
-      " JOIN users u ON u.id = t.user_id"
-      " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL");
-  s.bind(1, hash);
-  if (s.step() != SQLITE_ROW) return false;
+  auto found = store::find_cli_token(app.store.reader(), crypto::hex(crypto::sha256(token)));
+  if (!found) return found.problem().status == 404 ? Result<bool>(false) : found.problem();
   ex.who.kind = Principal::Kind::kCliToken;
-  ex.who.token_id = s.text(0);
-  ex.who.user_id = s.text(1);
-  ex.who.email = s.text(2);
-  ex.who.name = s.text(3);
+  ex.who.token_id = std::move(found->token_id);
+  ex.who.user_id = std::move(found->holder.user_id);
+  ex.who.email = std::move(found->holder.email);
+  ex.who.name = std::move(found->holder.name);
 
   // last_used_at is written at most once a minute per token, never waited on.
   int64_t now = time(nullptr);
   int64_t& touched = app.cli_token_touched[ex.who.token_id];
   if (now - touched >= kTouchEverySeconds) {
     touched = now;
-    app.store.writer().submit(
-        [id = ex.who.token_id, at = rfc3339(now)](store::Connection& c) {
-          auto u = c.prepare("UPDATE cli_tokens SET last_used_at = ?2 WHERE id = ?1");
-          u.bind(1, id);
-          u.bind(2, at);
-          return u.step() == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    store::submit(
+        app.store.writer(),
+        [id = ex.who.token_id, at = rfc3339(now)](store::Connection& w) {
+          return store::touch_cli_token(w, id, at);
         },
-        nullptr);
+        [](Status) {});
   }
   return true;
 }
 
 }  // namespace
 
-bool authenticate(App& app, Exchange& ex) {
+Result<bool> authenticate(App& app, Exchange& ex) {
   if (auto auth = ex.req.header("Authorization")) {
     std::string_view v = *auth;
     if (v.size() > 7 && http::iequals(v.substr(0, 7), "Bearer ")) {
@@ -96,7 +90,9 @@ bool authenticate(App& app, Exchange& ex) {
   if (auto cookies = ex.req.header("Cookie")) {
     for (std::string_view name : {kSecureCookie, kCookie}) {
       std::string_view token = cookie_value(*cookies, name);
-      if (!token.empty() && session_from_jwt(app, ex, token)) return true;
+      if (token.empty()) continue;
+      auto found = session_from_jwt(app, ex, token);
+      if (!found || *found) return found;
     }
   }
   return false;
@@ -104,7 +100,12 @@ bool authenticate(App& app, Exchange& ex) {
 
 bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny) {
   if (route == nullptr || route->auth == Auth::kNone) return true;
-  if (!authenticate(app, ex)) {
+  auto authenticated = authenticate(app, ex);
+  if (!authenticated) {
+    *deny = problem_response(ex, authenticated.problem());
+    return false;
+  }
+  if (!*authenticated) {
     *deny = problem(401, "authentication required", ex.req.path);
     deny->headers.push_back({"WWW-Authenticate", "Bearer"});
     return false;
@@ -135,12 +136,13 @@ bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny) {
     *deny = problem(403, "not a member of this workspace", ex.req.path);
     return false;
   }
-  auto s = app.store.reader().prepare(
-      "SELECT role FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2");
-  s.bind(1, workspace);
-  s.bind(2, ex.who.user_id);
+  auto member = store::member_role(app.store.reader(), workspace, ex.who.user_id);
+  if (!member && member.problem().status != 404) {
+    *deny = problem_response(ex, member.problem());
+    return false;
+  }
   Role role = Role::kNone;
-  if (s.step() != SQLITE_ROW || !parse_role(s.text(0), &role)) {
+  if (!member || !parse_role(*member, &role)) {
     *deny = problem(403, "not a member of this workspace", ex.req.path);
     return false;
   }

@@ -15,6 +15,7 @@
 
 #include "daemon/handler.h"
 #include "daemon/http.h"
+#include "daemon/result.h"
 
 namespace crewship::api {
 
@@ -24,9 +25,9 @@ constexpr std::string_view kCliPrefix = "crewship_cli_";
 
 // The public listener's guard: checks the route's Access (null: anyone).
 bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny);
-// Fills ex.who from a session or CLI token; false when the request has none
-// that is valid.
-bool authenticate(App& app, Exchange& ex);
+// Fills ex.who from a session or CLI token: true when it did, false when the
+// request has none that is valid, a problem when the store failed.
+Result<bool> authenticate(App& app, Exchange& ex);
 
 // The request came over HTTPS: X-Forwarded-Proto: https from a local proxy.
 bool over_https(const Exchange& ex);

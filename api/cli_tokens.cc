@@ -6,6 +6,7 @@
 #include "daemon/crypto.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
+#include "store/session_store.h"
 
 namespace crewship::api {
 
@@ -19,20 +20,13 @@ void create_cli_token(App& app, const ExchangePtr& ex) {
   if (!r.ok()) return reply_problem(ex, 400, r.error());
   std::string id = new_id(), token = std::string(kCliPrefix) + random_hex(32), now = now_rfc3339();
   std::string hash = crypto::hex(crypto::sha256(token));
-  write(
+  submit(
       app,
-      [id, user = ex->who.user_id, name = name.value, hash, now](store::Connection& db) {
-        auto s = db.prepare(
-            "INSERT INTO cli_tokens(id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-        s.bind(1, id);
-        s.bind(2, user);
-        s.bind(3, name);
-        s.bind(4, hash);
-        s.bind(5, now);
-        return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(db.db());
+      [id, user = ex->who.user_id, name = name.value, hash, now](store::Connection& w) {
+        return store::insert_cli_token(w, id, user, name, hash, now);
       },
-      [ex, id, name = name.value, token, now](int rc) {
-        if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+      [ex, id, name = name.value, token, now](Status st) {
+        if (!st) return reply_problem(ex, st.problem());
         json::Out out;
         out.begin_object();
         out.member("id", id);
@@ -48,6 +42,12 @@ void create_cli_token(App& app, const ExchangePtr& ex) {
 
 // GET /api/v1/auth/cli-token/validate: who the presented credential is.
 void validate_cli_token(App& app, const ExchangePtr& ex) {
+  std::string token_name;
+  if (ex->who.kind == Principal::Kind::kCliToken) {
+    auto name = store::cli_token_name(app.store.reader(), ex->who.token_id);
+    if (!name && name.problem().status != 404) return reply_problem(ex, name.problem());
+    if (name) token_name = std::move(*name);
+  }
   json::Out out;
   out.begin_object();
   out.member("valid", true);
@@ -59,11 +59,9 @@ void validate_cli_token(App& app, const ExchangePtr& ex) {
   out.end_object();
   out.key("token");
   if (ex->who.kind == Principal::Kind::kCliToken) {
-    auto s = app.store.reader().prepare("SELECT name FROM cli_tokens WHERE id = ?1");
-    s.bind(1, ex->who.token_id);
     out.begin_object();
     out.member("id", ex->who.token_id);
-    out.member("name", s.step() == SQLITE_ROW ? s.text(0) : std::string_view());
+    out.member("name", token_name);
     out.end_object();
   } else {
     out.w().Null();  // a session, not a CLI token
@@ -76,34 +74,28 @@ void validate_cli_token(App& app, const ExchangePtr& ex) {
 void list_cli_tokens(App& app, const ExchangePtr& ex) {
   Page page;
   if (!read_page(ex, 50, 100, &page)) return;
-  auto s = app.store.reader().prepare(
-      "SELECT id, name, created_at, last_used_at FROM cli_tokens"
-      " WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id LIMIT ?2 OFFSET ?3");
-  s.bind(1, ex->who.user_id);
-  s.bind(2, page.limit);
-  s.bind(3, page.offset);
-  reply_rows(ex, s, {"id", "name", "created_at", "last_used_at"});
+  reply_list(ex, store::list_cli_tokens(app.store.reader(), ex->who.user_id, page.limit, page.offset),
+             [](json::Out& out, const store::CliToken& t) {
+               out.begin_object();
+               out.member("id", t.id);
+               out.member("name", t.name);
+               out.member("created_at", t.created_at);
+               nullable(out, "last_used_at", t.last_used_at);
+               out.end_object();
+             });
 }
 
 // DELETE /api/v1/auth/cli-tokens/{tokenId}: the token answers 401 from now on.
 void revoke_cli_token(App& app, const ExchangePtr& ex) {
   std::string id(ex->req.param("tokenId"));
-  auto found = std::make_shared<bool>(false);
-  write(
+  submit(
       app,
-      [id, user = ex->who.user_id, found](store::Connection& db) {
-        auto s = db.prepare(
-            "UPDATE cli_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL");
-        s.bind(1, id);
-        s.bind(2, user);
-        s.bind(3, now_rfc3339());
-        if (s.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
-        *found = sqlite3_changes(db.db()) == 1;
-        return SQLITE_OK;
+      [id, user = ex->who.user_id](store::Connection& w) {
+        return store::revoke_cli_token(w, id, user, now_rfc3339());
       },
-      [&app, ex, id, found](int rc) {
-        if (rc != SQLITE_OK) return reply_store_error(ex, rc);
-        if (!*found) return reply_problem(ex, 404, "no such token");
+      [&app, ex, id](Result<bool> revoked) {
+        if (!revoked) return reply_problem(ex, revoked.problem());
+        if (!*revoked) return reply_problem(ex, 404, "no such token");
         app.cli_token_touched.erase(id);
         reply_no_content(ex);
       });

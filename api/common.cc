@@ -3,6 +3,7 @@
 #include "daemon/json_input.h"
 #include "daemon/log.h"
 #include "daemon/problem.h"
+#include "store/errors.h"
 
 namespace crewship::api {
 
@@ -15,19 +16,13 @@ void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, i
   }
 }
 
-void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names) {
-  json::Out out;
-  out.begin_array();
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    out.begin_object();
-    int col = 0;
-    for (std::string_view name : names) nullable(out, name, s, col++);
-    out.end_object();
+void nullable(json::Out& out, std::string_view key, const std::optional<std::string>& v) {
+  out.key(key);
+  if (v) {
+    out.str(*v);
+  } else {
+    out.w().Null();
   }
-  if (rc != SQLITE_DONE) return reply_store_error(ex, rc);
-  out.end_array();
-  reply(ex, 200, out);
 }
 
 const std::string_view kBadSlug =

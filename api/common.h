@@ -3,9 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -23,9 +24,27 @@ namespace crewship::api {
 // Writes key: the text of column col, or null when the column is NULL.
 void nullable(json::Out& out, std::string_view key, const store::StmtLease& s, int col);
 
-// Answers 200 with a bare JSON array holding one object per row of s:
-// column i under names[i], as text, or null when the column is NULL.
-void reply_rows(const ExchangePtr& ex, store::StmtLease& s, std::initializer_list<std::string_view> names);
+// Answers 200 with a bare JSON array, one element per item as write(out,
+// item) writes it, or the problem that stopped the read.
+template <class T, class Write>
+void reply_list(const ExchangePtr& ex, const Result<std::vector<T>>& items, Write write) {
+  if (!items) return reply_problem(ex, items.problem());
+  json::Out out;
+  out.begin_array();
+  for (const T& item : *items) write(out, item);
+  out.end_array();
+  reply(ex, 200, out);
+}
+
+// Writes key: the string, or null when there is none.
+void nullable(json::Out& out, std::string_view key, const std::optional<std::string>& v);
+
+// Queues work returning a Result<T> or Status (see store::submit); done gets
+// that result on the loop thread, a store failure when the commit failed.
+template <class Work, class Done>
+void submit(App& app, Work work, Done done) {
+  store::submit(app.store.writer(), std::move(work), std::move(done));
+}
 
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);

@@ -17,6 +17,8 @@
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
 #include "daemon/problem.h"
+#include "store/session_store.h"
+#include "store/user_store.h"
 #include "store/workspace_store.h"
 
 namespace crewship::api {
@@ -93,36 +95,6 @@ bool strong_enough(const ExchangePtr& ex, const std::string& password) {
   return true;
 }
 
-// Writer side: a user_sessions row valid for kSessionSeconds.
-int insert_session(store::Connection& c, const std::string& id, const std::string& user_id,
-                   int64_t expires) {
-  auto s = c.prepare(
-      "INSERT INTO user_sessions(id, user_id, kind, created_at, expires_at)"
-      " VALUES (?1, ?2, 'session', ?3, ?4)");
-  s.bind(1, id);
-  s.bind(2, user_id);
-  s.bind(3, now_rfc3339());
-  s.bind(4, expires);
-  return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
-}
-
-int insert_user(store::Connection& c, const User& u, const std::string& hash) {
-  std::string now = now_rfc3339();
-  auto s = c.prepare(
-      "INSERT INTO users(id, email, name, password_hash, created_at, updated_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
-  s.bind(1, u.id);
-  s.bind(2, u.email);
-  if (u.name.empty()) {
-    s.bind_null(3);
-  } else {
-    s.bind(3, u.name);
-  }
-  s.bind(4, hash);
-  s.bind(5, now);
-  return s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
-}
-
 void write_user(json::Out& out, const User& u) {
   out.key("user");
   out.begin_object();
@@ -155,10 +127,7 @@ void send_session(const ExchangePtr& ex, App& app, int status, const User& u,
   ex->respond(std::move(r));
 }
 
-bool any_user(App& app) {
-  auto s = app.store.reader().prepare("SELECT 1 FROM users LIMIT 1");
-  return s.step() == SQLITE_ROW;
-}
+store::UserRef user_row(const User& u) { return store::UserRef{u.id, u.email, u.name}; }
 
 }  // namespace
 
@@ -167,29 +136,29 @@ bool any_user(App& app) {
 void bootstrap(App& app, const ExchangePtr& ex) {
   auto c = std::make_shared<Credentials>();
   if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
-  if (any_user(app)) return reply_problem(ex, 409, "this instance is already set up");
+  auto exists = store::any_user(app.store.reader());
+  if (!exists) return reply_problem(ex, exists.problem());
+  if (*exists) return reply_problem(ex, 409, "this instance is already set up");
   app.hasher.hash(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
     if (hash.empty()) return reply_problem(ex, 503, "password hashing failed");
     auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
     std::string ws_name = c->workspace_name.has_value() ? c->workspace_name.value : "My Workspace";
     std::string ws_id = new_id(), ws_slug = slugify(ws_name), session_id = new_id();
     int64_t expires = time(nullptr) + kSessionSeconds;
-    auto taken = std::make_shared<bool>(false);
-    write(
+    submit(
         app,
-        [=](store::Connection& db) {
-          if (db.prepare("SELECT 1 FROM users LIMIT 1").step() == SQLITE_ROW) {
-            *taken = true;
-            return SQLITE_ABORT;
-          }
-          int rc = insert_user(db, *user, hash);
-          if (rc != SQLITE_OK) return rc;
-          rc = store::insert_workspace(db, ws_id, ws_name, ws_slug, user->id, now_rfc3339());
-          return rc != SQLITE_OK ? rc : insert_session(db, session_id, user->id, expires);
+        [=](store::Connection& w) -> Status {
+          auto exists = store::any_user(w);
+          if (!exists) return std::move(exists).take_problem();
+          if (*exists) return fail(409, "this instance is already set up");
+          std::string now = now_rfc3339();
+          if (auto st = store::insert_user(w, user_row(*user), hash, now); !st) return st;
+          if (auto st = store::insert_workspace(w, ws_id, ws_name, ws_slug, user->id, now); !st)
+            return st;
+          return store::insert_session(w, session_id, user->id, expires, now);
         },
-        [=, &app](int rc) {
-          if (*taken) return reply_problem(ex, 409, "this instance is already set up");
-          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+        [=, &app](Status st) {
+          if (!st) return reply_problem(ex, st.problem());
           send_session(ex, app, 201, *user, session_id, expires, [&](json::Out& out) {
             out.key("workspace");
             out.begin_object();
@@ -212,15 +181,15 @@ void signup(App& app, const ExchangePtr& ex) {
     auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
     std::string session_id = new_id();
     int64_t expires = time(nullptr) + kSessionSeconds;
-    write(
+    submit(
         app,
-        [=](store::Connection& db) {
-          int rc = insert_user(db, *user, hash);
-          return rc != SQLITE_OK ? rc : insert_session(db, session_id, user->id, expires);
+        [=](store::Connection& w) -> Status {
+          std::string now = now_rfc3339();
+          if (auto st = store::insert_user(w, user_row(*user), hash, now); !st) return st;
+          return store::insert_session(w, session_id, user->id, expires, now);
         },
-        [=, &app](int rc) {
-          if (is_constraint(rc)) return reply_problem(ex, 409, "a user with this email exists");
-          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+        [=, &app](Status st) {
+          if (!st) return reply_problem(ex, st.problem());
           send_session(ex, app, 201, *user, session_id, expires);
         });
   });
@@ -235,19 +204,16 @@ void login(App& app, const ExchangePtr& ex) {
   auto user = std::make_shared<User>();
   std::string hash;
   int64_t now = time(nullptr);
-  {
-    auto s = app.store.reader().prepare(
-        "SELECT id, email, coalesce(name, ''), password_hash, locked_until FROM users WHERE email = ?1");
-    s.bind(1, c->email.value);
-    if (s.step() == SQLITE_ROW) {
-      *user = User{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2))};
-      hash = s.text(3);
-      if (int64_t until = s.int64(4); until > now) {
-        http::Response r = problem(429, "too many failed sign-ins; try again later", ex->req.path);
-        r.headers.push_back({"Retry-After", std::to_string(until - now)});
-        return ex->respond(std::move(r));
-      }
+  if (auto found = store::find_login(app.store.reader(), c->email.value); found) {
+    const store::UserRef& u = found->user;
+    *user = User{u.id, u.email, u.name.value_or("")};
+    hash = std::move(found->password_hash);
+    if (int64_t until = found->locked_until; until > now) {
+      return reply_problem(ex, fail(429, "too many failed sign-ins; try again later",
+                                    static_cast<int>(until - now)));
     }
+  } else if (found.problem().status != 404) {
+    return reply_problem(ex, found.problem());
   }
   app.hasher.verify(app.loop, std::move(hash), std::move(c->password.value), [&app, ex, user](int match) {
     if (match < 0) return reply_problem(ex, 503, "password check failed; try again");
@@ -255,36 +221,29 @@ void login(App& app, const ExchangePtr& ex) {
       if (!user->id.empty()) {
         int64_t max = app.config.login_max_failures;
         int64_t until = time(nullptr) + app.config.login_lockout_ms / 1000;
-        write(
+        submit(
             app,
-            [id = user->id, max, until](store::Connection& db) {
-              auto u = db.prepare(
-                  "UPDATE users SET"
-                  " locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END,"
-                  " failed_logins = CASE WHEN failed_logins + 1 >= ?2 THEN 0 ELSE failed_logins + 1 END"
-                  " WHERE id = ?1");
-              u.bind(1, id);
-              u.bind(2, max);
-              u.bind(3, until);
-              return u.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(db.db());
+            [id = user->id, max, until](store::Connection& w) {
+              return store::record_failed_login(w, id, max, until);
             },
-            [ex](int) { reply_problem(ex, 401, "invalid email or password"); });
+            [ex](Status st) {
+              if (!st) return reply_problem(ex, st.problem());
+              reply_problem(ex, 401, "invalid email or password");
+            });
         return;
       }
       return reply_problem(ex, 401, "invalid email or password");
     }
     std::string session_id = new_id();
     int64_t expires = time(nullptr) + kSessionSeconds;
-    write(
+    submit(
         app,
-        [id = user->id, session_id, expires](store::Connection& db) {
-          auto u = db.prepare("UPDATE users SET failed_logins = 0 WHERE id = ?1");
-          u.bind(1, id);
-          if (u.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
-          return insert_session(db, session_id, id, expires);
+        [id = user->id, session_id, expires](store::Connection& w) -> Status {
+          if (auto st = store::clear_failed_logins(w, id); !st) return st;
+          return store::insert_session(w, session_id, id, expires, now_rfc3339());
         },
-        [=, &app](int rc) {
-          if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+        [=, &app](Status st) {
+          if (!st) return reply_problem(ex, st.problem());
           send_session(ex, app, 200, *user, session_id, expires);
         });
   });
@@ -292,17 +251,23 @@ void login(App& app, const ExchangePtr& ex) {
 
 // GET /api/auth/session: the signed-in user, or {} (never 401).
 void session(App& app, const ExchangePtr& ex) {
-  if (!authenticate(app, *ex)) return reply(ex, 200, "{}");
+  auto authenticated = authenticate(app, *ex);
+  if (!authenticated) return reply_problem(ex, authenticated.problem());
+  if (!*authenticated) return reply(ex, 200, "{}");
+  std::optional<int64_t> expires;  // none for a CLI token
+  if (ex->who.kind == Principal::Kind::kSession) {
+    auto at = store::session_expiry(app.store.reader(), ex->who.session_id);
+    if (!at && at.problem().status != 404) return reply_problem(ex, at.problem());
+    if (at) expires = *at;
+  }
   json::Out out;
   out.begin_object();
   write_user(out, User{ex->who.user_id, ex->who.email, ex->who.name});
   out.key("expires");
-  auto s = app.store.reader().prepare("SELECT expires_at FROM user_sessions WHERE id = ?1");
-  s.bind(1, ex->who.session_id);
-  if (s.step() == SQLITE_ROW) {
-    out.str(rfc3339(s.int64(0)));
+  if (expires) {
+    out.str(rfc3339(*expires));
   } else {
-    out.w().Null();  // a CLI token: no session expiry
+    out.w().Null();
   }
   out.end_object();
   reply(ex, 200, out);
@@ -310,20 +275,21 @@ void session(App& app, const ExchangePtr& ex) {
 
 // POST /api/auth/signout: revokes the session (if any) and clears the cookie.
 void signout(App& app, const ExchangePtr& ex) {
-  auto done = [ex](int rc) {
-    if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+  auto done = [ex](Status st) {
+    if (!st) return reply_problem(ex, st.problem());
     http::Response r = http::Response::json(200, R"({"url":"/"})");
     r.headers.push_back({"Set-Cookie", session_cookie(*ex, "", 0)});
     ex->respond(std::move(r));
   };
-  if (!authenticate(app, *ex) || ex->who.kind != Principal::Kind::kSession) return done(SQLITE_OK);
-  write(
+  auto authenticated = authenticate(app, *ex);
+  if (!authenticated) return done(authenticated.problem());
+  if (!*authenticated || ex->who.kind != Principal::Kind::kSession) return done({});
+  submit(
       app,
-      [sid = ex->who.session_id](store::Connection& db) {
-        auto u = db.prepare("UPDATE user_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
-        u.bind(1, sid);
-        u.bind(2, now_rfc3339());
-        return u.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(db.db());
+      [sid = ex->who.session_id](store::Connection& w) -> Status {
+        auto revoked = store::revoke_session(w, sid, now_rfc3339());
+        if (!revoked) return std::move(revoked).take_problem();
+        return {};
       },
       done);
 }
@@ -335,19 +301,17 @@ void refresh(App& app, const ExchangePtr& ex) {
   auto user = std::make_shared<User>(User{ex->who.user_id, ex->who.email, ex->who.name});
   std::string old_id = ex->who.session_id, session_id = new_id();
   int64_t expires = time(nullptr) + kSessionSeconds;
-  write(
+  submit(
       app,
-      [=](store::Connection& db) {
-        auto u = db.prepare("UPDATE user_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
-        u.bind(1, old_id);
-        u.bind(2, now_rfc3339());
-        if (u.step() != SQLITE_DONE) return sqlite3_extended_errcode(db.db());
-        if (sqlite3_changes(db.db()) != 1) return SQLITE_ABORT;  // revoked meanwhile
-        return insert_session(db, session_id, user->id, expires);
+      [=](store::Connection& w) -> Status {
+        std::string now = now_rfc3339();
+        auto revoked = store::revoke_session(w, old_id, now);
+        if (!revoked) return std::move(revoked).take_problem();
+        if (!*revoked) return fail(401, "session revoked");  // revoked meanwhile
+        return store::insert_session(w, session_id, user->id, expires, now);
       },
-      [=, &app](int rc) {
-        if (rc == SQLITE_ABORT) return reply_problem(ex, 401, "session revoked");
-        if (rc != SQLITE_OK) return reply_store_error(ex, rc);
+      [=, &app](Status st) {
+        if (!st) return reply_problem(ex, st.problem());
         send_session(ex, app, 200, *user, session_id, expires);
       });
 }

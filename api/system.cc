@@ -1,6 +1,5 @@
 // Process health and runtime facts.
 #include <sodium.h>
-#include <sqlite3.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -9,6 +8,7 @@
 #include "api/common.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
+#include "store/meta_store.h"
 
 namespace crewship::api {
 namespace {
@@ -19,10 +19,7 @@ size_t open_connections(const App& app) {
   return n;
 }
 
-bool store_ok(App& app) {
-  auto s = app.store.reader().prepare("SELECT count(*) FROM meta");
-  return s && s.step() == SQLITE_ROW;
-}
+bool store_ok(App& app) { return store::ping(app.store.reader()).ok(); }
 
 }  // namespace
 
@@ -74,7 +71,7 @@ void system_runtime(App& app, const ExchangePtr& ex) {
   out.member("compiler", "g++ " __VERSION__);
 #endif
   out.member("libuv", uv_version_string());
-  out.member("sqlite", sqlite3_libversion());
+  out.member("sqlite", store::library_version());
   out.member("libsodium", sodium_version_string());
   out.member("llhttp", llhttp);
   out.member("pid", static_cast<int64_t>(getpid()));

@@ -5,6 +5,7 @@
 #include "daemon/app.h"
 #include "daemon/json_input.h"
 #include "daemon/log.h"
+#include "store/errors.h"
 #include "daemon/problem.h"
 
 namespace crewship {
@@ -19,12 +20,14 @@ void reply_problem(const ExchangePtr& ex, int status, std::string_view detail) {
   ex->respond(problem(status, detail, ex->req.path));
 }
 
-void reply_problem(const ExchangePtr& ex, const Problem& p) {
-  if (!p.cause.empty()) LOG_ERROR("[%s] %s", ex->req.id.c_str(), p.cause.c_str());
-  http::Response r = problem(p.status, p.detail, ex->req.path);
+http::Response problem_response(const Exchange& ex, const Problem& p) {
+  if (!p.cause.empty()) LOG_ERROR("[%s] %s", ex.req.id.c_str(), p.cause.c_str());
+  http::Response r = problem(p.status, p.detail, ex.req.path);
   if (p.retry_after_s > 0) r.headers.push_back({"Retry-After", std::to_string(p.retry_after_s)});
-  ex->respond(std::move(r));
+  return r;
 }
+
+void reply_problem(const ExchangePtr& ex, const Problem& p) { ex->respond(problem_response(*ex, p)); }
 
 void reply_no_content(const ExchangePtr& ex) {
   http::Response r;
@@ -76,10 +79,6 @@ void write(App& app, store::Writer::Work work, store::Writer::Done done) {
 
 bool is_constraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
 
-void reply_store_error(const ExchangePtr& ex, int rc) {
-  LOG_ERROR("[%s] store error %d: %s", ex->req.id.c_str(), rc, sqlite3_errstr(rc));
-  reply_problem(ex, rc == SQLITE_MISUSE ? 503 : 500,
-                rc == SQLITE_MISUSE ? "shutting down" : "storage error");
-}
+void reply_store_error(const ExchangePtr& ex, int rc) { reply_problem(ex, store::store_failure(rc)); }
 
 }  // namespace crewship

@@ -45,6 +45,9 @@ inline void reply(const ExchangePtr& ex, int status, const json::Out& out) {
 void reply_problem(const ExchangePtr& ex, int status, std::string_view detail);
 // Answers a Problem (with Retry-After when it has one), logging its cause once.
 void reply_problem(const ExchangePtr& ex, const Problem& p);
+// The answer reply_problem sends, for a caller that hands a Response on;
+// logs the cause with the request id.
+http::Response problem_response(const Exchange& ex, const Problem& p);
 void reply_no_content(const ExchangePtr& ex);
 
 // Parses the request body as one JSON object; otherwise answers 400 and

@@ -7,8 +7,11 @@
 #include <sodium.h>
 
 #include "ipc/internal_token.h"
+#include "store/crew_store.h"
 #include "store/db.h"
+#include "store/migrations.h"
 #include "store/store.h"
+#include "store/workspace_store.h"
 
 namespace crewship::ipc {
 
@@ -26,25 +29,32 @@ int token_command(const Config& config, int argc, char** argv) {
     std::fprintf(stderr, "crewshipd: cannot open %s: %s\n", path.c_str(), error.c_str());
     return 1;
   }
-  auto s = kind == "crew"
-               ? db->prepare("SELECT workspace_id FROM crews WHERE id = ?1 AND deleted_at IS NULL")
-               : db->prepare("SELECT id FROM workspaces WHERE id = ?1");
-  if (!s) {
+  if (store::schema_version(*db) < 1) {
     std::fprintf(stderr, "crewshipd: %s has no schema yet; start crewshipd once\n", path.c_str());
     return 1;
   }
-  s.bind(1, id);
-  if (s.step() != SQLITE_ROW) {
-    std::fprintf(stderr, "crewshipd: no %s %s\n", kind.c_str(), id.c_str());
+  Result<std::string> workspace = std::string();
+  if (kind == "crew") {
+    auto crew = store::find_crew(*db, id, "");
+    workspace = crew ? Result<std::string>(crew->workspace_id) : crew.problem();
+  } else {
+    auto ws = store::find_workspace(*db, id);
+    workspace = ws ? Result<std::string>(ws->id) : ws.problem();
+  }
+  if (!workspace) {
+    if (workspace.problem().status == 404) {
+      std::fprintf(stderr, "crewshipd: no %s %s\n", kind.c_str(), id.c_str());
+    } else {
+      std::fprintf(stderr, "crewshipd: %s: %s\n", path.c_str(), workspace.problem().cause.c_str());
+    }
     return 1;
   }
-  std::string workspace(s.text(0));
   InternalAuth auth;
   if (auth.load(config.internal_token, config.encryption_key, config.data_dir, &error) != 0) {
     std::fprintf(stderr, "crewshipd: internal token: %s\n", error.c_str());
     return 1;
   }
-  std::string token = kind == "crew" ? auth.crew_token(workspace, id) : auth.workspace_token(workspace);
+  std::string token = kind == "crew" ? auth.crew_token(*workspace, id) : auth.workspace_token(*workspace);
   std::printf("%s\n", token.c_str());
   return 0;
 }

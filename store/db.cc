@@ -33,8 +33,9 @@ StmtLease Connection::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return StmtLease(it->second.get());
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
-    return StmtLease(nullptr);
+  int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return StmtLease(nullptr, sqlite3_extended_errcode(db_.get()));
+  if (s == nullptr) return StmtLease(nullptr);  // no statement in the text
   cache_.emplace(sql, StmtPtr(s));
   return StmtLease(s);
 }

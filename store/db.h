@@ -23,10 +23,11 @@ struct StmtFinalize {
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 
 // Resets and clears a cached statement when it goes out of scope, so the next
-// user finds it fresh and no read transaction stays open.
+// user finds it fresh and no read transaction stays open. An empty lease (the
+// SQL did not compile) answers every step() with the error of preparing it.
 class StmtLease {
  public:
-  explicit StmtLease(sqlite3_stmt* s) : s_(s) {}
+  explicit StmtLease(sqlite3_stmt* s, int error = SQLITE_MISUSE) : s_(s), error_(error) {}
   ~StmtLease() {
     if (s_ != nullptr) {
       sqlite3_reset(s_);
@@ -35,19 +36,19 @@ class StmtLease {
   }
   StmtLease(const StmtLease&) = delete;
   StmtLease& operator=(const StmtLease&) = delete;
-  StmtLease(StmtLease&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  StmtLease(StmtLease&& o) noexcept : s_(o.s_), error_(o.error_) { o.s_ = nullptr; }
 
   sqlite3_stmt* get() const { return s_; }
   explicit operator bool() const { return s_ != nullptr; }
 
-  // Text, even when empty: SQLite binds a null pointer as NULL, which an
-  // empty std::string_view{} may hold.
+  // An empty view binds '' (SQLite would take a null pointer for NULL).
   int bind(int i, std::string_view v) {
-    return sqlite3_bind_text(s_, i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return sqlite3_bind_text(s_, i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()),
+                             SQLITE_TRANSIENT);
   }
   int bind(int i, int64_t v) { return sqlite3_bind_int64(s_, i, v); }
   int bind_null(int i) { return sqlite3_bind_null(s_, i); }
-  int step() { return sqlite3_step(s_); }
+  int step() { return s_ != nullptr ? sqlite3_step(s_) : error_; }
   std::string_view text(int col) const {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
     return p == nullptr ? std::string_view()
@@ -58,6 +59,7 @@ class StmtLease {
 
  private:
   sqlite3_stmt* s_;
+  int error_;  // what step() answers when s_ is null
 };
 
 // A connection with its prepared statements cached by SQL text. Owned and

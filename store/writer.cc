@@ -78,30 +78,52 @@ void Writer::run() {
 }
 
 void Writer::commit(std::vector<Job>& group) {
-  auto step = [this](const char* sql) {
+  sqlite3* db = conn_->db();
+  auto step = [this, db](const char* sql) {
     StmtLease s = conn_->prepare(sql);
-    return s ? (s.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(conn_->db()))
-             : sqlite3_extended_errcode(conn_->db());
+    int rc = s.step();
+    return rc == SQLITE_DONE ? SQLITE_OK : s ? sqlite3_extended_errcode(db) : rc;
   };
-  int rc = step("BEGIN IMMEDIATE");
-  if (rc != SQLITE_OK) {
-    for (Job& j : group) j.rc = rc;
-    return;
-  }
-  for (Job& j : group) {
-    if ((rc = step("SAVEPOINT w")) != SQLITE_OK) {
-      j.rc = rc;
-      continue;
+  // Jobs [first, i) ran in the open transaction; their changes stand or fall
+  // with it.
+  auto fail_since = [&group](size_t first, size_t end, int rc) {
+    for (size_t k = first; k < end; ++k)
+      if (group[k].rc == SQLITE_OK) group[k].rc = rc;
+  };
+  bool open = false;
+  size_t first = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Job& j = group[i];
+    if (!open) {
+      if (int rc = step("BEGIN IMMEDIATE"); rc != SQLITE_OK) {
+        fail_since(i, group.size(), rc);
+        return;
+      }
+      open = true;
+      first = i;
     }
-    j.rc = j.work(*conn_);
-    if (j.rc != SQLITE_OK) step("ROLLBACK TO w");
-    step("RELEASE w");
+    int rc = step("SAVEPOINT w");
+    if (rc == SQLITE_OK) {
+      j.rc = j.work(*conn_);
+      if (j.rc != SQLITE_OK) rc = step("ROLLBACK TO w");
+      if (rc == SQLITE_OK) rc = step("RELEASE w");
+    }
+    // Still inside our transaction with the savepoint gone: the job is done
+    // or undone. Otherwise (SQLite rolled the transaction back on an I/O or
+    // memory error, the work ended it, or the savepoint could not be undone
+    // or released) the transaction's content is unknown: nothing of it may
+    // commit, and every job in it fails. The next job starts a new one.
+    if (rc == SQLITE_OK && sqlite3_get_autocommit(db) == 0) continue;
+    if (rc == SQLITE_OK) rc = SQLITE_ABORT;
+    if (j.rc == SQLITE_OK) j.rc = rc;
+    if (sqlite3_get_autocommit(db) == 0) step("ROLLBACK");
+    fail_since(first, i, rc);
+    open = false;
   }
-  rc = step("COMMIT");
-  if (rc != SQLITE_OK) {
-    step("ROLLBACK");
-    for (Job& j : group)
-      if (j.rc == SQLITE_OK) j.rc = rc;
+  if (!open) return;
+  if (int rc = step("COMMIT"); rc != SQLITE_OK) {
+    if (sqlite3_get_autocommit(db) == 0) step("ROLLBACK");
+    fail_since(first, group.size(), rc);
   }
 }
 

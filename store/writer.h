@@ -10,19 +10,27 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <uv.h>
 
+#include "daemon/result.h"
 #include "store/db.h"
+#include "store/errors.h"
 
 namespace crewship::store {
 
 class Writer {
  public:
   // Runs on the writer thread inside the group's transaction, in a savepoint
-  // of its own: returning anything but SQLITE_OK undoes just this write.
+  // of its own: returning anything but SQLITE_OK undoes just this write. A
+  // write must not end the transaction or touch savepoint w; if the
+  // transaction ends anyway or the savepoint cannot be undone or released,
+  // every write of that transaction fails and none of it commits.
   using Work = std::function<int(Connection&)>;
   // Runs on the loop thread: SQLITE_OK once the write is committed, else the
   // error of the write or of the group's commit.
@@ -74,5 +82,25 @@ class Writer {
   bool running_ = false;         // loop thread only
   std::function<void()> stopped_;
 };
+
+// Queues work returning a Result<T> (or Status) and hands done that result
+// on the loop thread once the write committed. A problem the work returns
+// undoes just its write and reaches done unchanged; a failure of the
+// group's commit, or a submission after stop, reaches it as a store failure.
+template <class Work, class Done>
+void submit(Writer& writer, Work work, Done done) {
+  using R = std::invoke_result_t<Work&, Connection&>;
+  auto slot = std::make_shared<std::optional<R>>();
+  writer.submit(
+      [work = std::move(work), slot](Connection& c) mutable {
+        slot->emplace(work(c));
+        return (*slot)->ok() ? SQLITE_OK : SQLITE_ABORT;
+      },
+      [slot, done = std::move(done)](int rc) mutable {
+        if (rc == SQLITE_OK) return done(std::move(**slot));
+        if (slot->has_value() && !(*slot)->ok()) return done(R(std::move(**slot).take_problem()));
+        done(R(store_failure(rc)));
+      });
+}
 
 }  // namespace crewship::store

@@ -167,3 +167,86 @@ Test(writer, submit_after_stop_fails_cleanly) {
   cr_assert_eq(rc_after, SQLITE_MISUSE);
   cr_assert_eq(f.count(), 0);
 }
+
+namespace {
+
+// Runs blocker alone in a first group, then writes (one group) after it;
+// returns each write's rc.
+std::vector<int> run_group(Fixture& f, const std::vector<store::Writer::Work>& writes) {
+  std::atomic<bool> started{false}, release{false};
+  f.writer.submit(
+      [&](Connection&) {
+        started = true;
+        while (!release.load()) std::this_thread::yield();
+        return SQLITE_OK;
+      },
+      nullptr);
+  while (!started.load()) std::this_thread::yield();
+  std::vector<int> rcs(writes.size(), -1);
+  for (size_t i = 0; i < writes.size(); ++i)
+    f.writer.submit(writes[i], [&rcs, i](int rc) { rcs[i] = rc; });
+  release = true;
+  f.stop_and_run();
+  cr_assert_eq(f.writer.stats().groups, 2u);
+  return rcs;
+}
+
+// A write that inserts key k, then runs sql and returns rc.
+store::Writer::Work insert_then(int64_t k, const char* sql, int rc) {
+  return [k, sql, rc](Connection& c) {
+    int r = insert(k)(c);
+    if (r != SQLITE_OK) return r;
+    c.exec(sql);
+    return rc;
+  };
+}
+
+}  // namespace
+
+// A failed write whose savepoint cannot be rolled back (here it released the
+// savepoint itself) must not leave its changes to the commit: the
+// transaction is dropped, the writes in it fail, and later writes commit.
+Test(writer, failed_rollback_to_drops_the_transaction) {
+  Fixture f;
+  auto rcs = run_group(f, {insert(1), insert_then(2, "RELEASE w", SQLITE_ABORT), insert(3)});
+  cr_assert_neq(rcs[0], SQLITE_OK, "its transaction was dropped");
+  cr_assert_neq(rcs[1], SQLITE_OK);
+  cr_assert_eq(rcs[2], SQLITE_OK, "rc %d", rcs[2]);
+  cr_assert_eq(f.count("k IN (1, 2)"), 0);
+  cr_assert_eq(f.count("k = 3"), 1);
+}
+
+// RELEASE failing after a successful write: that write and the ones before
+// it in the transaction fail and nothing of them commits.
+Test(writer, failed_release_fails_the_write) {
+  Fixture f;
+  auto rcs = run_group(f, {insert(1), insert_then(2, "RELEASE w", SQLITE_OK), insert(3)});
+  cr_assert_neq(rcs[0], SQLITE_OK);
+  cr_assert_neq(rcs[1], SQLITE_OK, "a write whose savepoint was not released is not acknowledged");
+  cr_assert_eq(rcs[2], SQLITE_OK, "rc %d", rcs[2]);
+  cr_assert_eq(f.count("k IN (1, 2)"), 0);
+  cr_assert_eq(f.count("k = 3"), 1);
+}
+
+// The transaction ends under the writer (as SQLite does itself on some I/O
+// and memory errors): the earlier writes of the group were rolled back with
+// it and must not be acknowledged; the rest commit in a new transaction.
+Test(writer, transaction_lost_mid_group) {
+  Fixture f;
+  auto rcs = run_group(f, {insert(1), insert_then(2, "ROLLBACK", SQLITE_IOERR), insert(3), insert(4)});
+  cr_assert_neq(rcs[0], SQLITE_OK, "write 1 was rolled back; acknowledging it would lose it");
+  cr_assert_eq(rcs[1], SQLITE_IOERR);
+  cr_assert_eq(rcs[2], SQLITE_OK, "rc %d", rcs[2]);
+  cr_assert_eq(rcs[3], SQLITE_OK, "rc %d", rcs[3]);
+  cr_assert_eq(f.count("k IN (1, 2)"), 0);
+  cr_assert_eq(f.count("k IN (3, 4)"), 2);
+}
+
+// A write that commits on its own is no write the writer can vouch for.
+Test(writer, write_that_commits_itself_fails) {
+  Fixture f;
+  auto rcs = run_group(f, {insert_then(1, "COMMIT", SQLITE_OK), insert(2)});
+  cr_assert_neq(rcs[0], SQLITE_OK);
+  cr_assert_eq(rcs[1], SQLITE_OK, "rc %d", rcs[1]);
+  cr_assert_eq(f.count("k = 2"), 1);
+}
