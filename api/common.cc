@@ -92,8 +92,6 @@ void write(App& app, store::Writer::Work work, store::Writer::Done done) {
   app.store.writer().submit(std::move(work), std::move(done));
 }
 
-bool is_constraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
-
 void reply_store_error(const ExchangePtr& ex, int rc) { reply_problem(ex, store::store_failure(rc)); }
 
 const std::string_view kBadSlug =

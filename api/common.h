@@ -72,8 +72,6 @@ template <class Work, class Done>
 void submit(App& app, Work work, Done done) {
   store::submit(app.store.writer(), std::move(work), std::move(done));
 }
-// A constraint failure (UNIQUE, CHECK, FOREIGN KEY) of a write.
-bool is_constraint(int rc);
 // Answers 500 for an unexpected store error, logging it once.
 void reply_store_error(const ExchangePtr& ex, int rc);
 
