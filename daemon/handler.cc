@@ -5,7 +5,6 @@
 #include "daemon/app.h"
 #include "daemon/json_input.h"
 #include "daemon/log.h"
-#include "store/errors.h"
 #include "daemon/problem.h"
 
 namespace crewship {
@@ -77,8 +76,6 @@ void write(App& app, store::Writer::Work work, store::Writer::Done done) {
   app.store.writer().submit(std::move(work), std::move(done));
 }
 
-bool is_constraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
 
-void reply_store_error(const ExchangePtr& ex, int rc) { reply_problem(ex, store::store_failure(rc)); }
 
 }  // namespace crewship

@@ -66,9 +66,5 @@ bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, 
 // SQLITE_OK) or failed. The work runs on the writer thread: it must only use
 // what it captured by value.
 void write(App& app, store::Writer::Work work, store::Writer::Done done);
-// A constraint failure (UNIQUE, CHECK, FOREIGN KEY) of a write.
-bool is_constraint(int rc);
-// Answers 500 for an unexpected store error, logging it once.
-void reply_store_error(const ExchangePtr& ex, int rc);
 
 }  // namespace crewship
