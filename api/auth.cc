@@ -20,18 +20,6 @@ constexpr std::string_view kCookie = "authjs.session-token";
 constexpr std::string_view kSecureCookie = "__Secure-authjs.session-token";
 constexpr int64_t kTouchEverySeconds = 60;
 
-// The value of cookie `name` in a Cookie header, or empty.
-std::string_view cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    size_t semi = header.find(';');
-    std::string_view pair = header.substr(0, semi);
-    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
-  }
-  return {};
-}
 
 // True with ex.who filled, false when the token is not a live session.
 Result<bool> session_from_jwt(App& app, Exchange& ex, std::string_view token) {
@@ -76,6 +64,18 @@ Result<bool> cli_token(App& app, Exchange& ex, std::string_view token) {
 }
 
 }  // namespace
+
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return {};
+}
 
 Result<bool> authenticate(App& app, Exchange& ex) {
   if (auto auth = ex.req.header("Authorization")) {

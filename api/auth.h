@@ -29,6 +29,9 @@ bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny);
 // request has none that is valid, a problem when the store failed.
 Result<bool> authenticate(App& app, Exchange& ex);
 
+// The value of cookie name in a Cookie header, or empty.
+std::string_view cookie_value(std::string_view header, std::string_view name);
+
 // The request came over HTTPS: X-Forwarded-Proto: https from a local proxy.
 bool over_https(const Exchange& ex);
 // Set-Cookie value for the session token; max_age 0 clears it.

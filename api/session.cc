@@ -51,11 +51,35 @@ struct Credentials {
   json::Field<std::string> email, password, name, workspace_name;
 };
 
+constexpr std::string_view kCsrfCookie = "authjs.csrf-token", kSecureCsrfCookie = "__Host-authjs.csrf-token";
+
+// NextAuth's double submit: a form's csrfToken must be the token of the CSRF
+// cookie (GET /api/auth/csrf), which carries our HMAC of it as proof, so a
+// page elsewhere can neither read nor forge the pair.
+bool csrf_ok(App& app, const Exchange& ex, std::string_view form_token) {
+  auto cookies = ex.req.header("Cookie");
+  if (!cookies || form_token.empty()) return false;
+  std::string_view pair = cookie_value(*cookies, over_https(ex) ? kSecureCsrfCookie : kCsrfCookie);
+  std::string decoded;
+  if (!http::percent_decode(pair, &decoded)) return false;
+  size_t bar = decoded.find('|');
+  if (bar == std::string::npos) return false;
+  std::string_view token = std::string_view(decoded).substr(0, bar), proof = std::string_view(decoded).substr(bar + 1);
+  return crypto::equal(token, form_token) &&
+         crypto::equal(proof, crypto::hex(crypto::hmac_sha256(app.auth_secret, token)));
+}
+
 // Reads {email, password, name?, workspace_name?} from JSON, or from a form
-// body for the NextAuth credentials callback. Answers 400 on failure.
-bool read_credentials(const ExchangePtr& ex, Credentials* c, bool allow_form) {
+// body for the NextAuth credentials callback (whose csrfToken must match:
+// 403 otherwise). Answers 400 on failure.
+bool read_credentials(App& app, const ExchangePtr& ex, Credentials* c, bool allow_form) {
   auto type = ex->req.header("Content-Type");
   if (allow_form && type && type->find("application/x-www-form-urlencoded") != std::string_view::npos) {
+    auto token = http::form_value(ex->req.body, "csrfToken");
+    if (!csrf_ok(app, *ex, token ? *token : std::string_view())) {
+      reply_problem(ex, 403, "missing or invalid csrfToken (GET /api/auth/csrf first)");
+      return false;
+    }
     for (auto [name, field] : {std::pair{"email", &c->email}, std::pair{"password", &c->password}}) {
       if (auto v = http::form_value(ex->req.body, name)) {
         field->present = true;
@@ -135,7 +159,7 @@ store::UserRef user_row(const User& u) { return store::UserRef{u.id, u.email, u.
 // user exists.
 void bootstrap(App& app, const ExchangePtr& ex) {
   auto c = std::make_shared<Credentials>();
-  if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
+  if (!read_credentials(app, ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
   auto exists = store::any_user(app.store.reader());
   if (!exists) return reply_problem(ex, exists.problem());
   if (*exists) return reply_problem(ex, 409, "this instance is already set up");
@@ -175,7 +199,7 @@ void bootstrap(App& app, const ExchangePtr& ex) {
 void signup(App& app, const ExchangePtr& ex) {
   if (app.config.allow_signup == 0) return reply_problem(ex, 403, "sign-up is disabled");
   auto c = std::make_shared<Credentials>();
-  if (!read_credentials(ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
+  if (!read_credentials(app, ex, c.get(), false) || !strong_enough(ex, c->password.value)) return;
   app.hasher.hash(app.loop, std::move(c->password.value), [&app, ex, c](std::string hash) {
     if (hash.empty()) return reply_problem(ex, 503, "password hashing failed");
     auto user = std::make_shared<User>(User{new_id(), c->email.value, c->name.value});
@@ -200,7 +224,7 @@ void signup(App& app, const ExchangePtr& ex) {
 // Retry-After); unknown emails cost a hash too, so timing tells nothing.
 void login(App& app, const ExchangePtr& ex) {
   auto c = std::make_shared<Credentials>();
-  if (!read_credentials(ex, c.get(), true)) return;
+  if (!read_credentials(app, ex, c.get(), true)) return;
   auto user = std::make_shared<User>();
   std::string hash;
   int64_t now = time(nullptr);
