@@ -137,14 +137,6 @@ constexpr TextField kTextFields[] = {
     {"mcp_config_json", 100000, &Input::mcp_config_json, &Agent::mcp_config_json},
 };
 
-// Members the server manages: naming one is an error rather than silently
-// ignored, so a client never believes it changed them. Other unknown members
-// are ignored, as the original API does.
-constexpr std::string_view kServerManaged[] = {
-    "id", "workspace_id", "created_by_user_id", "ephemeral", "expires_at", "expired_at",
-    "parent_lead_id", "hire_reason", "schedule_last_run", "schedule_next_run", "created_at",
-    "updated_at", "deleted_at", "crew", "_count",
-};
 
 // Standard five- or six-field cron (robfig/cron style, with names, ?, L, W
 // and #) or one of its descriptors. A plausibility check, not a parser: the
@@ -199,17 +191,9 @@ bool valid_mcp_config(const std::string& text, std::string* error) {
 bool read_input(const ExchangePtr& ex, bool create, Input* in) {
   rapidjson::Document doc;
   if (!read_json(ex, &doc)) return false;
-  if (doc.HasMember("status")) {
-    reply_problem(ex, 400, create ? "status cannot be set; a new agent starts IDLE"
-                                  : "status cannot be changed");
-    return false;
-  }
-  for (std::string_view key : kServerManaged) {
-    if (doc.HasMember(rapidjson::StringRef(key.data(), key.size()))) {
-      reply_problem(ex, 400, std::string(key) + " is managed by the server and cannot be set");
-      return false;
-    }
-  }
+  // Members outside the settable ones (status, id, _count, crew...) are
+  // ignored and never change, as in the original API: a form may send back
+  // the whole agent it read.
   json::Reader r(doc);
   r.string("name", &in->name, {.min = 2, .max = 100, .required = create, .nullable = false})
       .string("slug", &in->slug, {.min = 2, .max = 50, .required = create, .nullable = false})
@@ -249,7 +233,8 @@ Text text_of(const json::Field<std::string>& f) {
 }
 
 // Lays the request's fields over *a and settles the role rules: a LEAD needs
-// a crew and has a lead_mode ("active" unless given), an AGENT has none.
+// a crew and has a lead_mode ("active" unless given), an AGENT has none (one
+// sent for it is dropped).
 // Returns an error for a 400, or an empty string.
 std::string apply(const Input& in, Agent* a) {
   if (in.name.present) a->name = in.name.value;
@@ -269,8 +254,7 @@ std::string apply(const Input& in, Agent* a) {
     if (!a->crew_id) return "crew_id is required for a LEAD agent";
     if (!a->lead_mode) a->lead_mode = "active";
   } else {
-    if (in.lead_mode.has_value()) return "lead_mode applies only to LEAD agents";
-    a->lead_mode.reset();
+    a->lead_mode.reset();  // a form may send it for every role: only a LEAD keeps one
   }
   if (a->schedule_enabled && !a->schedule_cron) return "schedule_enabled requires schedule_cron";
   return {};
@@ -365,7 +349,8 @@ void update_agent(App& app, const ExchangePtr& ex) {
 }
 
 // DELETE /api/v1/agents/{agentId}?workspace_id=: soft delete behind the same
-// edit gate as PATCH; 200 {"id", "deleted": true}.
+// edit gate as PATCH; 200 {"id", "deleted": true, "success": true} (the
+// older Agents page documents {"success": true}).
 void delete_agent(App& app, const ExchangePtr& ex) {
   std::string id(ex->req.param("agentId"));
   submit(
@@ -383,6 +368,7 @@ void delete_agent(App& app, const ExchangePtr& ex) {
         out.begin_object();
         out.member("id", id);
         out.member("deleted", true);
+        out.member("success", true);
         out.end_object();
         reply(ex, 200, out);
       });

@@ -10,14 +10,18 @@
 
 namespace crewship::api {
 
-// POST /api/v1/auth/cli-token {name}
+// POST /api/v1/auth/cli-token {name?}. No body, as the overview shows it,
+// (or no name) names the token cli-<date>.
 void create_cli_token(App& app, const ExchangePtr& ex) {
-  rapidjson::Document doc;
-  if (!read_json(ex, &doc)) return;
   json::Field<std::string> name;
-  json::Reader r(doc);
-  r.string("name", &name, {.min = 1, .max = 100, .required = true});
-  if (!r.ok()) return reply_problem(ex, 400, r.error());
+  if (!blank(ex->req.body)) {
+    rapidjson::Document doc;
+    if (!read_json(ex, &doc)) return;
+    json::Reader r(doc);
+    r.string("name", &name, {.min = 1, .max = 100, .nullable = false});
+    if (!r.ok()) return reply_problem(ex, 400, r.error());
+  }
+  if (!name.present) name.value = "cli-" + now_rfc3339().substr(0, 10);
   std::string id = new_id(), token = std::string(kCliPrefix) + random_hex(32), now = now_rfc3339();
   std::string hash = crypto::hex(crypto::sha256(token));
   submit(

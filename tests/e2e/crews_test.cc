@@ -514,3 +514,28 @@ Test(crews, tenancy) {
   cr_assert_eq(call(d, "GET", "/api/v1/crews/" + mine, other.token, "", "X-Workspace-ID: " + theirs_ws + "\r\n").status,
                404);
 }
+
+// Issue: a UI form sends back the whole crew it read. Read-only members are
+// ignored and never change; writable ones still answer 400 naming the field.
+Test(crews, patch_with_the_whole_object_read) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  std::string ws = owner.workspace_id;
+  std::string id = create(d, owner, ws, R"({"name":"Backend","slug":"backend"})");
+  Reply read = call(d, "GET", crew_of(ws, id), owner.token);
+  cr_assert_eq(read.status, 200);
+  std::string whole = read.body;
+  whole.replace(whole.find(R"("name":"Backend")"), 16, R"("name":"Backend Two")");
+  whole.replace(whole.find(R"("id":")" + id), 6 + id.size(), R"("id":"another)");
+  Reply r = call(d, "PATCH", crew_of(ws, id), owner.token, whole);
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  auto doc = json_of(r);
+  cr_assert_str_eq(doc["name"].GetString(), "Backend Two");
+  cr_assert_str_eq(doc["id"].GetString(), id.c_str());
+  cr_assert_str_eq(doc["workspace_id"].GetString(), ws.c_str());
+  cr_assert_eq(call(d, "PATCH", crew_of(ws, id), owner.token, R"({"_count":{"agents":9},"created_at":"x"})").status, 200);
+  cr_assert_eq(json_of(call(d, "GET", crew_of(ws, id), owner.token))["_count"]["agents"].GetInt(), 0);
+  Reply bad = call(d, "PATCH", crew_of(ws, id), owner.token, R"({"id":"x","autonomy_level":"reckless"})");
+  cr_assert_eq(bad.status, 400, "%s", bad.body.c_str());
+  cr_assert(bad.body.find("autonomy_level") != std::string::npos, "%s", bad.body.c_str());
+}

@@ -382,3 +382,23 @@ Test(workspaces, tenancy) {
   cr_assert_eq(call(d, "GET", ws, "").status, 401);
   cr_assert_eq(call(d, "GET", ws, "bogus-token").status, 401);
 }
+
+// Issue: a UI form sends back the whole workspace it read. Read-only members
+// are ignored and never change.
+Test(workspaces, patch_with_the_whole_object_read) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  Reply read = call(d, "GET", ws_path(owner.workspace_id), owner.token);
+  cr_assert_eq(read.status, 200);
+  std::string whole = read.body;
+  size_t at = whole.find(R"("name":")");
+  whole.replace(at, whole.find('"', at + 8) - at + 1, R"("name":"Renamed")");
+  Reply r = call(d, "PATCH", ws_path(owner.workspace_id), owner.token, whole);
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  auto doc = json_of(r);
+  cr_assert_str_eq(doc["name"].GetString(), "Renamed");
+  cr_assert_str_eq(doc["id"].GetString(), owner.workspace_id.c_str());
+  Reply again = call(d, "PATCH", ws_path(owner.workspace_id), owner.token, R"({"id":"other","created_at":"x"})");
+  cr_assert_eq(again.status, 200, "%s", again.body.c_str());
+  cr_assert_str_eq(json_of(again)["id"].GetString(), owner.workspace_id.c_str());
+}

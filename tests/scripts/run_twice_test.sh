@@ -10,9 +10,7 @@ check() {  # check NAME CONDITION...
   local name="$1"; shift
   if "$@"; then passed=$((passed + 1)); else echo "FAIL: $name" >&2; failures=$((failures + 1)); fi
 }
-holder=""
 cleanup() {
-  [[ -n "$holder" ]] && kill "$holder" 2>/dev/null
   [[ -n "${DOCKERD_PID:-}" ]] && stop_private_dockerd
   # dockerd leaves its data root bind-mounted on itself
   awk -v d="$tmp/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
@@ -22,15 +20,14 @@ trap cleanup EXIT
 
 # 1. A data dir whose lock a live crewshipd holds (here: flock standing in).
 mkdir -p "$tmp/data"
-flock -n "$tmp/data/crewshipd.lock" sleep 60 &
-holder=$!
-sleep 0.3
+exec 9<>"$tmp/data/crewshipd.lock"
+flock -n 9
 echo 4242 >"$tmp/data/crewshipd.lock"
-out=$(cd "$tmp" && CREWSHIP_DATA_DIR="$tmp/data" timeout 20 "$root/scripts/run.sh" 2>&1); rc=$?
+out=$(cd "$tmp" && CREWSHIP_DATA_DIR="$tmp/data" timeout 20 "$root/scripts/run.sh" 9>&- 2>&1); rc=$?
 check "run.sh on a locked data dir exits 1 (got $rc: $out)" test "$rc" -eq 1
 check "run.sh names the holder" grep -q "another crewshipd uses $tmp/data (pid 4242)" <<<"$out"
 check "run.sh started no engine there" test ! -e "$tmp/data/engine"
-kill "$holder"; holder=""
+exec 9>&-
 
 # 2. A private dockerd started twice on one directory.
 if command -v dockerd >/dev/null; then
