@@ -505,8 +505,11 @@ Test(agents, lead_rules) {
   expect_problem(patch(d, owner, ws, lead1, R"({"crew_id":null})"), 400, "crew_id");
   expect_problem(patch(d, owner, ws, lead1, R"({"crew_id":")" + crew2 + "\"}"), 409, "LEAD");
   expect_problem(patch(d, owner, ws, loner, R"({"agent_role":"LEAD"})"), 400, "crew_id");
-  expect_problem(patch(d, owner, ws, loner, R"({"lead_mode":"active"})"), 400, "lead_mode");
-  expect_problem(patch(d, owner, ws, worker, R"({"lead_mode":"passive"})"), 400, "lead_mode");
+  for (const std::string& agent : {loner, worker}) {
+    r = patch(d, owner, ws, agent, R"({"lead_mode":"active"})");
+    cr_assert_eq(r.status, 200, "an AGENT's lead_mode is dropped: %s", r.body.c_str());
+    cr_assert(json_of(r)["lead_mode"].IsNull());
+  }
   cr_assert_eq(str(get_agent(d, owner, ws, lead1), "crew_id"), crew1, "the refused move changed nothing");
 
   r = patch(d, owner, ws, lead1, R"({"lead_mode":"passive"})");

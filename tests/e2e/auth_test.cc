@@ -204,13 +204,6 @@ Test(auth, cli_tokens) {
   Session owner = bootstrap(d);
   cr_assert_eq(call(d, "POST", "/api/v1/auth/cli-token", owner.token, R"({"name":""})").status, 400);
   cr_assert_eq(call(d, "POST", "/api/v1/auth/cli-token", owner.token, R"({"name":7})").status, 400);
-  // Issue: the overview creates one with no body at all: it gets a default name.
-  for (const char* body : {"", "{}"}) {
-    Reply unnamed = call(d, "POST", "/api/v1/auth/cli-token", owner.token, body);
-    cr_assert_eq(unnamed.status, 201, "body '%s': %s", body, unnamed.body.c_str());
-    std::string name = json_of(unnamed)["name"].GetString();
-    cr_assert(name.size() == 14 && name.rfind("cli-20", 0) == 0, "%s", name.c_str());
-  }
   Reply made = call(d, "POST", "/api/v1/auth/cli-token", owner.token, R"({"name":"laptop"})");
   cr_assert_eq(made.status, 201, "%s", made.body.c_str());
   auto doc = json_of(made);
@@ -348,4 +341,18 @@ Test(auth, hash_queue_is_bounded) {
   cr_assert_eq(other.load(), 0);
   Reply ok = call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123"));
   cr_assert_eq(ok.status, 200, "%s", ok.body.c_str());
+}
+
+// Issue: the overview creates a CLI token with no body at all; it gets a
+// default name, cli-<date>.
+Test(auth, cli_token_without_a_body) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  for (const char* body : {"", "{}"}) {
+    Reply unnamed = call(d, "POST", "/api/v1/auth/cli-token", owner.token, body);
+    cr_assert_eq(unnamed.status, 201, "body '%s': %s", body, unnamed.body.c_str());
+    std::string name = json_of(unnamed)["name"].GetString();
+    cr_assert(name.size() == 14 && name.rfind("cli-20", 0) == 0, "%s", name.c_str());
+  }
+  cr_assert_eq(call(d, "POST", "/api/v1/auth/cli-token", owner.token, R"({"name":null})").status, 400);
 }
