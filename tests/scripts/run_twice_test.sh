@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/run.sh started twice on one data dir, and a private engine started
 # twice on one directory: the second start must refuse, leave the first's
-# files alone and never claim the first's engine as its own.
+# files alone and never claim the first's engine as its own. And the scripts
+# the README runs directly can be run so.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tmp="$(mktemp -d /tmp/crewship-runtwice.XXXXXX)"
@@ -47,5 +48,10 @@ if command -v dockerd >/dev/null; then
     failures=$((failures + 1))
   fi
 fi
+# The README runs the benchmark scripts directly.
+for script in "$root"/tests/bench/*.sh; do
+  check "$(basename "$script") is executable" test -x "$script"
+done
+
 echo "$passed passed, $failures failed"
 [[ $failures -eq 0 ]]
