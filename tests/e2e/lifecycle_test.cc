@@ -700,32 +700,16 @@ Test(lifecycle, busy_port_exits_nonzero) {
   cr_assert_eq(getsockname(holder, reinterpret_cast<sockaddr*>(&a), &len), 0);
   int port = ntohs(a.sin_port);
 
-  t::TestDaemon d(options({"CREWSHIP_PORT=" + std::to_string(port)}, false));
+  t::TestDaemon d(options({"CREWSHIP_HOST=127.0.0.1", "CREWSHIP_PORT=" + std::to_string(port)}, false));
   cr_assert(d.started());
   int code = d.wait_exit(5000);
   close(holder);
   cr_assert(code > 0 && code < 128, "exit %d; log:\n%s", code, d.log().c_str());
   std::string log = d.log();
-  cr_assert(contains(log, "api listener"), "log:\n%s", log.c_str());
+  // Issue: the failure did not name the address.
+  cr_assert(contains(log, "api listener on 127.0.0.1:" + std::to_string(port) + ": address already in use"),
+            "log:\n%s", log.c_str());
   cr_assert(!contains(log, " ready"), "log:\n%s", log.c_str());
-}
-
-Test(lifecycle, busy_port_names_the_address) {
-  int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  cr_assert_eq(bind(holder, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  cr_assert_eq(listen(holder, 4), 0);
-  cr_assert_eq(getsockname(holder, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  std::string port = std::to_string(ntohs(a.sin_port));
-  t::TestDaemon d(options({"CREWSHIP_HOST=127.0.0.1", "CREWSHIP_PORT=" + port}, false));
-  int code = d.wait_exit(5000);
-  close(holder);
-  cr_assert(code > 0 && code < 128, "exit %d", code);
-  cr_assert(contains(d.log(), "api listener on 127.0.0.1:" + port + ": address already in use"), "log:\n%s",
-            d.log().c_str());
 }
 
 // Issue: a second daemon on the same data dir ran the LOST sweep over the

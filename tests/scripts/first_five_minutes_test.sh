@@ -7,11 +7,7 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tmp="$(mktemp -d /tmp/crewship-5min.XXXXXX)"
-failures=0 passed=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $name" >&2; failures=$((failures + 1)); fi
-}
+source "$root/tests/scripts/lib.sh"
 runner=""
 cleanup() {
   if [[ -n "$runner" ]] && kill -0 "$runner" 2>/dev/null; then
@@ -65,5 +61,4 @@ wait "$runner" 2>/dev/null
 runner=""
 check "the daemon is gone (its lock is free)" flock -n "$tmp/data/crewshipd.lock" true
 check "its private engine is gone" bash -c "! pgrep -f '[d]ockerd.*$tmp/data/engine' >/dev/null"
-echo "$passed passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary

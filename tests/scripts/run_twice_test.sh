@@ -6,11 +6,7 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tmp="$(mktemp -d /tmp/crewship-runtwice.XXXXXX)"
-failures=0 passed=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $name" >&2; failures=$((failures + 1)); fi
-}
+source "$root/tests/scripts/lib.sh"
 cleanup() {
   [[ -n "${DOCKERD_PID:-}" ]] && stop_private_dockerd
   # dockerd leaves its data root bind-mounted on itself
@@ -53,5 +49,4 @@ for script in "$root"/tests/bench/*.sh; do
   check "$(basename "$script") is executable" test -x "$script"
 done
 
-echo "$passed passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary
