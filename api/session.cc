@@ -236,11 +236,23 @@ void login(App& app, const ExchangePtr& ex) {
       return reply_problem(ex, fail(429, "too many failed sign-ins; try again later",
                                     static_cast<int>(until - now)));
     }
+    // Checks under way count as failures until they are known not to be.
+    if (found->failed_logins + app.logins_in_flight[u.id] >= app.config.login_max_failures)
+      return reply_problem(ex, fail(429, "too many sign-ins under way for this account; try again", 1));
   } else if (found.problem().status != 404) {
     return reply_problem(ex, found.problem());
   }
+  if (app.hasher.busy()) return reply_problem(ex, fail(503, "too many sign-ins under way; try again", 1));
+  if (!user->id.empty()) ++app.logins_in_flight[user->id];
   app.hasher.verify(app.loop, std::move(hash), std::move(c->password.value), [&app, ex, user](int match) {
-    if (match < 0) return reply_problem(ex, 503, "password check failed; try again");
+    // A failure stops counting as in flight only once it is counted in the
+    // store, so no reader sees neither.
+    auto release = [&app, id = user->id] {
+      auto it = app.logins_in_flight.find(id);
+      if (it != app.logins_in_flight.end() && --it->second <= 0) app.logins_in_flight.erase(it);
+    };
+    if (match != 0 && !user->id.empty()) release();
+    if (match < 0) return reply_problem(ex, fail(503, "password check failed; try again", 1));
     if (match == 0) {
       if (!user->id.empty()) {
         int64_t max = app.config.login_max_failures;
@@ -250,7 +262,8 @@ void login(App& app, const ExchangePtr& ex) {
             [id = user->id, max, until](store::Connection& w) {
               return store::record_failed_login(w, id, max, until);
             },
-            [ex](Status st) {
+            [ex, release](Status st) {
+              release();
               if (!st) return reply_problem(ex, st.problem());
               reply_problem(ex, 401, "invalid email or password");
             });

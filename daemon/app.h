@@ -34,6 +34,10 @@ struct App {
   std::string auth_secret;  // session JWT key: NEXTAUTH_SECRET or <data dir>/auth-secret
   // CLI token id -> when its last_used_at was last written (unix seconds).
   std::unordered_map<std::string, int64_t> cli_token_touched;
+  // User id -> sign-ins of it whose password check is under way: they count
+  // against the lockout before they are checked, so a burst cannot guess
+  // past it.
+  std::unordered_map<std::string, int64_t> logins_in_flight;
   container::EngineInfo engine;
   std::unique_ptr<api::Bridge> bridge;  // the container engine's side; see api/bridge.h
   uint64_t started_ns = 0;  // uv_hrtime() at start

@@ -35,10 +35,10 @@ Status insert_user(Connection& w, const UserRef& u, std::string_view password_ha
 
 Result<LoginUser> find_login(Connection& c, std::string_view email) {
   auto s = c.prepare(
-      "SELECT id, email, name, password_hash, locked_until FROM users WHERE email = ?1");
+      "SELECT id, email, name, password_hash, locked_until, failed_logins FROM users WHERE email = ?1");
   s.bind(1, email);
   if (auto st = first_row(c, s, "no such user"); !st) return std::move(st).take_problem();
-  return LoginUser{user_of(s), std::string(s.text(3)), s.int64(4)};
+  return LoginUser{user_of(s), std::string(s.text(3)), s.int64(4), s.int64(5)};
 }
 
 Status record_failed_login(Connection& w, std::string_view id, int64_t max, int64_t until) {

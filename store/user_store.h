@@ -31,6 +31,7 @@ struct LoginUser {
   UserRef user;
   std::string password_hash;
   int64_t locked_until = 0;  // unix seconds; 0: not locked
+  int64_t failed_logins = 0; // failures in a row since the last lock or success
 };
 // The user signing in with email; 404 "no such user" when none has it.
 Result<LoginUser> find_login(Connection& c, std::string_view email);

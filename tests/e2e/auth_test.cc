@@ -356,3 +356,28 @@ Test(auth, cli_token_without_a_body) {
   }
   cr_assert_eq(call(d, "POST", "/api/v1/auth/cli-token", owner.token, R"({"name":null})").status, 400);
 }
+
+// Issue: 60 sign-ins at once gave 59 x 401 and then a 200 with the right
+// password: every one was checked before any failure was counted. Checks
+// under way now count against the lockout, so no guess beyond it is checked.
+Test(auth, lockout_holds_under_a_burst) {
+  TestDaemon d(api_options({"CREWSHIP_LOGIN_MAX_FAILURES=3", "CREWSHIP_LOGIN_LOCKOUT=60s"}));
+  bootstrap(d, "owner@example.com", "password123");
+  std::atomic<int> checked{0}, refused{0}, other{0};
+  std::vector<std::thread> burst;
+  for (int i = 0; i < 40; ++i)
+    burst.emplace_back([&] {
+      int status = call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "wrong-guess")).status;
+      if (status == 401) ++checked;
+      else if (status == 429) ++refused;
+      else ++other;
+    });
+  // Once the burst is under way (a check takes tens of milliseconds).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Reply right = call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123"));
+  for (auto& t : burst) t.join();
+  cr_assert_leq(checked.load(), 3, "guesses checked: %d", checked.load());
+  cr_assert_eq(checked.load() + refused.load(), 40, "other answers: %d", other.load());
+  cr_assert_eq(right.status, 429, "the right password during the burst: %d %s", right.status, right.body.c_str());
+  cr_assert(right.header("Retry-After").has_value());
+}
