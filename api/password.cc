@@ -21,7 +21,10 @@ namespace {
 // match, 0 no match, 255 failure.
 constexpr uint8_t kHash = 1, kVerify = 2;
 constexpr uint8_t kFailed = 255;
-constexpr size_t kMaxFrame = 4096;
+// A password of 1024 characters is at most 4096 bytes of UTF-8; the hash
+// (crypto_pwhash_STRBYTES) and the fields' lengths fit in the rest.
+constexpr size_t kMaxPasswordBytes = 4096;
+constexpr size_t kMaxFrame = kMaxPasswordBytes + crypto_pwhash_STRBYTES + 64;
 
 void put_u16(std::string* out, size_t v) {
   out->push_back(static_cast<char>(v & 0xff));
@@ -214,7 +217,8 @@ void PasswordHasher::fail_worker(Worker& w) {
 }
 
 void PasswordHasher::hash(uv_loop_t* loop, std::string password, std::function<void(std::string)> done) {
-  Worker* w = busy() ? nullptr : pick(loop);
+  // A frame the worker would refuse would end it, and everyone's checks with it.
+  Worker* w = busy() || password.size() > kMaxPasswordBytes ? nullptr : pick(loop);
   if (w == nullptr) {
     sodium_memzero(password.data(), password.size());
     return done(std::string());
@@ -225,7 +229,8 @@ void PasswordHasher::hash(uv_loop_t* loop, std::string password, std::function<v
 
 void PasswordHasher::verify(uv_loop_t* loop, std::string stored_hash, std::string password,
                             std::function<void(int)> done) {
-  Worker* w = busy() ? nullptr : pick(loop);
+  bool fits = password.size() <= kMaxPasswordBytes && stored_hash.size() < crypto_pwhash_STRBYTES;
+  Worker* w = busy() || !fits ? nullptr : pick(loop);
   if (w == nullptr) {
     sodium_memzero(password.data(), password.size());
     return done(-1);

@@ -90,6 +90,10 @@ bool read_credentials(App& app, const ExchangePtr& ex, Credentials* c, bool allo
       reply_problem(ex, 400, !c->email.present ? "email is required" : "password is required");
       return false;
     }
+    if (json::utf8_length(c->password.value) > static_cast<size_t>(kMaxPassword)) {
+      reply_problem(ex, 400, "password must be at most 1024 characters");
+      return false;
+    }
   } else {
     rapidjson::Document doc;
     if (!read_json(ex, &doc)) return false;
@@ -237,7 +241,9 @@ void login(App& app, const ExchangePtr& ex) {
                                     static_cast<int>(until - now)));
     }
     // Checks under way count as failures until they are known not to be.
-    if (found->failed_logins + app.logins_in_flight[u.id] >= app.config.login_max_failures)
+    auto in_flight = app.logins_in_flight.find(u.id);
+    int64_t checking = in_flight == app.logins_in_flight.end() ? 0 : in_flight->second;
+    if (found->failed_logins + checking >= app.config.login_max_failures)
       return reply_problem(ex, fail(429, "too many sign-ins under way for this account; try again", 1));
   } else if (found.problem().status != 404) {
     return reply_problem(ex, found.problem());

@@ -223,6 +223,7 @@ void CrewService::recreate(const std::string& crew_id, const std::string& id, st
   report_(log::Level::kNotice, "crew " + crew_id + ": container " + id + " " + std::string(why) +
                                    ": removing it and creating it again");
   mounts_checked_.erase(id);
+  container_of_.erase(crew_id);  // gone, whether or not the new one comes up
   bool ok = engine_->call("DELETE", "/containers/" + id + "?force=1", {}, crew_id,
                           [this, crew_id](EngineReply&& r) {
                             if (r.err != 0 || (r.status != 204 && r.status != 404))

@@ -1,7 +1,9 @@
 #include "daemon/data_lock.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -32,8 +34,9 @@ int lock_data_dir(const std::string& dir, std::string* error) {
     return -1;
   }
   std::string pid = std::to_string(::getpid()) + "\n";
+  errno = 0;
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
+    *error = "cannot write " + path + ": " + (errno != 0 ? std::strerror(errno) : "short write");
     ::close(fd);
     return -1;
   }

@@ -61,7 +61,8 @@ bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, 
                                  " are returned)");
       return false;
     }
-    if (!parse_int(*v, &out->limit) || out->limit > max_limit) out->limit = max_limit;
+    std::string_view significant = v->substr(v->find_first_not_of('0'));
+    if (!parse_int(significant, &out->limit) || out->limit > max_limit) out->limit = max_limit;
   }
   if (auto v = ex->req.query_param("offset")) {
     if (!parse_int(*v, &out->offset) || out->offset < 0) {

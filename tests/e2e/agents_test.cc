@@ -811,6 +811,7 @@ Test(agents, pagination) {
   cr_assert_eq(list_of(d, agents_of(ws, "&limit=101"), owner.token).Size(), 51u);
   cr_assert_eq(list_of(d, agents_of(ws, "&limit=99999999999999999999"), owner.token).Size(), 51u);
   cr_assert_eq(list_of(d, agents_of(ws, "&limit=1000&offset=50"), owner.token).Size(), 1u);
+  cr_assert_eq(list_of(d, agents_of(ws, "&limit=0000000000000000000005"), owner.token).Size(), 5u, "zeros in front");
   for (const char* bad : {"&limit=0", "&limit=00", "&limit=-1", "&limit=abc", "&limit=1.5", "&limit="})
     expect_problem(call(d, "GET", agents_of(ws, bad), owner.token), 400, "limit");
   for (const char* bad : {"&offset=-1", "&offset=x", "&offset="})

@@ -381,3 +381,21 @@ Test(auth, lockout_holds_under_a_burst) {
   cr_assert_eq(right.status, 429, "the right password during the burst: %d %s", right.status, right.body.c_str());
   cr_assert(right.header("Retry-After").has_value());
 }
+
+// A password longer than any allowed one, sent as a form, is refused with 400
+// and never reaches (and ends) a hashing worker.
+Test(auth, overlong_form_password) {
+  TestDaemon d(api_options({"CREWSHIP_HASH_WORKERS=1"}));
+  bootstrap(d, "owner@example.com", "password123");
+  auto csrf = request_tcp(d.port, "GET /api/auth/csrf HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string token = json_of(*csrf)["csrfToken"].GetString();
+  std::string cookie = cookie_of(*csrf).substr(0, cookie_of(*csrf).find(';'));
+  std::string fields = "email=owner%40example.com&password=" + std::string(70000, 'x') + "&csrfToken=" + token;
+  auto r = request_tcp(d.port, "POST /api/auth/callback/credentials HTTP/1.1\r\nHost: t\r\n"
+                               "Content-Type: application/x-www-form-urlencoded\r\nCookie: " + cookie +
+                               "\r\nContent-Length: " + std::to_string(fields.size()) + "\r\n\r\n" + fields);
+  cr_assert(r.has_value());
+  cr_assert_eq(r->status, 400, "%s", r->body.c_str());
+  cr_assert(!d.wait_log("password worker exited", 300));
+  cr_assert_eq(call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123")).status, 200);
+}
