@@ -8,6 +8,7 @@
 #include "daemon/crypto.h"
 #include "daemon/http_server.h"
 #include "daemon/ids.h"
+#include "daemon/log.h"
 #include "daemon/problem.h"
 #include "store/session_store.h"
 #include "store/workspace_store.h"
@@ -58,7 +59,9 @@ Result<bool> cli_token(App& app, Exchange& ex, std::string_view token) {
         [id = ex.who.token_id, at = rfc3339(now)](store::Connection& w) {
           return store::touch_cli_token(w, id, at);
         },
-        [](Status) {});
+        [rid = ex.req.id](Status st) {
+          if (!st) LOG_ERROR("[%s] CLI token last use not recorded: %s", rid.c_str(), st.problem().cause.c_str());
+        });
   }
   return true;
 }

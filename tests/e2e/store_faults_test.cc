@@ -14,14 +14,17 @@ using namespace crewship::test;
 
 namespace {
 
-void drop_table(const TestDaemon& d, const std::string& table) {
+void exec_on(const TestDaemon& d, const std::string& sql) {
   std::unique_ptr<store::Connection> c;
   std::string error;
   cr_assert_eq(store::Connection::open(d.dir + "/crewship.db", store::Connection::Mode::kWrite, &c,
                                        &error),
                SQLITE_OK, "%s", error.c_str());
-  std::string sql = "PRAGMA foreign_keys=OFF; DROP TABLE " + table + ";";
   cr_assert_eq(c->exec(sql.c_str(), &error), SQLITE_OK, "%s", error.c_str());
+}
+
+void drop_table(const TestDaemon& d, const std::string& table) {
+  exec_on(d, "PRAGMA foreign_keys=OFF; DROP TABLE " + table + ";");
 }
 
 void expect_storage_error(const TestDaemon& d, const Reply& r, const char* what) {
@@ -63,4 +66,22 @@ Test(store_faults, broken_tables_answer_500) {
   drop_table(d, "user_sessions");
   expect_storage_error(d, call(d, "GET", "/api/v1/workspaces", owner.token), "session check");
   expect_storage_error(d, call(d, "GET", "/api/auth/session", owner.token), "session endpoint");
+}
+
+// The last-use stamp of a CLI token is written behind the request; when that
+// write fails the request still succeeds, and the failure is logged once with
+// the request id rather than lost.
+Test(store_faults, failed_cli_token_touch_is_logged) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  Reply made = call(d, "POST", "/api/v1/auth/cli-token", owner.token, R"({"name":"laptop"})");
+  cr_assert_eq(made.status, 201, "%s", made.body.c_str());
+  std::string token = json_of(made)["token"].GetString();
+  exec_on(d, "CREATE TRIGGER no_touch BEFORE UPDATE ON cli_tokens BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+
+  Reply valid = call(d, "GET", "/api/v1/auth/cli-token/validate", token);
+  cr_assert_eq(valid.status, 200, "%s", valid.body.c_str());
+  std::string id = valid.header("X-Request-Id").value_or("");
+  cr_assert(!id.empty());
+  cr_assert(d.wait_log("[" + id + "] CLI token last use not recorded"), "%s", d.log().c_str());
 }
