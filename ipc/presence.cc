@@ -20,8 +20,6 @@
 namespace crewship::ipc {
 namespace {
 
-using api::reply;
-using api::reply_problem;
 
 constexpr size_t kMaxDetails = 16 * 1024;
 constexpr size_t kMaxHeartbeat = 1000;
@@ -50,7 +48,7 @@ bool agent_in_scope(App& app, const ExchangePtr& ex, std::string_view agent_id, 
 
 void presence_upsert(App& app, const ExchangePtr& ex) {
   rapidjson::Document doc;
-  if (!api::read_json(ex, &doc)) return;
+  if (!read_json(ex, &doc)) return;
   json::Field<std::string> agent_id, status;
   json::Reader r(doc);
   r.string("agent_id", &agent_id, {.min = 1, .max = 128, .required = true, .nullable = false})
@@ -89,7 +87,7 @@ void presence_upsert(App& app, const ExchangePtr& ex) {
 
 void presence_heartbeat(App& app, const ExchangePtr& ex) {
   rapidjson::Document doc;
-  if (!api::read_json(ex, &doc)) return;
+  if (!read_json(ex, &doc)) return;
   auto ids = std::make_shared<std::vector<std::string>>();
   auto one = doc.FindMember("agent_id");
   auto many = doc.FindMember("agent_ids");

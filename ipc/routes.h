@@ -17,9 +17,4 @@ void health(App& app, const ExchangePtr& ex);
 void presence_upsert(App& app, const ExchangePtr& ex);
 void presence_heartbeat(App& app, const ExchangePtr& ex);
 
-// The helpers of daemon/handler.h lived in api/ before; IPC handlers still
-// name them api::reply, api::write, ... This alias keeps those names valid
-// without any include of api/.
-namespace api = crewship;
-
 }  // namespace crewship::ipc

@@ -122,9 +122,7 @@ Problem explain_failure(Connection& w, int rc, std::string_view workspace_id, st
   auto s = w.prepare(
       "SELECT 1 FROM agents WHERE workspace_id = ?1 AND slug = ?2 AND id != ?3"
       " AND deleted_at IS NULL");
-  s.bind(1, workspace_id);
-  s.bind(2, a.slug);
-  s.bind(3, id);
+  s.bind_all(workspace_id, a.slug, id);
   auto taken = exists(w, s);
   if (!taken) return std::move(taken).take_problem();
   if (*taken) return fail(409, "an agent with this slug exists in the workspace");
@@ -144,9 +142,7 @@ Result<AgentRef> find_agent(Connection& c, std::string_view agent_id, std::strin
       "SELECT id, workspace_id, coalesce(crew_id, ''), slug, name, status FROM agents"
       " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
       " AND (?3 = '' OR crew_id = ?3)");
-  s.bind(1, agent_id);
-  s.bind(2, workspace_id);
-  s.bind(3, crew_id);
+  s.bind_all(agent_id, workspace_id, crew_id);
   if (auto st = first_row(c, s, "agent not found"); !st) return std::move(st).take_problem();
   AgentRef a;
   a.id = s.text(0);
@@ -160,8 +156,7 @@ Result<AgentRef> find_agent(Connection& c, std::string_view agent_id, std::strin
 
 Result<Agent> get_agent(Connection& c, std::string_view id, std::string_view workspace_id) {
   auto s = c.prepare(AGENT_SELECT " WHERE a.id = ?1 AND a.workspace_id = ?2 AND a.deleted_at IS NULL");
-  s.bind(1, id);
-  s.bind(2, workspace_id);
+  s.bind_all(id, workspace_id);
   if (auto st = first_row(c, s, "agent not found"); !st) return std::move(st).take_problem();
   return agent_of(s);
 }
@@ -184,10 +179,7 @@ Status insert_agent(Connection& w, std::string_view id, std::string_view workspa
       "INSERT INTO agents(id, workspace_id, created_by_user_id, created_at, updated_at, "
       AGENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
       " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)");
-  s.bind(1, id);
-  s.bind(2, workspace_id);
-  s.bind(3, creator_user_id);
-  s.bind(4, now);
+  s.bind_all(id, workspace_id, creator_user_id, now);
   bind_fields(s, 5, a);
   if (int rc = s.step(); rc != SQLITE_DONE) return explain_failure(w, rc, workspace_id, id, a);
   return {};
@@ -199,8 +191,7 @@ Status update_agent(Connection& w, std::string_view id, std::string_view workspa
       "UPDATE agents SET (" AGENT_COLUMNS ", updated_at) = (?3, ?4, ?5, ?6, ?7, ?8, ?9,"
       " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?2)"
       " WHERE id = ?1");
-  s.bind(1, id);
-  s.bind(2, now);
+  s.bind_all(id, now);
   bind_fields(s, 3, a);
   if (int rc = s.step(); rc != SQLITE_DONE) return explain_failure(w, rc, workspace_id, id, a);
   return {};
@@ -208,8 +199,7 @@ Status update_agent(Connection& w, std::string_view id, std::string_view workspa
 
 Status delete_agent(Connection& w, std::string_view id, std::string_view now) {
   auto s = w.prepare("UPDATE agents SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1");
-  s.bind(1, id);
-  s.bind(2, now);
+  s.bind_all(id, now);
   return run(w, s);
 }
 
@@ -220,9 +210,7 @@ Result<EditableAgent> load_agent_for_edit(Connection& c, std::string_view id,
       " coalesce((SELECT m.role IN ('OWNER', 'ADMIN') FROM crew_members m"
       "   WHERE m.crew_id = a.crew_id AND m.user_id = ?3), 0)"
       " FROM agents a WHERE a.id = ?1 AND a.workspace_id = ?2 AND a.deleted_at IS NULL");
-  s.bind(1, id);
-  s.bind(2, workspace_id);
-  s.bind(3, user_id);
+  s.bind_all(id, workspace_id, user_id);
   if (auto st = first_row(c, s, "agent not found"); !st) return std::move(st).take_problem();
   return EditableAgent{read_fields(s, 0), s.int64(kFieldCount) == 1, s.int64(kFieldCount + 1) == 1};
 }

@@ -42,9 +42,7 @@ Result<CrewRef> find_crew(Connection& c, std::string_view crew_id, std::string_v
   auto s = c.prepare(
       "SELECT id, workspace_id, slug, container_memory_mb, container_cpus FROM crews"
       " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2) AND (?3 = '' OR id = ?3)");
-  s.bind(1, crew_id);
-  s.bind(2, workspace_id);
-  s.bind(3, scope_crew_id);
+  s.bind_all(crew_id, workspace_id, scope_crew_id);
   if (auto st = first_row(c, s, "crew not found"); !st) return std::move(st).take_problem();
   CrewRef r;
   r.id = s.text(0);
@@ -57,8 +55,7 @@ Result<CrewRef> find_crew(Connection& c, std::string_view crew_id, std::string_v
 
 Result<Crew> get_crew(Connection& c, std::string_view crew_id, std::string_view workspace_id) {
   auto s = c.prepare(CREW_SELECT " WHERE c.id = ?1 AND c.workspace_id = ?2 AND c.deleted_at IS NULL");
-  s.bind(1, crew_id);
-  s.bind(2, workspace_id);
+  s.bind_all(crew_id, workspace_id);
   if (auto st = first_row(c, s, "crew not found"); !st) return std::move(st).take_problem();
   return crew_of(s);
 }
@@ -67,9 +64,7 @@ Result<std::vector<Crew>> list_crews(Connection& c, std::string_view workspace_i
                                      int64_t offset) {
   auto s = c.prepare(CREW_SELECT " WHERE c.workspace_id = ?1 AND c.deleted_at IS NULL"
                                  " ORDER BY c.created_at, c.id LIMIT ?2 OFFSET ?3");
-  s.bind(1, workspace_id);
-  s.bind(2, limit);
-  s.bind(3, offset);
+  s.bind_all(workspace_id, limit, offset);
   return collect(c, s, crew_of);
 }
 
@@ -79,9 +74,7 @@ Result<bool> crew_slug_taken(Connection& c, std::string_view workspace_id, std::
                              std::string_view except_id) {
   auto s = c.prepare(
       "SELECT 1 FROM crews WHERE workspace_id = ?1 AND slug = ?2 AND id != ?3 AND deleted_at IS NULL");
-  s.bind(1, workspace_id);
-  s.bind(2, slug);
-  s.bind(3, except_id);
+  s.bind_all(workspace_id, slug, except_id);
   return exists(c, s);
 }
 
@@ -92,10 +85,7 @@ Status insert_crew(Connection& w, std::string_view id, std::string_view workspac
       " autonomy_level, max_ephemeral_agents, container_memory_mb, container_cpus,"
       " created_by_user_id, created_at, updated_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)");
-  c.bind(1, id);
-  c.bind(2, workspace_id);
-  c.bind(3, crew.name);
-  c.bind(4, crew.slug);
+  c.bind_all(id, workspace_id, crew.name, crew.slug);
   bind_opt(c, 5, crew.description);
   bind_opt(c, 6, crew.color);
   bind_opt(c, 7, crew.avatar_style);
@@ -108,9 +98,7 @@ Status insert_crew(Connection& w, std::string_view id, std::string_view workspac
   if (auto st = run(w, c); !st) return st;
   auto m = w.prepare(
       "INSERT INTO crew_members(crew_id, user_id, role, created_at) VALUES (?1, ?2, 'OWNER', ?3)");
-  m.bind(1, id);
-  m.bind(2, creator_user_id);
-  m.bind(3, now);
+  m.bind_all(id, creator_user_id, now);
   return run(w, m);
 }
 
@@ -126,8 +114,7 @@ Status update_crew(Connection& w, std::string_view id, std::string_view workspac
       " container_memory_mb = coalesce(?13, container_memory_mb),"
       " container_cpus = coalesce(?14, container_cpus), updated_at = ?15"
       " WHERE id = ?1 AND workspace_id = ?2");
-  u.bind(1, id);
-  u.bind(2, workspace_id);
+  u.bind_all(id, workspace_id);
   bind_opt(u, 3, p.name);
   bind_opt(u, 4, p.slug);
   u.bind(5, int64_t{p.description.set});
@@ -150,9 +137,7 @@ Result<CrewRights> crew_rights(Connection& c, std::string_view crew_id,
       "SELECT c.created_by_user_id = ?3, (SELECT m.role IN ('OWNER', 'ADMIN') FROM crew_members m"
       "   WHERE m.crew_id = c.id AND m.user_id = ?3)"
       " FROM crews c WHERE c.id = ?1 AND c.workspace_id = ?2 AND c.deleted_at IS NULL");
-  s.bind(1, crew_id);
-  s.bind(2, workspace_id);
-  s.bind(3, user_id);
+  s.bind_all(crew_id, workspace_id, user_id);
   if (auto st = first_row(c, s, "crew not found"); !st) return std::move(st).take_problem();
   return CrewRights{s.int64(0) == 1, s.int64(1) == 1};
 }
@@ -165,8 +150,7 @@ Result<bool> crew_has_agents(Connection& c, std::string_view crew_id) {
 
 Status delete_crew(Connection& w, std::string_view id, std::string_view now) {
   auto u = w.prepare("UPDATE crews SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1");
-  u.bind(1, id);
-  u.bind(2, now);
+  u.bind_all(id, now);
   return run(w, u);
 }
 
@@ -176,9 +160,7 @@ Result<std::vector<CrewMember>> list_crew_members(Connection& c, std::string_vie
       "SELECT m.user_id, u.email, u.name, m.role, m.created_at"
       " FROM crew_members m JOIN users u ON u.id = m.user_id"
       " WHERE m.crew_id = ?1 ORDER BY m.created_at, m.user_id LIMIT ?2 OFFSET ?3");
-  s.bind(1, crew_id);
-  s.bind(2, limit);
-  s.bind(3, offset);
+  s.bind_all(crew_id, limit, offset);
   return collect(c, s, [](const StmtLease& r) {
     return CrewMember{std::string(r.text(0)), std::string(r.text(1)), opt_text(r, 2),
                       std::string(r.text(3)), std::string(r.text(4))};
@@ -190,17 +172,13 @@ Result<bool> insert_crew_member(Connection& w, std::string_view crew_id, std::st
   auto i = w.prepare(
       "INSERT INTO crew_members(crew_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)"
       " ON CONFLICT (crew_id, user_id) DO NOTHING");
-  i.bind(1, crew_id);
-  i.bind(2, user_id);
-  i.bind(3, role);
-  i.bind(4, now);
+  i.bind_all(crew_id, user_id, role, now);
   return changed_one(w, i);
 }
 
 Result<bool> delete_crew_member(Connection& w, std::string_view crew_id, std::string_view user_id) {
   auto d = w.prepare("DELETE FROM crew_members WHERE crew_id = ?1 AND user_id = ?2");
-  d.bind(1, crew_id);
-  d.bind(2, user_id);
+  d.bind_all(crew_id, user_id);
   return changed_one(w, d);
 }
 

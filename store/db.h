@@ -47,6 +47,14 @@ class StmtLease {
                              SQLITE_TRANSIENT);
   }
   int bind(int i, int64_t v) { return sqlite3_bind_int64(s_, i, v); }
+  int bind(int i, double v) = delete;  // a real would bind as an integer: see bind_real
+  // Binds args to ?1, ?2, ... in order; the first error, or SQLITE_OK.
+  template <class... Args>
+  int bind_all(const Args&... args) {
+    int i = 0, rc = SQLITE_OK;
+    ((rc = rc == SQLITE_OK ? bind(++i, args) : rc), ...);
+    return rc;
+  }
   int bind_null(int i) { return sqlite3_bind_null(s_, i); }
   int step() { return s_ != nullptr ? sqlite3_step(s_) : error_; }
   std::string_view text(int col) const {

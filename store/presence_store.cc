@@ -61,8 +61,7 @@ int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out) {
         " ON CONFLICT(agent_id) DO UPDATE SET workspace_id = excluded.workspace_id,"
         " crew_id = excluded.crew_id, status = excluded.status, since = excluded.since,"
         " last_seen = excluded.last_seen, details = excluded.details");
-    s.bind(1, w.agent_id);
-    s.bind(2, w.workspace_id);
+    s.bind_all(w.agent_id, w.workspace_id);
     if (w.crew_id.empty()) s.bind_null(3); else s.bind(3, w.crew_id);
     s.bind(4, w.status);
     s.bind(5, w.since);
@@ -85,9 +84,7 @@ int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out) {
   auto s = c.prepare(
       "UPDATE agents SET status = ?2, updated_at = substr(?3, 1, 19) || 'Z'"
       " WHERE id = ?1 AND status != ?2");
-  s.bind(1, w.agent_id);
-  s.bind(2, agent_status_for(w));
-  s.bind(3, w.since);
+  s.bind_all(w.agent_id, agent_status_for(w), w.since);
   return done(c, s.step());
 }
 
@@ -95,8 +92,7 @@ int heartbeat(Connection& c, const std::vector<std::string>& agent_ids, int64_t 
   *updated = 0;
   for (const std::string& id : agent_ids) {
     auto s = c.prepare("UPDATE agent_status SET last_seen = ?2 WHERE agent_id = ?1");
-    s.bind(1, id);
-    s.bind(2, now_ms);
+    s.bind_all(id, now_ms);
     if (int rc = done(c, s.step()); rc != SQLITE_OK) return rc;
     *updated += sqlite3_changes(c.db());
   }
@@ -178,11 +174,7 @@ int status_history(Connection& c, std::string_view workspace_id, std::string_vie
       " WHERE workspace_id = ?1 AND kind = 'agent.status_change'"
       " AND (?2 = '' OR agent_id = ?2) AND (?3 = '' OR crew_id = ?3) AND (?4 = 0 OR id < ?4)"
       " ORDER BY id DESC LIMIT ?5");
-  s.bind(1, workspace_id);
-  s.bind(2, agent_id);
-  s.bind(3, crew_id);
-  s.bind(4, before);
-  s.bind(5, limit);
+  s.bind_all(workspace_id, agent_id, crew_id, before, limit);
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) row({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
@@ -199,8 +191,7 @@ Result<std::optional<PresenceNow>> presence_of(Connection& c, std::string_view a
 
 Result<bool> agent_known(Connection& c, std::string_view agent_id, std::string_view workspace_id) {
   auto s = c.prepare("SELECT 1 FROM agents WHERE id = ?1 AND workspace_id = ?2");
-  s.bind(1, agent_id);
-  s.bind(2, workspace_id);
+  s.bind_all(agent_id, workspace_id);
   int rc = s.step();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_failure(c, rc);
   return rc == SQLITE_ROW;

@@ -37,10 +37,7 @@ int insert_run(Connection& c, const NewRun& run) {
   auto s = c.prepare(
       "INSERT INTO agent_runs (id, agent_id, workspace_id, crew_id, chat_id, cmd, status, started_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7)");
-  s.bind(1, run.id);
-  s.bind(2, run.agent_id);
-  s.bind(3, run.workspace_id);
-  s.bind(4, run.crew_id);
+  s.bind_all(run.id, run.agent_id, run.workspace_id, run.crew_id);
   bind_or_null(s, 5, run.chat_id);
   s.bind(6, run.cmd_json);
   s.bind(7, run.started_at);
@@ -50,8 +47,7 @@ int insert_run(Connection& c, const NewRun& run) {
 int end_run(Connection& c, const std::string& run_id, const std::string& status, int64_t exit_code,
             const std::string& error, const std::string& ended_at) {
   auto s = c.prepare("UPDATE agent_runs SET status = ?2, exit_code = ?3, error = ?4, ended_at = ?5 WHERE id = ?1");
-  s.bind(1, run_id);
-  s.bind(2, status);
+  s.bind_all(run_id, status);
   exit_code < 0 ? s.bind_null(3) : s.bind(3, exit_code);
   bind_or_null(s, 4, error);
   s.bind(5, ended_at);
@@ -61,8 +57,7 @@ int end_run(Connection& c, const std::string& run_id, const std::string& status,
 int stop_runs(Connection& c, const std::string& agent_id, const std::string& ended_at) {
   auto s = c.prepare(
       "UPDATE agent_runs SET status = 'STOPPED', ended_at = ?2 WHERE agent_id = ?1 AND status = 'RUNNING'");
-  s.bind(1, agent_id);
-  s.bind(2, ended_at);
+  s.bind_all(agent_id, ended_at);
   return done(c, s.step());
 }
 
@@ -82,9 +77,7 @@ Result<std::vector<RunRow>> list_runs(Connection& c, std::string_view agent_id, 
   auto s = c.prepare(
       "SELECT id, agent_id, chat_id, cmd, status, exit_code, error, started_at, ended_at FROM agent_runs"
       " WHERE agent_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3");
-  s.bind(1, agent_id);
-  s.bind(2, limit);
-  s.bind(3, offset);
+  s.bind_all(agent_id, limit, offset);
   std::vector<RunRow> rows;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) rows.push_back(run_row(s));

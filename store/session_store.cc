@@ -9,10 +9,7 @@ Status insert_session(Connection& w, std::string_view id, std::string_view user_
   auto s = w.prepare(
       "INSERT INTO user_sessions(id, user_id, kind, created_at, expires_at)"
       " VALUES (?1, ?2, 'session', ?3, ?4)");
-  s.bind(1, id);
-  s.bind(2, user_id);
-  s.bind(3, now);
-  s.bind(4, expires);
+  s.bind_all(id, user_id, now, expires);
   return run(w, s);
 }
 
@@ -21,8 +18,7 @@ Result<Holder> find_live_session(Connection& c, std::string_view id, int64_t now
       "SELECT u.id, u.email, coalesce(u.name, '') FROM user_sessions s"
       " JOIN users u ON u.id = s.user_id"
       " WHERE s.id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2");
-  s.bind(1, id);
-  s.bind(2, now);
+  s.bind_all(id, now);
   if (auto st = first_row(c, s, "no such session"); !st) return std::move(st).take_problem();
   return Holder{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2))};
 }
@@ -36,8 +32,7 @@ Result<int64_t> session_expiry(Connection& c, std::string_view id) {
 
 Result<bool> revoke_session(Connection& w, std::string_view id, std::string_view now) {
   auto u = w.prepare("UPDATE user_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
-  u.bind(1, id);
-  u.bind(2, now);
+  u.bind_all(id, now);
   return changed_one(w, u);
 }
 
@@ -45,11 +40,7 @@ Status insert_cli_token(Connection& w, std::string_view id, std::string_view use
                         std::string_view name, std::string_view token_hash, std::string_view now) {
   auto s = w.prepare(
       "INSERT INTO cli_tokens(id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-  s.bind(1, id);
-  s.bind(2, user_id);
-  s.bind(3, name);
-  s.bind(4, token_hash);
-  s.bind(5, now);
+  s.bind_all(id, user_id, name, token_hash, now);
   return run(w, s);
 }
 
@@ -73,8 +64,7 @@ Result<std::string> cli_token_name(Connection& c, std::string_view id) {
 
 Status touch_cli_token(Connection& w, std::string_view id, std::string_view at) {
   auto u = w.prepare("UPDATE cli_tokens SET last_used_at = ?2 WHERE id = ?1");
-  u.bind(1, id);
-  u.bind(2, at);
+  u.bind_all(id, at);
   return run(w, u);
 }
 
@@ -83,9 +73,7 @@ Result<std::vector<CliToken>> list_cli_tokens(Connection& c, std::string_view us
   auto s = c.prepare(
       "SELECT id, name, created_at, last_used_at FROM cli_tokens"
       " WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id LIMIT ?2 OFFSET ?3");
-  s.bind(1, user_id);
-  s.bind(2, limit);
-  s.bind(3, offset);
+  s.bind_all(user_id, limit, offset);
   return collect(c, s, [](const StmtLease& r) {
     return CliToken{std::string(r.text(0)), std::string(r.text(1)), std::string(r.text(2)), opt_text(r, 3)};
   });
@@ -95,9 +83,7 @@ Result<bool> revoke_cli_token(Connection& w, std::string_view id, std::string_vi
                               std::string_view now) {
   auto u = w.prepare(
       "UPDATE cli_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL");
-  u.bind(1, id);
-  u.bind(2, user_id);
-  u.bind(3, now);
+  u.bind_all(id, user_id, now);
   return changed_one(w, u);
 }
 

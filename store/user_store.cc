@@ -21,8 +21,7 @@ Status insert_user(Connection& w, const UserRef& u, std::string_view password_ha
   auto s = w.prepare(
       "INSERT INTO users(id, email, name, password_hash, created_at, updated_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
-  s.bind(1, u.id);
-  s.bind(2, u.email);
+  s.bind_all(u.id, u.email);
   bind_opt(s, 3, u.name && !u.name->empty() ? u.name : std::nullopt);
   s.bind(4, password_hash);
   s.bind(5, now);
@@ -47,9 +46,7 @@ Status record_failed_login(Connection& w, std::string_view id, int64_t max, int6
       " locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END,"
       " failed_logins = CASE WHEN failed_logins + 1 >= ?2 THEN 0 ELSE failed_logins + 1 END"
       " WHERE id = ?1");
-  u.bind(1, id);
-  u.bind(2, max);
-  u.bind(3, until);
+  u.bind_all(id, max, until);
   return run(w, u);
 }
 
@@ -74,8 +71,7 @@ Result<UserRef> find_workspace_user(Connection& c, std::string_view workspace_id
                  : c.prepare("SELECT u.id, u.email, u.name FROM users u"
                              " JOIN workspace_members w ON w.user_id = u.id"
                              " WHERE w.workspace_id = ?1 AND u.email = ?2");
-  s.bind(1, workspace_id);
-  s.bind(2, id_or_email);
+  s.bind_all(workspace_id, id_or_email);
   if (auto st = first_row(c, s, "no such user in this workspace"); !st)
     return std::move(st).take_problem();
   return user_of(s);

@@ -18,18 +18,12 @@ Status insert_workspace(Connection& w, std::string_view id, std::string_view nam
                         std::string_view slug, std::string_view owner_user_id, std::string_view now) {
   auto s = w.prepare(
       "INSERT INTO workspaces(id, name, slug, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
-  s.bind(1, id);
-  s.bind(2, name);
-  s.bind(3, slug);
-  s.bind(4, now);
+  s.bind_all(id, name, slug, now);
   if (int rc = s.step(); rc != SQLITE_DONE) return slug_failure(w, rc);
   auto m = w.prepare(
       "INSERT INTO workspace_members(id, workspace_id, user_id, role, created_at)"
       " VALUES (?1, ?2, ?3, 'OWNER', ?4)");
-  m.bind(1, new_id());
-  m.bind(2, id);
-  m.bind(3, owner_user_id);
-  m.bind(4, now);
+  m.bind_all(new_id(), id, owner_user_id, now);
   return run(w, m);
 }
 
@@ -59,9 +53,7 @@ Result<std::vector<UserWorkspace>> list_user_workspaces(Connection& c, std::stri
       "SELECT w.id, w.name, w.slug, m.role, w.created_at, w.updated_at"
       " FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id"
       " WHERE m.user_id = ?1 ORDER BY w.created_at, w.rowid LIMIT ?2 OFFSET ?3");
-  s.bind(1, user_id);
-  s.bind(2, limit);
-  s.bind(3, offset);
+  s.bind_all(user_id, limit, offset);
   return collect(c, s, [](const StmtLease& r) {
     return UserWorkspace{std::string(r.text(0)), std::string(r.text(1)), std::string(r.text(2)),
                          std::string(r.text(3)), std::string(r.text(4)), std::string(r.text(5))};
@@ -84,8 +76,7 @@ Status update_workspace(Connection& w, std::string_view id, const std::optional<
 Result<std::string> member_role(Connection& c, std::string_view workspace_id,
                                 std::string_view user_id) {
   auto s = c.prepare("SELECT role FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2");
-  s.bind(1, workspace_id);
-  s.bind(2, user_id);
+  s.bind_all(workspace_id, user_id);
   if (auto st = first_row(c, s, "not a member of this workspace"); !st)
     return std::move(st).take_problem();
   return std::string(s.text(0));
@@ -97,9 +88,7 @@ Result<std::vector<Member>> list_members(Connection& c, std::string_view workspa
       "SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at"
       " FROM workspace_members m JOIN users u ON u.id = m.user_id"
       " WHERE m.workspace_id = ?1 ORDER BY m.created_at, m.rowid LIMIT ?2 OFFSET ?3");
-  s.bind(1, workspace_id);
-  s.bind(2, limit);
-  s.bind(3, offset);
+  s.bind_all(workspace_id, limit, offset);
   return collect(c, s, [](const StmtLease& r) {
     return Member{std::string(r.text(0)), std::string(r.text(1)), std::string(r.text(2)),
                   opt_text(r, 3),         std::string(r.text(4)), std::string(r.text(5))};
@@ -110,19 +99,14 @@ Result<bool> insert_member(Connection& w, std::string_view workspace_id, const M
   auto i = w.prepare(
       "INSERT INTO workspace_members(id, workspace_id, user_id, role, created_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace_id, user_id) DO NOTHING");
-  i.bind(1, m.id);
-  i.bind(2, workspace_id);
-  i.bind(3, m.user_id);
-  i.bind(4, m.role);
-  i.bind(5, m.created_at);
+  i.bind_all(m.id, workspace_id, m.user_id, m.role, m.created_at);
   return changed_one(w, i);
 }
 
 Result<MemberRef> find_member(Connection& c, std::string_view member_id,
                               std::string_view workspace_id) {
   auto s = c.prepare("SELECT user_id, role FROM workspace_members WHERE id = ?1 AND workspace_id = ?2");
-  s.bind(1, member_id);
-  s.bind(2, workspace_id);
+  s.bind_all(member_id, workspace_id);
   if (auto st = first_row(c, s, "member not found"); !st) return std::move(st).take_problem();
   return MemberRef{std::string(s.text(0)), std::string(s.text(1))};
 }
@@ -140,8 +124,7 @@ Status remove_member(Connection& w, std::string_view member_id, std::string_view
   auto c = w.prepare(
       "DELETE FROM crew_members WHERE user_id = ?1"
       " AND crew_id IN (SELECT id FROM crews WHERE workspace_id = ?2)");
-  c.bind(1, user_id);
-  c.bind(2, workspace_id);
+  c.bind_all(user_id, workspace_id);
   if (auto st = run(w, c); !st) return st;
   auto d = w.prepare("DELETE FROM workspace_members WHERE id = ?1");
   d.bind(1, member_id);

@@ -55,8 +55,7 @@ struct Fixture {
 store::Writer::Work insert(int64_t k) {
   return [k](Connection& c) {
     auto s = c.prepare("INSERT INTO t(k, v) VALUES (?1, ?2)");
-    s.bind(1, k);
-    s.bind(2, std::string_view("value"));
+    s.bind_all(k, std::string_view("value"));
     int rc = s.step();
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
   };
