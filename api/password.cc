@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sodium.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -15,12 +16,15 @@ namespace crewship::api {
 namespace {
 
 // Frames, all integers little-endian:
-//   request:  u32 length | u32 id | u8 op | u16 password length | password | u16 hash length | hash
+//   request:  u32 length | u32 id | u8 op | u64 deadline | u16 password length | password
+//             | u16 hash length | hash
 //   response: u32 length | u32 id | u8 result | u16 hash length | hash
-// length counts the bytes after itself. op: 1 hash, 2 verify. result: 1 ok /
-// match, 0 no match, 255 failure.
+// length counts the bytes after itself. op: 1 hash, 2 verify. deadline:
+// CLOCK_MONOTONIC milliseconds (the same clock in every process) after which
+// the worker answers 254 instead of starting the work; 0 for none. result:
+// 1 ok / match, 0 no match, 254 expired, 255 failure.
 constexpr uint8_t kHash = 1, kVerify = 2;
-constexpr uint8_t kFailed = 255;
+constexpr uint8_t kExpired = 254, kFailed = 255;
 // A password of 1024 characters is at most 4096 bytes of UTF-8; the hash
 // (crypto_pwhash_STRBYTES) and the fields' lengths fit in the rest.
 constexpr size_t kMaxPasswordBytes = 4096;
@@ -38,6 +42,19 @@ uint32_t get_u32(const char* p) {
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
 }
+void put_u64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t get_u64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint64_t monotonic_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+}
 uint16_t get_u16(const char* p) {
   return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) | (static_cast<unsigned char>(p[1]) << 8));
 }
@@ -49,7 +66,8 @@ struct WriteReq {
 
 }  // namespace
 
-void PasswordHasher::configure(size_t workers, size_t max_queued) {
+void PasswordHasher::configure(size_t workers, size_t max_queued, int64_t max_wait_ms) {
+  max_wait_ms_ = max_wait_ms;
   if (workers == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     workers = cores > 0 ? static_cast<size_t>(cores) : 1;
@@ -132,7 +150,7 @@ void PasswordHasher::release_handles(Worker& w) {
 
 // The running worker with the least in flight, starting workers as needed.
 PasswordHasher::Worker* PasswordHasher::pick(uv_loop_t* loop) {
-  if (workers_.empty()) configure(0, max_queued_);
+  if (workers_.empty()) configure(0, max_queued_, max_wait_ms_);
   Worker* best = nullptr;
   for (auto& w : workers_) {
     if (!ensure_worker(loop, *w)) continue;
@@ -144,16 +162,17 @@ PasswordHasher::Worker* PasswordHasher::pick(uv_loop_t* loop) {
 
 void PasswordHasher::finish(Pending& p, int result, std::string hash) {
   if (p.hashed) p.hashed(result == 1 ? std::move(hash) : std::string());
-  if (p.verified) p.verified(result);
+  if (p.verified) p.verified(result == kExpired ? kWaitedTooLong : result);
 }
 
 void PasswordHasher::send(Worker& w, uint8_t op, std::string_view password, std::string_view hash, Pending p) {
   uint32_t id = next_id_++;
   auto* wr = new WriteReq;
   std::string& f = wr->bytes;
-  put_u32(&f, static_cast<uint32_t>(4 + 1 + 2 + password.size() + 2 + hash.size()));
+  put_u32(&f, static_cast<uint32_t>(4 + 1 + 8 + 2 + password.size() + 2 + hash.size()));
   put_u32(&f, id);
   f.push_back(static_cast<char>(op));
+  put_u64(&f, max_wait_ms_ > 0 ? monotonic_ms() + static_cast<uint64_t>(max_wait_ms_) : 0);
   put_u16(&f, password.size());
   f.append(password);
   put_u16(&f, hash.size());
@@ -297,21 +316,24 @@ int run_hash_worker() {
     char head[4];
     if (!read_exact(0, head, 4)) return 0;  // the daemon closed the pipe
     uint32_t len = get_u32(head);
-    if (len > kMaxFrame || len < 9) return 1;
+    if (len > kMaxFrame || len < 17) return 1;
     frame.resize(len);
     if (!read_exact(0, frame.data(), len)) return 1;
     uint32_t id = get_u32(frame.data());
     uint8_t op = static_cast<uint8_t>(frame[4]);
-    uint16_t plen = get_u16(frame.data() + 5);
-    if (7u + plen + 2 > len) return 1;
-    std::string_view password(frame.data() + 7, plen);
-    uint16_t hlen = get_u16(frame.data() + 7 + plen);
-    if (9u + plen + hlen > len) return 1;
-    std::string hash(frame.data() + 9 + plen, hlen);
+    uint64_t deadline = get_u64(frame.data() + 5);
+    uint16_t plen = get_u16(frame.data() + 13);
+    if (15u + plen + 2 > len) return 1;
+    std::string_view password(frame.data() + 15, plen);
+    uint16_t hlen = get_u16(frame.data() + 15 + plen);
+    if (17u + plen + hlen > len) return 1;
+    std::string hash(frame.data() + 17 + plen, hlen);
 
     uint8_t result = kFailed;
     std::string out_hash;
-    if (op == kHash) {
+    if (deadline != 0 && monotonic_ms() > deadline) {
+      result = kExpired;  // the caller has been answered 503 by now: skip the work
+    } else if (op == kHash) {
       char out[crypto_pwhash_STRBYTES];
       if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                             crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0) {

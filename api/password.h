@@ -23,19 +23,23 @@ namespace crewship::api {
 
 class PasswordHasher {
  public:
+  static constexpr int kWaitedTooLong = -2;
   PasswordHasher() = default;
   PasswordHasher(const PasswordHasher&) = delete;
   PasswordHasher& operator=(const PasswordHasher&) = delete;
 
   // workers: helper processes (0: one per core); max_queued: hashes waiting
-  // or under way, beyond which new ones are refused at once. Before any call.
-  void configure(size_t workers, size_t max_queued);
+  // or under way, beyond which new ones are refused at once; max_wait_ms:
+  // longest a hash or check may wait for a worker before it fails instead
+  // (0: no bound). Before any call.
+  void configure(size_t workers, size_t max_queued, int64_t max_wait_ms = 0);
 
   // done(hash) on the loop thread; an empty hash means hashing failed (or
   // was refused: see busy()).
   void hash(uv_loop_t* loop, std::string password, std::function<void(std::string)> done);
-  // done(1) when the password matches, 0 when not, -1 when checking failed
-  // or was refused. An empty stored hash is checked against a dummy one so
+  // done(1) when the password matches, 0 when not, kWaitedTooLong when it
+  // waited for a worker beyond max_wait_ms, -1 when checking failed or was
+  // refused. An empty stored hash is checked against a dummy one so
   // unknown users take as long as known ones.
   void verify(uv_loop_t* loop, std::string stored_hash, std::string password,
               std::function<void(int)> done);
@@ -74,6 +78,7 @@ class PasswordHasher {
   static void release_handles(Worker& w);
 
   size_t max_queued_ = 32;
+  int64_t max_wait_ms_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint32_t next_id_ = 1;
   std::unordered_map<uint32_t, Pending> pending_;

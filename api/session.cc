@@ -157,6 +157,14 @@ void send_session(const ExchangePtr& ex, App& app, int status, const User& u,
 
 store::UserRef user_row(const User& u) { return store::UserRef{u.id, u.email, u.name}; }
 
+// A locked account answers after the same work as a check (the password
+// against a dummy hash, never the account's), so its answer comes no sooner
+// than an unknown email's or a wrong password's and timing tells nothing.
+void refuse_after_a_check(App& app, const ExchangePtr& ex, std::string password, Problem p) {
+  if (app.hasher.busy()) return reply_problem(ex, fail(503, "too many sign-ins under way; try again", 1));
+  app.hasher.verify(app.loop, {}, std::move(password), [ex, p = std::move(p)](int) { reply_problem(ex, p); });
+}
+
 }  // namespace
 
 // POST /api/v1/bootstrap: the first user and their workspace, only while no
@@ -225,8 +233,13 @@ void signup(App& app, const ExchangePtr& ex) {
 
 // POST /api/auth/callback/credentials {email, password}, JSON or form.
 // Repeated failures lock the account for CREWSHIP_LOGIN_LOCKOUT (429 with
-// Retry-After); unknown emails cost a hash too, so timing tells nothing.
+// Retry-After); unknown emails and locked accounts cost a hash too, so
+// timing tells nothing. Each client address may try CREWSHIP_LOGIN_RATE
+// times a minute (429 beyond).
 void login(App& app, const ExchangePtr& ex) {
+  if (int64_t wait = app.login_rate.take(ex->peer_address, static_cast<int64_t>(uv_now(app.loop))); wait > 0)
+    return reply_problem(ex, fail(429, "too many sign-ins from this address; try again later",
+                                  RateLimiter::retry_after(wait)));
   auto c = std::make_shared<Credentials>();
   if (!read_credentials(app, ex, c.get(), true)) return;
   auto user = std::make_shared<User>();
@@ -237,14 +250,15 @@ void login(App& app, const ExchangePtr& ex) {
     *user = User{u.id, u.email, u.name.value_or("")};
     hash = std::move(found->password_hash);
     if (int64_t until = found->locked_until; until > now) {
-      return reply_problem(ex, fail(429, "too many failed sign-ins; try again later",
-                                    static_cast<int>(until - now)));
+      return refuse_after_a_check(app, ex, std::move(c->password.value),
+                                  fail(429, "too many failed sign-ins; try again later", static_cast<int>(until - now)));
     }
     // Checks under way count as failures until they are known not to be.
     auto in_flight = app.logins_in_flight.find(u.id);
     int64_t checking = in_flight == app.logins_in_flight.end() ? 0 : in_flight->second;
     if (found->failed_logins + checking >= app.config.login_max_failures)
-      return reply_problem(ex, fail(429, "too many sign-ins under way for this account; try again", 1));
+      return refuse_after_a_check(app, ex, std::move(c->password.value),
+                                  fail(429, "too many sign-ins under way for this account; try again", 1));
   } else if (found.problem().status != 404) {
     return reply_problem(ex, found.problem());
   }
@@ -258,6 +272,8 @@ void login(App& app, const ExchangePtr& ex) {
       if (it != app.logins_in_flight.end() && --it->second <= 0) app.logins_in_flight.erase(it);
     };
     if (match != 0 && !user->id.empty()) release();
+    if (match == PasswordHasher::kWaitedTooLong)
+      return reply_problem(ex, fail(503, "the password check waited too long; try again", 1));
     if (match < 0) return reply_problem(ex, fail(503, "password check failed; try again", 1));
     if (match == 0) {
       if (!user->id.empty()) {

@@ -14,6 +14,7 @@
 #include "api/password.h"
 #include "container/engine_probe.h"
 #include "daemon/config.h"
+#include "daemon/rate_limit.h"
 #include "ipc/internal_token.h"
 #include "store/presence_service.h"
 #include "store/store.h"
@@ -38,6 +39,9 @@ struct App {
   // against the lockout before they are checked, so a burst cannot guess
   // past it.
   std::unordered_map<std::string, int64_t> logins_in_flight;
+  RateLimiter login_rate;      // sign-in attempts by client address
+  RateLimiter ipc_token_rate;  // IPC writes by bound token (the master token is not limited)
+  RateLimiter ipc_agent_rate;  // IPC presence writes by agent, with a bound token
   container::EngineInfo engine;
   std::unique_ptr<api::Bridge> bridge;  // the container engine's side; see api/bridge.h
   uint64_t started_ns = 0;  // uv_hrtime() at start

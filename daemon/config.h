@@ -40,6 +40,10 @@ struct Config {
   int64_t login_lockout_ms = 0;
   int64_t hash_workers = 0;         // password-hashing processes; 0: one per core
   int64_t hash_queue = 0;           // hashes waiting or under way before 503
+  int64_t hash_wait_ms = 0;         // longest wait of a queued password check before 503
+  int64_t login_rate = 0;           // sign-in attempts per minute per client address
+  int64_t ipc_rate = 0;             // IPC writes per second per bound token
+  int64_t ipc_agent_rate = 0;       // IPC presence writes per second per agent (bound tokens)
   int64_t presence_sweep_ms = 0;    // how often stale presence is swept
   int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
 };

@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -20,6 +21,8 @@
 
 namespace crewship {
 namespace {
+
+constexpr size_t kRateKeys = 10000;  // keys each rate limiter remembers
 
 // mkdir -p with mode for the parts it creates.
 int make_dirs(const std::string& path, mode_t mode) {
@@ -140,7 +143,14 @@ int Daemon::start() {
     if (created) LOG_NOTICE("generated a session secret in %s/auth-secret", cfg.data_dir.c_str());
   }
 
-  app_.hasher.configure(static_cast<size_t>(cfg.hash_workers), static_cast<size_t>(cfg.hash_queue));
+  app_.hasher.configure(static_cast<size_t>(cfg.hash_workers), static_cast<size_t>(cfg.hash_queue),
+                        cfg.hash_wait_ms);
+  // Bursts: half a minute's sign-ins (at least 5), two seconds of IPC writes.
+  app_.login_rate.configure(static_cast<double>(cfg.login_rate) / 60.0,
+                            std::max<double>(5, static_cast<double>(cfg.login_rate) / 2), kRateKeys);
+  app_.ipc_token_rate.configure(static_cast<double>(cfg.ipc_rate), 2.0 * static_cast<double>(cfg.ipc_rate), kRateKeys);
+  app_.ipc_agent_rate.configure(static_cast<double>(cfg.ipc_agent_rate), 2.0 * static_cast<double>(cfg.ipc_agent_rate),
+                                kRateKeys);
   if (app_.store.open(&loop_, cfg.data_dir, static_cast<size_t>(cfg.writer_batch), &error) != 0) {
     LOG_ERROR("store: %s", error.c_str());
     return -1;

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include <arpa/inet.h>
@@ -98,10 +99,16 @@ int Connection::accept() {
       if (peer.ss_family == AF_INET) {
         auto* in = reinterpret_cast<sockaddr_in*>(&peer);
         peer_is_local_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+        uv_inet_ntop(AF_INET, &in->sin_addr, peer_address_, sizeof peer_address_);
       } else if (peer.ss_family == AF_INET6) {
         auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
         peer_is_local_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
                          (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+          uv_inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], peer_address_, sizeof peer_address_);
+        } else {
+          uv_inet_ntop(AF_INET6, &in6->sin6_addr, peer_address_, sizeof peer_address_);
+        }
       }
     }
   }
@@ -244,6 +251,7 @@ int Connection::on_message_begin(llhttp_t* p) {
   c->new_exchange();
   c->ex_->started_ns_ = uv_hrtime();
   c->ex_->peer_is_local = c->peer_is_local_;
+  std::memcpy(c->ex_->peer_address, c->peer_address_, sizeof c->peer_address_);
   c->state_ = State::kHeaders;
   c->header_bytes_ = 0;
   c->error_status_ = 0;

@@ -98,6 +98,7 @@ class Connection {
   bool peer_eof_ = false;
   bool close_after_ = false;
   bool peer_is_local_ = false;
+  char peer_address_[46] = {};
 };
 
 }  // namespace crewship

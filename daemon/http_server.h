@@ -36,6 +36,9 @@ class Exchange {
   http::Request req;
   const Route* route = nullptr;
   bool peer_is_local = false;   // loopback TCP peer or the Unix socket
+  // The TCP peer's IP address as text (IPv4-mapped IPv6 as IPv4); empty on
+  // the Unix socket. A fixed buffer, so no request allocates for it.
+  char peer_address[46] = {};
 
   // Sends the response; only the first call counts.
   void respond(http::Response&& response);

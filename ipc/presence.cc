@@ -68,6 +68,13 @@ void presence_upsert(App& app, const ExchangePtr& ex) {
   }
   store::AgentRef agent;
   if (!agent_in_scope(app, ex, agent_id.value, &agent)) return;
+  // One agent's journal is bounded however many tokens reach it; the
+  // master token (the host's runtime) is not limited.
+  if (!ex->who.workspace_id.empty()) {
+    if (int64_t wait = app.ipc_agent_rate.take(agent.id, static_cast<int64_t>(uv_now(app.loop))); wait > 0)
+      return reply_problem(ex, fail(429, "too many status writes for this agent; slow down",
+                                    RateLimiter::retry_after(wait)));
+  }
   u.agent_id = std::move(agent.id);
   u.workspace_id = std::move(agent.workspace_id);
   u.crew_id = std::move(agent.crew_id);

@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -409,4 +410,103 @@ Test(presence, crash_safety, .timeout = 180) {
   }
   remove_tree(dir);
   unlink((dir + ".log").c_str());
+}
+
+namespace {
+
+int64_t db_bytes(const TestDaemon& d) {
+  int64_t total = 0;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st;
+    if (stat((d.dir + "/crewship.db" + suffix).c_str(), &st) == 0) total += st.st_size;
+  }
+  return total;
+}
+
+std::string presence_request(const std::string& token, const std::string& agent, const std::string& status,
+                             const std::string& details) {
+  std::string body = R"({"agent_id":")" + agent + R"(","status":")" + status + R"(","details":)" + details + "}";
+  return "POST /api/v1/internal/presence HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+         "X-Internal-Token: " + token + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+// A container's token that writes as fast as it can, each write a transition
+// with 16 KiB of details (so each would be journaled whole), is held to
+// CREWSHIP_IPC_RATE: it gets 429s with Retry-After, the database grows by a
+// bounded amount, and another crew's writes still go.
+Test(presence, bound_token_writes_are_rate_limited, .timeout = 60) {
+  TestDaemon d(api_options({"CREWSHIP_IPC_RATE=20", "CREWSHIP_IPC_AGENT_RATE=10"}));
+  World w = make_world(d, 3);
+  std::string crew_a = bound_token(d, "crew", w.crew_a);
+  std::string crew_b = bound_token(d, "crew", w.crew_b);
+  std::string details = R"({"note":")" + std::string(16000, 'x') + R"("})";
+  int64_t before = db_bytes(d);
+
+  std::atomic<bool> go{true};
+  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::atomic<bool> retry_after{true};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      Client c(connect_unix(d.socket));
+      for (int i = 0; go && c.ok(); ++i) {
+        const std::string& agent = w.agents_a[(t + i) % w.agents_a.size()];
+        if (!c.send(presence_request(crew_a, agent, i % 2 ? "busy" : "online", details))) break;
+        auto r = c.read(5000);
+        if (!r) break;
+        if (r->status == 200) {
+          ++ok;
+        } else if (r->status == 429) {
+          ++limited;
+          if (!r->header("Retry-After")) retry_after = false;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  const int seconds = 3;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  Reply b = set_presence(d, crew_b, w.agents_b[0], "busy");
+  cr_assert_eq(b.status, 200, "another crew's write during the flood: %d %s", b.status, b.body.c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000 * (seconds - 1)));
+  go = false;
+  for (auto& t : writers) t.join();
+  int64_t grown = db_bytes(d) - before;
+  cr_log_info("flood: %d taken, %d refused, database grew by %lld bytes", ok.load(), limited.load(),
+              static_cast<long long>(grown));
+
+  cr_assert_gt(limited.load(), 100, "the flood was refused (%d refused, %d taken)", limited.load(), ok.load());
+  cr_assert(retry_after.load(), "every 429 carries Retry-After");
+  cr_assert_eq(other.load(), 0);
+  // A burst of two seconds' worth, then 20/s, plus slack for timing.
+  cr_assert_leq(ok.load(), 40 + 20 * (seconds + 1), "writes taken: %d", ok.load());
+  cr_assert_lt(grown, 8 << 20, "database grew by %lld bytes", static_cast<long long>(grown));
+  Reply h = call(d, "GET", "/api/v1/presence/history?workspace_id=" + w.owner.workspace_id + "&crew_id=" + w.crew_a +
+                               "&limit=100", w.owner.token);
+  cr_assert_leq(json_of(h)["entries"].Size(), static_cast<rapidjson::SizeType>(ok.load()));
+
+  // One agent is limited on its own: a workspace token flooding it is
+  // refused for it, not for the agent next to it.
+  std::string ws = bound_token(d, "workspace", w.owner.workspace_id);
+  int agent_limited = 0;
+  std::string detail;
+  for (int i = 0; i < 30; ++i) {
+    Reply r = set_presence(d, ws, w.agents_b[1], i % 2 ? "busy" : "online");
+    if (r.status == 429) {
+      ++agent_limited;
+      detail = json_of(r)["detail"].GetString();
+    }
+  }
+  cr_assert_gt(agent_limited, 0);
+  cr_assert(detail.find("agent") != std::string::npos, "%s", detail.c_str());
+  cr_assert_eq(set_presence(d, ws, w.agents_b[2], "busy").status, 200);
+
+  // The master token (the host's runtime) is not limited.
+  for (int i = 0; i < 60; ++i) {
+    Reply r = set_presence(d, d.token, w.agents_a[0], i % 2 ? "busy" : "online");
+    cr_assert_eq(r.status, 200, "master write %d: %d", i, r.status);
+  }
 }
