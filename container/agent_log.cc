@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/dirs.h"
 #include "daemon/ids.h"
 #include "daemon/json.h"
 #include "daemon/log.h"
@@ -94,9 +95,8 @@ AgentLog::~AgentLog() {
 
 int AgentLog::open_for_append() {
   if (fd_ >= 0) return 0;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  make_dirs(std::filesystem::path(path_).parent_path().string(), 0700);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) return -errno;
   struct stat st;
   size_ = fstat(fd_, &st) == 0 ? st.st_size : 0;

@@ -9,6 +9,7 @@
 
 #include <rapidjson/document.h>
 
+#include "daemon/dirs.h"
 #include "daemon/http.h"
 #include "daemon/json.h"
 #include "daemon/offload.h"
@@ -58,12 +59,13 @@ struct CrewService::MountPlan {
 
   // On the thread pool: creates the crew's storage and checks every source.
   void check_sources() {
-    std::error_code ec;
-    std::filesystem::create_directories(storage, ec);
+    // 0755 whatever the umask: the agents in the container (uid 1001) go
+    // through it to their own directories.
+    int made = make_dirs(storage, 0755);
     struct stat st;
-    if (ec) {
-      status = with_cause(500, "cannot create the crew's storage: " + ec.message(),
-                          "crew storage " + storage + ": " + ec.message());
+    if (made != 0) {
+      status = with_cause(500, std::string("cannot create the crew's storage: ") + strerror(-made),
+                          "crew storage " + storage + ": " + strerror(-made));
     } else if (::stat(socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
       status = with_cause(500, "the IPC socket to mount into the crew's container is missing",
                           "IPC socket " + socket + " is missing: not mounting it");
@@ -362,11 +364,10 @@ void CrewService::prepare_agent_dir(const store::AgentRef& agent, std::function<
   offload(
       loop_,
       [dir, result] {
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
+        int made = make_dirs(dir, 0755);
         struct stat st;
-        if (ec) {
-          *result = fail(500, "cannot create the agent's workspace: " + ec.message());
+        if (made != 0) {
+          *result = fail(500, std::string("cannot create the agent's workspace: ") + strerror(-made));
         } else if (::stat(dir.c_str(), &st) != 0) {
           *result = fail(500, "cannot create the agent's workspace");
         } else if ((st.st_uid != kAgentUid || st.st_gid != kAgentUid) && ::chown(dir.c_str(), kAgentUid, kAgentUid) != 0) {

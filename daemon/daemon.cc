@@ -12,6 +12,7 @@
 #include "api/bridge.h"
 #include "daemon/http_server.h"
 #include "daemon/data_lock.h"
+#include "daemon/dirs.h"
 #include "daemon/listeners.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
@@ -23,20 +24,6 @@ namespace crewship {
 namespace {
 
 constexpr size_t kRateKeys = 10000;  // keys each rate limiter remembers
-
-// mkdir -p with mode for the parts it creates.
-int make_dirs(const std::string& path, mode_t mode) {
-  std::string part;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i < path.size() && path[i] != '/') continue;
-    part = path.substr(0, i);
-    if (part.empty()) continue;
-    if (mkdir(part.c_str(), mode) != 0 && errno != EEXIST) return -errno;
-  }
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return -errno;
-  return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
 
 std::string absolute(const std::string& path) {
   char* real = realpath(path.c_str(), nullptr);
@@ -111,7 +98,8 @@ int Daemon::start() {
               hook.c_str(), why.c_str());
     return -1;
   }
-  if (int r = make_dirs(cfg.data_dir, 0750); r != 0) {
+  // 0700: the database holds password hashes and the dir the keys.
+  if (int r = make_dirs(cfg.data_dir, 0700); r != 0) {
     LOG_ERROR("cannot create data dir %s: %s", cfg.data_dir.c_str(), std::strerror(-r));
     return r;
   }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -893,4 +894,74 @@ Test(lifecycle, sigkill_restart_keeps_data) {
   int status = ipc_health_status(b.socket, chomp(token));
   cr_assert_eq(status, 200, "IPC health after the restart: %d; log:\n%s", status, b.log().c_str());
   cr_assert_eq(b.stop(SIGTERM, 5000), 0, "log:\n%s", b.log().c_str());
+}
+
+namespace {
+
+// Every entry under dir whose permission bits give anything to group or
+// others, as "path mode" lines; the IPC socket (0660 by design) aside.
+std::string open_to_others(const std::string& dir, const std::string& socket) {
+  std::string found;
+  std::vector<std::string> todo{dir};
+  while (!todo.empty()) {
+    std::string d = todo.back();
+    todo.pop_back();
+    std::unique_ptr<DIR, int (*)(DIR*)> h(opendir(d.c_str()), closedir);
+    if (!h) continue;
+    while (dirent* e = readdir(h.get())) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      std::string path = d + "/" + name;
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0 || path == socket) continue;
+      if (S_ISDIR(st.st_mode)) todo.push_back(path);
+      if ((st.st_mode & 077) != 0) found += path + " " + std::to_string(st.st_mode & 0777) + "\n";
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+// Outside systemd the database was 0644, so any local user could read the
+// password hashes. Whatever the umask, the data dir is 0700 and every file
+// crewshipd makes there (database, -wal, -shm, keys, token, lock) 0600; a
+// database an older start left 0644 is made 0600.
+Test(lifecycle, private_files_whatever_the_umask) {
+  using namespace crewship::test;
+  std::string parent = make_temp_dir();
+  DaemonOptions o = api_options();
+  o.data_dir = parent + "/data";
+  mode_t old = umask(0);
+  {
+    TestDaemon d(o);
+    umask(old);
+    cr_assert(d.started(), "%s", d.log().c_str());
+    Session owner = bootstrap(d);
+    cr_assert_eq(call(d, "POST", "/api/v1/crews?workspace_id=" + owner.workspace_id, owner.token,
+                      R"({"name":"Crew","slug":"crew"})").status, 201);
+    struct stat st;
+    cr_assert_eq(stat(o.data_dir.c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700, "data dir %o", st.st_mode & 0777);
+    for (const char* name : {"crewship.db", "crewship.db-wal", "crewship.db-shm", "internal-token", "auth-secret",
+                             "crewshipd.lock"}) {
+      cr_assert_eq(stat((o.data_dir + "/" + name).c_str(), &st), 0, "%s missing", name);
+      cr_assert_eq(st.st_mode & 0777, 0600, "%s is %o", name, st.st_mode & 0777);
+    }
+    std::string open = open_to_others(o.data_dir, d.socket);
+    cr_assert(open.empty(), "open to others:\n%s", open.c_str());
+    cr_assert_eq(stat(d.socket.c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0660);
+    cr_assert_eq(d.stop(), 0);
+  }
+  // An older start's modes are corrected.
+  chmod((o.data_dir + "/crewship.db").c_str(), 0644);
+  unlink((o.data_dir + ".log").c_str());  // else the restart "starts" on the old ready line
+  {
+    TestDaemon d(o);
+    cr_assert(d.started(), "%s", d.log().c_str());
+    std::string open = open_to_others(o.data_dir, d.socket);
+    cr_assert(open.empty(), "open to others after a restart:\n%s", open.c_str());
+  }
+  remove_tree(parent);
 }
