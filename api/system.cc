@@ -9,6 +9,7 @@
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "store/meta_store.h"
+#include "store/workspace_store.h"
 
 namespace crewship::api {
 namespace {
@@ -57,26 +58,35 @@ void crewshipd_status(App& app, const ExchangePtr& ex) {
   reply(ex, 200, out);
 }
 
-// GET /api/v1/system/runtime
+// GET /api/v1/system/runtime: the version and uptime for anyone signed in;
+// the compiler, library versions and pid only for who operates the instance
+// (manage role, ADMIN or OWNER, in its first workspace: any user may make a
+// workspace of their own, so a role there proves nothing).
 void system_runtime(App& app, const ExchangePtr& ex) {
-  char llhttp[32];
-  std::snprintf(llhttp, sizeof llhttp, "%d.%d.%d", LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
-                LLHTTP_VERSION_PATCH);
+  auto role_name = store::first_workspace_role(app.store.reader(), ex->who.user_id);
+  if (!role_name && role_name.problem().status != 404) return reply_problem(ex, role_name.problem());
+  Role role = Role::kNone;
+  bool details = role_name && parse_role(*role_name, &role) && role >= kManage;
   json::Out out;
   out.begin_object();
   out.member("version", CREWSHIPD_VERSION);
-#ifdef __clang__
-  out.member("compiler", "clang " __clang_version__);
-#else
-  out.member("compiler", "g++ " __VERSION__);
-#endif
-  out.member("libuv", uv_version_string());
-  out.member("sqlite", store::library_version());
-  out.member("libsodium", sodium_version_string());
-  out.member("llhttp", llhttp);
-  out.member("pid", static_cast<int64_t>(getpid()));
   out.member("uptime_secs", app.uptime_secs());
   out.member("started_at", rfc3339(app.started_at));
+  if (details) {
+    char llhttp[32];
+    std::snprintf(llhttp, sizeof llhttp, "%d.%d.%d", LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
+                  LLHTTP_VERSION_PATCH);
+#ifdef __clang__
+    out.member("compiler", "clang " __clang_version__);
+#else
+    out.member("compiler", "g++ " __VERSION__);
+#endif
+    out.member("libuv", uv_version_string());
+    out.member("sqlite", store::library_version());
+    out.member("libsodium", sodium_version_string());
+    out.member("llhttp", llhttp);
+    out.member("pid", static_cast<int64_t>(getpid()));
+  }
   out.end_object();
   reply(ex, 200, out);
 }

@@ -82,6 +82,15 @@ Result<std::string> member_role(Connection& c, std::string_view workspace_id,
   return std::string(s.text(0));
 }
 
+Result<std::string> first_workspace_role(Connection& c, std::string_view user_id) {
+  auto s = c.prepare(
+      "SELECT role FROM workspace_members WHERE user_id = ?1 AND workspace_id ="
+      " (SELECT id FROM workspaces ORDER BY created_at, rowid LIMIT 1)");
+  s.bind(1, user_id);
+  if (auto st = first_row(c, s, "not a member of the first workspace"); !st) return std::move(st).take_problem();
+  return std::string(s.text(0));
+}
+
 Result<std::vector<Member>> list_members(Connection& c, std::string_view workspace_id,
                                          int64_t limit, int64_t offset) {
   auto s = c.prepare(

@@ -44,6 +44,10 @@ Status update_workspace(Connection& w, std::string_view id, const std::optional<
 Result<std::string> member_role(Connection& c, std::string_view workspace_id,
                                 std::string_view user_id);
 
+// The role of user_id in the instance's first workspace (the one the
+// bootstrap made): who operates the instance. 404 when not a member.
+Result<std::string> first_workspace_role(Connection& c, std::string_view user_id);
+
 struct Member {
   std::string id, user_id, email;
   std::optional<std::string> name;
