@@ -66,6 +66,61 @@ Result<bool> cli_token(App& app, Exchange& ex, std::string_view token) {
   return true;
 }
 
+bool is_mutation(http::Method m) {
+  return m == http::Method::kPost || m == http::Method::kPut || m == http::Method::kPatch ||
+         m == http::Method::kDelete;
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// A browser's cross-site request carries Sec-Fetch-Site (every current
+// browser) or Origin (every browser on a cross-origin POST, PUT, PATCH or
+// DELETE). The host the page was served from is the Host header, or the
+// local proxy's X-Forwarded-Host.
+bool same_origin(const Exchange& ex) {
+  if (auto site = ex.req.header("Sec-Fetch-Site")) {
+    std::string_view v = trim(*site);
+    if (!http::iequals(v, "same-origin") && !http::iequals(v, "none")) return false;
+  }
+  auto origin = ex.req.header("Origin");
+  if (!origin) return true;
+  std::string_view o = trim(*origin);
+  size_t scheme = o.find("://");
+  if (scheme == std::string_view::npos) return false;  // "null" and the like
+  std::string_view host = o.substr(scheme + 3);
+  auto forwarded = ex.peer_is_local ? ex.req.header("X-Forwarded-Host") : std::nullopt;
+  auto want = forwarded ? forwarded : ex.req.header("Host");
+  return want && !host.empty() && http::iequals(host, trim(*want));
+}
+
+// Mutations authenticated by the session cookie, which a browser attaches to
+// requests other sites make: they must come from this origin and, with a
+// body, be JSON, which no cross-site form can send and no script can
+// without a CORS preflight that is never granted. A bodiless one must have
+// no Content-Type either, as any form has. Bearer tokens (CLI, scripts) are
+// not sent by browsers on their own and are not checked.
+bool cookie_request_ok(const Exchange& ex, http::Response* deny) {
+  if (!is_mutation(ex.req.method) || ex.req.header("Authorization")) return true;
+  if (!same_origin(ex)) {
+    *deny = problem(403, "cross-site request refused (Origin or Sec-Fetch-Site is not this site)", ex.req.path);
+    return false;
+  }
+  auto type = ex.req.header("Content-Type");
+  bool json = type && http::iequals(trim(type->substr(0, type->find(';'))), "application/json");
+  // From the headers: the guard may run before the body is read.
+  auto length = ex.req.header("Content-Length");
+  bool body = ex.req.header("Transfer-Encoding").has_value() || (length && trim(*length) != "0");
+  if (type ? !json : body) {
+    *deny = problem(415, "a request signed in by the session cookie must send application/json", ex.req.path);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view cookie_value(std::string_view header, std::string_view name) {
@@ -113,6 +168,7 @@ bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny) {
     deny->headers.push_back({"WWW-Authenticate", "Bearer"});
     return false;
   }
+  if (ex.who.kind == Principal::Kind::kSession && !cookie_request_ok(ex, deny)) return false;
   if (route->min_role == Role::kNone) return true;
 
   std::string workspace;

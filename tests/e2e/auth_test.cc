@@ -527,3 +527,52 @@ Test(auth, overlong_form_password) {
   cr_assert(!d.wait_log("password worker exited", 300));
   cr_assert_eq(call(d, "POST", "/api/auth/callback/credentials", "", body_of("owner@example.com", "password123")).status, 200);
 }
+
+// Issue: a text/plain POST carrying the session cookie created a crew. A
+// mutation signed in by the cookie must be JSON (or bodiless without a
+// Content-Type) and come from this site; bearer tokens are not checked.
+Test(auth, cookie_mutations_need_json_from_this_site) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  std::string path = "/api/v1/crews?workspace_id=" + owner.workspace_id;
+  std::string cookie = "Cookie: authjs.session-token=" + owner.token + "\r\n";
+  auto post = [&](const std::string& type, const std::string& extra, const std::string& slug,
+                  const std::string& auth = "") {
+    std::string body = R"({"name":"Crew )" + slug + R"(","slug":")" + slug + R"("})";
+    std::string raw = "POST " + path + " HTTP/1.1\r\nHost: test\r\n" + (auth.empty() ? cookie : auth) + extra +
+                      (type.empty() ? "" : "Content-Type: " + type + "\r\n") +
+                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto r = request_tcp(d.port, raw);
+    cr_assert(r.has_value());
+    return *r;
+  };
+  Reply plain = post("text/plain", "", "plain");
+  cr_assert_eq(plain.status, 415, "%d %s", plain.status, plain.body.c_str());
+  cr_assert_eq(plain.header("Content-Type").value_or(""), "application/problem+json");
+  cr_assert_eq(post("application/x-www-form-urlencoded", "", "form").status, 415);
+  cr_assert_eq(post("", "", "untyped").status, 415, "a body without a type");
+  Reply cross = post("application/json", "Origin: https://evil.example\r\n", "cross");
+  cr_assert_eq(cross.status, 403, "%d %s", cross.status, cross.body.c_str());
+  cr_assert_eq(post("application/json", "Origin: http://test.evil.example\r\n", "cross2").status, 403);
+  cr_assert_eq(post("application/json", "Origin: null\r\n", "null").status, 403);
+  cr_assert_eq(post("application/json", "Sec-Fetch-Site: cross-site\r\n", "fetch").status, 403);
+  cr_assert_eq(post("application/json", "Sec-Fetch-Site: same-site\r\n", "sibling").status, 403);
+  // Nothing of those was created.
+  cr_assert_eq(list_of(d, path, owner.token).Size(), 0u);
+
+  cr_assert_eq(post("application/json; charset=utf-8", "Origin: http://test\r\nSec-Fetch-Site: same-origin\r\n",
+                    "same").status, 201);
+  cr_assert_eq(post("application/json", "", "cli").status, 201, "no Origin: not a browser");
+  cr_assert_eq(post("text/plain", "", "bearer", "Authorization: Bearer " + owner.token + "\r\n").status, 201,
+               "bearer tokens are exempt");
+  // Bodiless: no Content-Type is fine, a form's is not; reads are never checked.
+  std::string crew = json_of(call(d, "GET", path, owner.token))[0]["id"].GetString();
+  std::string del = "DELETE /api/v1/crews/" + crew + "?workspace_id=" + owner.workspace_id + " HTTP/1.1\r\nHost: test\r\n" +
+                    cookie;
+  cr_assert_eq(request_tcp(d.port, del + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n")->status,
+               415);
+  Reply gone = *request_tcp(d.port, del + "Origin: http://test\r\n\r\n");
+  cr_assert(gone.status == 200 || gone.status == 204, "%d %s", gone.status, gone.body.c_str());
+  cr_assert_eq(request_tcp(d.port, "GET " + path + " HTTP/1.1\r\nHost: test\r\nOrigin: https://evil.example\r\n" + cookie +
+                                       "\r\n")->status, 200);
+}
