@@ -20,8 +20,8 @@ void start_bridge(App& app) {
   limits.pool.max_in_flight_per_key = static_cast<size_t>(app.config.engine_max_inflight_crew);
   app.bridge->crews = std::make_unique<container::CrewService>(
       app.loop, app.config, app.store, app.presence, container::make_http_engine(app.loop, socket, limits),
-      [&app](const std::string& workspace_id, const std::string& crew_id) {
-        return app.internal.crew_token(workspace_id, crew_id);
+      [&app](const std::string& workspace_id, const std::string& crew_id, int64_t generation) {
+        return app.internal.crew_token(workspace_id, crew_id, generation);
       },
       [](log::Level level, const std::string& text) { CREWSHIP_LOG(level, "%s", text.c_str()); });
   // Runs that were under way when crewshipd last stopped lost their output.

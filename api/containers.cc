@@ -2,7 +2,8 @@
 //   POST .../crews/{crewId}/container/start   creates (when missing) and starts it
 //   POST .../crews/{crewId}/container/stop    stops it (the engine's grace, then KILL)
 //   GET  .../crews/{crewId}/container/status
-// Each answers the container's state as the engine reports it afterwards.
+//   POST /api/v1/crews/{crewId}/rotate-token  (public only) revokes its tokens
+// Each container route answers the container's state as the engine reports it afterwards.
 #include "api/bridge.h"
 #include "api/common.h"
 #include "api/routes.h"
@@ -88,6 +89,29 @@ void crew_container_status(App& app, const ExchangePtr& ex) {
   if (!bridge_open(app, ex)) return;
   std::string crew_id;
   if (find_crew(app, ex, &crew_id)) reply_status(app, ex, crew_id);
+}
+
+// POST /api/v1/crews/{crewId}/rotate-token (ADMIN and up): moves the crew's
+// token generation on, so every crew-bound token it had gets 401 from now
+// on. The crew's container keeps the old one in its environment until it is
+// made again, which the next container/start does (it finds the token
+// revoked); until then the container's hooks are refused.
+void rotate_crew_token(App& app, const ExchangePtr& ex) {
+  std::string crew_id;
+  if (!find_crew(app, ex, &crew_id)) return;
+  auto now = std::make_shared<int64_t>(0);
+  submit(
+      app, [crew_id, now](store::Connection& w) { return store::bump_token_generation(w, crew_id, now.get()); },
+      [&app, ex, crew_id, now](Status st) {
+        if (!st) return reply_problem(ex, st.problem());
+        if (app.bridge) crews(app).token_rotated(crew_id);
+        json::Out out;
+        out.begin_object();
+        out.member("id", crew_id);
+        out.member("token_generation", *now);
+        out.end_object();
+        reply(ex, 200, out);
+      });
 }
 
 }  // namespace crewship::api

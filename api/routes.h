@@ -68,6 +68,7 @@ constexpr int64_t kAgentFileMaxBytes = 32 << 20;
 CREWSHIP_HANDLER(start_crew_container);
 CREWSHIP_HANDLER(stop_crew_container);
 CREWSHIP_HANDLER(crew_container_status);
+CREWSHIP_HANDLER(rotate_crew_token);
 // agent_proxies.cc: reading and stopping an agent in its container
 CREWSHIP_HANDLER(container_files);
 CREWSHIP_HANDLER(git_log);

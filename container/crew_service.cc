@@ -97,6 +97,28 @@ struct CrewService::MountPlan {
   }
 };
 
+namespace {
+
+// Whether an inspected container's environment holds entry.
+bool has_env(const rapidjson::Value& inspect, const std::string& entry) {
+  auto config = inspect.FindMember("Config");
+  if (config == inspect.MemberEnd() || !config->value.IsObject()) return false;
+  auto env = config->value.FindMember("Env");
+  if (env == config->value.MemberEnd() || !env->value.IsArray()) return false;
+  for (const auto& e : env->value.GetArray())
+    if (e.IsString() && e.GetString() == entry) return true;
+  return false;
+}
+
+}  // namespace
+
+void CrewService::token_rotated(const std::string& crew_id) {
+  auto it = container_of_.find(crew_id);
+  if (it == container_of_.end()) return;
+  mounts_checked_.erase(it->second);
+  container_of_.erase(it);
+}
+
 std::string hook_binary(const Config& cfg) {
   if (!cfg.hook_binary.empty()) return cfg.hook_binary;
   std::error_code ec;
@@ -201,7 +223,7 @@ std::string CrewService::create_body(const store::CrewRef& crew, const MountPlan
   b.member("crewship.crew_id", crew.id);
   b.member("crewship.workspace_id", crew.workspace_id);
   b.end_object();
-  b.strings("Env", {"CREWSHIP_INTERNAL_TOKEN=" + crew_token_(crew.workspace_id, crew.id),
+  b.strings("Env", {"CREWSHIP_INTERNAL_TOKEN=" + crew_token_(crew.workspace_id, crew.id, crew.token_generation),
                     "CREWSHIP_SOCKET=" + std::string(kSocketInContainer), "CREWSHIP_CREW_ID=" + crew.id,
                     "CREWSHIP_WORKSPACE_ID=" + crew.workspace_id});
   b.key("HostConfig");
@@ -230,7 +252,19 @@ void CrewService::recreate(const std::string& crew_id, const std::string& id, st
                           [this, crew_id](EngineReply&& r) {
                             if (r.err != 0 || (r.status != 204 && r.status != 404))
                               return finish_start(crew_id, reply_failure(r, "remove"), {});
-                            create(crew_id, false);
+                            // A container made again gets a token of a new
+                            // generation: whatever held the old one (the old
+                            // container, a copy of its environment) is shut out.
+                            auto now = std::make_shared<int64_t>(0);
+                            store::submit(
+                                store_.writer(),
+                                [crew_id, now](store::Connection& w) {
+                                  return store::bump_token_generation(w, crew_id, now.get());
+                                },
+                                [this, crew_id](Status st) {
+                                  if (!st) return finish_start(crew_id, st, {});
+                                  create(crew_id, false);
+                                });
                           });
   if (!ok) finish_start(crew_id, engine_failure(UV_EBUSY, "remove"), {});
 }
@@ -299,6 +333,10 @@ void CrewService::check(const std::string& crew_id, const CrewContainer& c) {
         error = member_text(s->value, "Error");
       }
       if (!plan.matches(doc)) return recreate(crew_id, id, "has other mounts");
+      auto crew = store::find_crew(store_.reader(), crew_id, "");
+      if (!crew) return finish_start(crew_id, crew.problem(), {});
+      if (!has_env(doc, "CREWSHIP_INTERNAL_TOKEN=" + crew_token_(crew->workspace_id, crew_id, crew->token_generation)))
+        return recreate(crew_id, id, "has a revoked token");
       if (state != "running" && !error.empty()) return recreate(crew_id, id, "failed to start (" + error + ")");
       mounts_checked_.insert(id);
       if (state == "running") return finish_start(crew_id, {}, id);

@@ -63,8 +63,10 @@ struct CrewContainer {
 
 class CrewService {
  public:
-  // The crew-bound token a crew's container gets in its environment.
-  using CrewToken = std::function<std::string(const std::string& workspace_id, const std::string& crew_id)>;
+  // The crew-bound token a crew's container gets in its environment, at the
+  // crew's token generation.
+  using CrewToken = std::function<std::string(const std::string& workspace_id, const std::string& crew_id,
+                                              int64_t generation)>;
   // What the daemon should log (a container made again, one that exited...).
   using Report = std::function<void(log::Level level, const std::string& text)>;
 
@@ -97,6 +99,9 @@ class CrewService {
   // Makes the agent's /output/<slug> on the host, owned by uid/gid 1001.
   void prepare_agent_dir(const store::AgentRef& agent, std::function<void(Status)> done);
 
+  // The crew's token generation moved on: its container is checked again at
+  // the next start, and made again since its token is no longer valid.
+  void token_rotated(const std::string& crew_id);
   // Runs a read-only exec; identical execs (same key) under way are joined.
   void shared_exec(std::string key, ExecSpec spec, std::function<void(Status, const ExecResult&)> done);
 

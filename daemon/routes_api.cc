@@ -65,6 +65,7 @@ std::vector<Route> api_routes(App& app) {
       {M::kPost, "/api/v1/crews/{crewId}/container/start", bind<api::start_crew_container>(app), &kCreator},
       {M::kPost, "/api/v1/crews/{crewId}/container/stop", bind<api::stop_crew_container>(app), &kManager},
       {M::kGet, "/api/v1/crews/{crewId}/container/status", bind<api::crew_container_status>(app), &kReader},
+      {M::kPost, "/api/v1/crews/{crewId}/rotate-token", bind<api::rotate_crew_token>(app), &kManager},
 
       {M::kGet, "/api/v1/presence/roster", bind<api::presence_roster>(app), &kReader},
       {M::kGet, "/api/v1/presence/history", bind<api::presence_history>(app), &kReader},

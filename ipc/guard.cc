@@ -2,6 +2,7 @@
 
 #include "daemon/app.h"
 #include "daemon/problem.h"
+#include "store/crew_store.h"
 
 namespace crewship::ipc {
 namespace {
@@ -11,12 +12,25 @@ bool is_write(http::Method m) { return m != http::Method::kGet && m != http::Met
 }  // namespace
 
 // Checked before routing, so an unauthenticated caller learns nothing about
-// which paths exist. Writes with a bound token (what a container holds) are
+// which paths exist. A crew token is checked against its crew's current
+// token generation, so a revoked one (or one of a deleted crew) gets 401. Writes with a bound token (what a container holds) are
 // rate limited per token; the master token stays on the host and is not.
 bool guard(App& app, Exchange& ex, const Access*, http::Response* deny) {
   auto token = ex.req.header("X-Internal-Token");
   InternalAuth::Scope scope;
-  if (!token || !app.internal.verify(*token, &scope)) {
+  Status store_ok;
+  auto generation = [&](std::string_view crew_id) -> int64_t {
+    auto g = store::crew_token_generation(app.store.reader(), crew_id);
+    if (g) return *g;
+    if (g.problem().status != 404) store_ok = g.problem();
+    return -1;
+  };
+  bool valid = token && app.internal.verify(*token, &scope, generation);
+  if (!store_ok) {
+    *deny = problem_response(ex, store_ok.problem());
+    return false;
+  }
+  if (!valid) {
     *deny = problem(401, token ? "invalid internal token" : "missing X-Internal-Token", ex.req.path);
     return false;
   }

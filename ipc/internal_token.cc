@@ -59,21 +59,27 @@ bool plain_id(std::string_view id) {
   return true;
 }
 
-std::string sign(const std::string& master, std::string_view claim) {
-  return std::string(claim) + "." + crypto::hex(crypto::hmac_sha256(master, claim));
+std::string mac_of(const std::string& master, std::string_view claim, int64_t generation) {
+  if (generation == 0) return crypto::hex(crypto::hmac_sha256(master, claim));
+  return crypto::hex(crypto::hmac_sha256(master, std::string(claim) + "#" + std::to_string(generation)));
+}
+
+std::string sign(const std::string& master, std::string_view claim, int64_t generation = 0) {
+  return std::string(claim) + "." + mac_of(master, claim, generation);
 }
 
 }  // namespace
 
-std::string InternalAuth::crew_token(std::string_view workspace_id, std::string_view crew_id) const {
-  return sign(master_, "crwv1." + std::string(workspace_id) + "." + std::string(crew_id));
+std::string InternalAuth::crew_token(std::string_view workspace_id, std::string_view crew_id,
+                                     int64_t generation) const {
+  return sign(master_, "crwv1." + std::string(workspace_id) + "." + std::string(crew_id), generation);
 }
 
 std::string InternalAuth::workspace_token(std::string_view workspace_id) const {
   return sign(master_, "wsv1." + std::string(workspace_id));
 }
 
-bool InternalAuth::verify(std::string_view token, Scope* scope) const {
+bool InternalAuth::verify(std::string_view token, Scope* scope, const Generation& generation) const {
   if (is_master(token)) {
     *scope = Scope{};
     return true;
@@ -97,7 +103,9 @@ bool InternalAuth::verify(std::string_view token, Scope* scope) const {
     return false;
   }
   if (!plain_id(s.workspace_id)) return false;
-  std::string want = crypto::hex(crypto::hmac_sha256(master_, claim));
+  int64_t gen = 0;
+  if (!s.crew_id.empty() && (gen = generation(s.crew_id)) < 0) return false;
+  std::string want = mac_of(master_, claim, gen);
   if (!crypto::equal(mac, want)) return false;
   *scope = std::move(s);
   return true;

@@ -4,6 +4,8 @@
 // handed to containers stay valid).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -30,11 +32,19 @@ class InternalAuth {
     std::string workspace_id;  // empty: any workspace
     std::string crew_id;       // empty: any crew of the workspace
   };
+  // The crew's token generation (a store column), or a negative value to
+  // refuse the token (no such crew, or the store failed).
+  using Generation = std::function<int64_t(std::string_view crew_id)>;
   // Checks the master token and the bound tokens derived from it:
-  //   crwv1.<workspace>.<crew>.<hex HMAC-SHA256(master, "crwv1.<workspace>.<crew>")>
+  //   crwv1.<workspace>.<crew>.<hex HMAC-SHA256(master, claim)>
   //   wsv1.<workspace>.<hex HMAC-SHA256(master, "wsv1.<workspace>")>
-  bool verify(std::string_view token, Scope* scope) const;
-  std::string crew_token(std::string_view workspace_id, std::string_view crew_id) const;
+  // where a crew token's claim is "crwv1.<workspace>.<crew>" at generation 0
+  // (the tokens made before generations existed) and
+  // "crwv1.<workspace>.<crew>#<generation>" after, so moving a crew's
+  // generation on revokes every token it had. generation is asked only for
+  // a well-formed crew token.
+  bool verify(std::string_view token, Scope* scope, const Generation& generation) const;
+  std::string crew_token(std::string_view workspace_id, std::string_view crew_id, int64_t generation) const;
   std::string workspace_token(std::string_view workspace_id) const;
   Source source() const { return source_; }
   const std::string& master() const { return master_; }

@@ -34,9 +34,11 @@ int token_command(const Config& config, int argc, char** argv) {
     return 1;
   }
   Result<std::string> workspace = std::string();
+  int64_t generation = 0;
   if (kind == "crew") {
     auto crew = store::find_crew(*db, id, "");
     workspace = crew ? Result<std::string>(crew->workspace_id) : crew.problem();
+    if (crew) generation = crew->token_generation;
   } else {
     auto ws = store::find_workspace(*db, id);
     workspace = ws ? Result<std::string>(ws->id) : ws.problem();
@@ -54,7 +56,7 @@ int token_command(const Config& config, int argc, char** argv) {
     std::fprintf(stderr, "crewshipd: internal token: %s\n", error.c_str());
     return 1;
   }
-  std::string token = kind == "crew" ? auth.crew_token(*workspace, id) : auth.workspace_token(*workspace);
+  std::string token = kind == "crew" ? auth.crew_token(*workspace, id, generation) : auth.workspace_token(*workspace);
   std::printf("%s\n", token.c_str());
   return 0;
 }

@@ -40,7 +40,7 @@ Crew crew_of(const StmtLease& s) {
 Result<CrewRef> find_crew(Connection& c, std::string_view crew_id, std::string_view workspace_id,
                           std::string_view scope_crew_id) {
   auto s = c.prepare(
-      "SELECT id, workspace_id, slug, container_memory_mb, container_cpus FROM crews"
+      "SELECT id, workspace_id, slug, container_memory_mb, container_cpus, token_generation FROM crews"
       " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2) AND (?3 = '' OR id = ?3)");
   s.bind_all(crew_id, workspace_id, scope_crew_id);
   if (auto st = first_row(c, s, "crew not found"); !st) return std::move(st).take_problem();
@@ -50,7 +50,25 @@ Result<CrewRef> find_crew(Connection& c, std::string_view crew_id, std::string_v
   r.slug = s.text(2);
   r.memory_mb = s.int64(3);
   r.cpus = real(s, 4);
+  r.token_generation = s.int64(5);
   return r;
+}
+
+Result<int64_t> crew_token_generation(Connection& c, std::string_view crew_id) {
+  auto s = c.prepare("SELECT token_generation FROM crews WHERE id = ?1 AND deleted_at IS NULL");
+  s.bind(1, crew_id);
+  if (auto st = first_row(c, s, "crew not found"); !st) return std::move(st).take_problem();
+  return s.int64(0);
+}
+
+Status bump_token_generation(Connection& w, std::string_view crew_id, int64_t* now) {
+  auto s = w.prepare(
+      "UPDATE crews SET token_generation = token_generation + 1 WHERE id = ?1 AND deleted_at IS NULL"
+      " RETURNING token_generation");
+  s.bind(1, crew_id);
+  if (auto st = first_row(w, s, "crew not found"); !st) return st;
+  *now = s.int64(0);
+  return {};
 }
 
 Result<Crew> get_crew(Connection& c, std::string_view crew_id, std::string_view workspace_id) {

@@ -19,6 +19,7 @@ struct CrewRef {
   std::string slug;
   int64_t memory_mb = 0;
   double cpus = 0;
+  int64_t token_generation = 0;  // part of the MAC of the crew's bound tokens
 };
 
 // The live (not deleted) crew crew_id, within a scope: workspace_id and
@@ -40,6 +41,12 @@ struct Crew {
   int64_t members = 0;  // crew members
 };
 // The live crew crew_id of workspace_id; 404 "crew not found".
+// The token generation of the live crew crew_id; 404 when there is none.
+Result<int64_t> crew_token_generation(Connection& c, std::string_view crew_id);
+// Moves the crew's token generation on, revoking its bound tokens; *now
+// gets the new one. 404 when there is no such live crew.
+Status bump_token_generation(Connection& w, std::string_view crew_id, int64_t* now);
+
 Result<Crew> get_crew(Connection& c, std::string_view crew_id, std::string_view workspace_id);
 // The live crews of workspace_id, oldest first.
 Result<std::vector<Crew>> list_crews(Connection& c, std::string_view workspace_id, int64_t limit,

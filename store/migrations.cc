@@ -218,6 +218,11 @@ CREATE TABLE agent_runs (
 ) STRICT;
 CREATE INDEX agent_runs_agent ON agent_runs(agent_id, started_at);
 )sql"},
+    {5, R"sql(
+-- Part of every crew-bound token's MAC: bumping it revokes the crew's tokens
+-- (a container made again, or POST /api/v1/crews/{id}/rotate-token).
+ALTER TABLE crews ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

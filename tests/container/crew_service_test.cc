@@ -126,7 +126,9 @@ struct Fixture {
     engine = fake.get();
     crews = std::make_unique<container::CrewService>(
         &loop, config, db, presence, std::move(fake),
-        [](const std::string& ws, const std::string& crew) { return "token-" + ws + "-" + crew; },
+        [](const std::string& ws, const std::string& crew, int64_t generation) {
+          return "token-" + ws + "-" + crew + (generation == 0 ? "" : "-g" + std::to_string(generation));
+        },
         [this](log::Level, const std::string& text) { reports.push_back(text); });
   }
   ~Fixture() {
@@ -160,8 +162,10 @@ struct Fixture {
     return out;
   }
   // The inspect answer of a container with mounts from output_src and the right others.
-  std::string inspected(const std::string& state, const std::string& error, const std::string& output_src) {
-    return R"({"State":{"Status":")" + state + R"(","Error":")" + error + R"("},"Mounts":[)" +
+  std::string inspected(const std::string& state, const std::string& error, const std::string& output_src,
+                        const std::string& token = "token-w1-c1") {
+    return R"({"Config":{"Env":["PATH=/bin","CREWSHIP_INTERNAL_TOKEN=)" + token + R"("]},)" +
+           R"("State":{"Status":")" + state + R"(","Error":")" + error + R"("},"Mounts":[)" +
            R"({"Source":")" + output_src + R"(","Destination":"/output"},)" + R"({"Source":")" +
            config.socket_path + R"(","Destination":"/run/crewship/crewship.sock"},)" + R"({"Source":")" +
            config.hook_binary + R"(","Destination":"/usr/local/bin/crewship-hook"}]})";
@@ -239,6 +243,28 @@ Test(crew_service, remakes_a_container_with_other_mounts) {
   cr_assert(f.engine->calls[2].path.ends_with("?force=1"));
   cr_assert_str_eq(m[3].c_str(), "POST /containers/create");
   cr_assert_eq(f.reports.size(), 1u, "the daemon hears of it");
+}
+
+// A container made again gets a token of the next generation; one whose
+// token is no longer the crew's current one (rotated) is made again.
+Test(crew_service, remade_containers_get_a_new_token) {
+  Fixture f;
+  std::string inspect = f.inspected("created", "", "/elsewhere");
+  f.engine->answer = [&](const Call& c) { return standard(c, R"({"Id":"old","State":"created"})", inspect); };
+  cr_assert(f.ensure().ok());
+  rapidjson::Document body;
+  body.Parse(f.engine->calls[3].body.c_str());
+  cr_assert_str_eq(body["Env"][0].GetString(), "CREWSHIP_INTERNAL_TOKEN=token-w1-c1-g1");
+
+  Fixture g;
+  std::string stale = g.inspected("running", "", g.storage, "token-w1-c1-g7");
+  g.engine->answer = [&](const Call& c) { return standard(c, R"({"Id":"old","State":"running"})", stale); };
+  auto id = g.ensure();
+  cr_assert(id.ok());
+  cr_assert_str_eq(id->c_str(), "new");
+  auto m = g.methods();
+  cr_assert_str_eq(m[2].c_str(), "DELETE /containers/old");
+  cr_assert(g.reports.size() == 1 && g.reports[0].find("revoked token") != std::string::npos);
 }
 
 Test(crew_service, remakes_a_container_that_failed_to_start) {

@@ -474,6 +474,28 @@ Test(containers_first_run, refuses_to_start_without_the_hook, .timeout = 60) {
   remove_tree(dir);
 }
 
+// A rotated crew token: the running container's hooks are refused at once;
+// the next start finds its token revoked and makes the container again
+// with the new one, whose hooks work.
+void rotated_token_remakes_the_container(const std::string& engine) {
+  World w = make_world(engine);
+  std::string id = container_id(w);
+  std::string user = engine == engines().podman ? "0" : "1001:1001";
+  auto hook = [&](const std::string& container) {
+    return engine_exec(engine, container, {"/usr/local/bin/crewship-hook", "presence", "busy", "--agent", w.agent}, user);
+  };
+  cr_assert(hook(id).find("busy") != std::string::npos);
+  Reply r = call(*w.d, "POST", "/api/v1/crews/" + w.crew + "/rotate-token" + q(w), w.owner.token);
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  std::string refused = hook(id);
+  cr_assert(refused.find("401") != std::string::npos || refused.find("invalid internal token") != std::string::npos,
+            "the old container's hook: %s", refused.c_str());
+  std::string remade = container_id(w);
+  cr_assert_str_neq(remade.c_str(), id.c_str(), "made again");
+  cr_assert(hook(remade).find("busy") != std::string::npos, "the new container's hook works");
+  cr_assert(w.d->wait_log("revoked token", 2000));
+}
+
 #define BOTH_ENGINES(name)                                          \
   Test(containers_docker, name, .timeout = 120) { name(engines().docker); } \
   Test(containers_podman, name, .timeout = 120) { name(engines().podman); }
@@ -487,3 +509,4 @@ BOTH_ENGINES(stop_agent)
 BOTH_ENGINES(container_exit_goes_offline)
 BOTH_ENGINES(debug_and_gates)
 BOTH_ENGINES(broken_container_is_recreated)
+BOTH_ENGINES(rotated_token_remakes_the_container)

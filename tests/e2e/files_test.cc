@@ -360,9 +360,9 @@ Test(files, ipc_twins) {
             "%s", listed.c_str());
   cr_assert_eq(ipc_request(d, "GET", base + "/download?path=a/b.txt", d.token), "200 hello");
 
-  std::string mine = auth.crew_token(w.owner.workspace_id, w.crew);
+  std::string mine = auth.crew_token(w.owner.workspace_id, w.crew, 0);
   cr_assert_eq(ipc_request(d, "GET", base + "/download?path=a/b.txt", mine), "200 hello");
-  std::string theirs = auth.crew_token(w.owner.workspace_id, other_crew);
+  std::string theirs = auth.crew_token(w.owner.workspace_id, other_crew, 0);
   for (const auto& [method, path] : {std::pair{"GET", base}, {"GET", base + "/download?path=a/b.txt"},
                                      {"PUT", base + "/save?path=a/b.txt"}}) {
     std::string r = ipc_request(d, method, path, theirs, "pwned");

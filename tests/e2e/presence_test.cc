@@ -510,3 +510,38 @@ Test(presence, bound_token_writes_are_rate_limited, .timeout = 60) {
     cr_assert_eq(r.status, 200, "master write %d: %d", i, r.status);
   }
 }
+
+// Crew-bound tokens are revocable: POST /api/v1/crews/{id}/rotate-token
+// (ADMIN and up) moves the crew's token generation on; the old token gets
+// 401, the one the daemon now gives the crew's container works, and other
+// crews' tokens are untouched.
+Test(presence, rotate_crew_token) {
+  TestDaemon d(api_options());
+  World w = make_world(d, 1);
+  std::string old_a = bound_token(d, "crew", w.crew_a), token_b = bound_token(d, "crew", w.crew_b);
+  cr_assert_eq(set_presence(d, old_a, w.agents_a[0], "busy").status, 200);
+  std::string rotate = "/api/v1/crews/" + w.crew_a + "/rotate-token?workspace_id=" + w.owner.workspace_id;
+  for (const char* role : {"MANAGER", "MEMBER", "VIEWER"}) {
+    Session s = member(d, w.owner, std::string(role) + "@example.com", role);
+    Reply r = call(d, "POST", rotate, s.token);
+    cr_assert_eq(r.status, 403, "%s: %d %s", role, r.status, r.body.c_str());
+  }
+  cr_assert_eq(set_presence(d, old_a, w.agents_a[0], "online").status, 200, "refused rotations changed nothing");
+  cr_assert_eq(call(d, "POST", "/api/v1/crews/nope/rotate-token?workspace_id=" + w.owner.workspace_id, w.owner.token).status,
+               404);
+
+  Reply r = call(d, "POST", rotate, w.owner.token);
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  cr_assert_str_eq(json_of(r)["id"].GetString(), w.crew_a.c_str());
+  cr_assert_eq(json_of(r)["token_generation"].GetInt64(), 1);
+  Reply refused = set_presence(d, old_a, w.agents_a[0], "busy");
+  cr_assert_eq(refused.status, 401, "the old token: %d %s", refused.status, refused.body.c_str());
+  std::string new_a = bound_token(d, "crew", w.crew_a);
+  cr_assert_neq(new_a, old_a);
+  cr_assert_eq(set_presence(d, new_a, w.agents_a[0], "busy").status, 200);
+  cr_assert_eq(set_presence(d, token_b, w.agents_b[0], "busy").status, 200, "another crew's token");
+  Session admin = member(d, w.owner, "admin@example.com", "ADMIN");
+  cr_assert_eq(call(d, "POST", rotate, admin.token).status, 200);
+  cr_assert_eq(set_presence(d, new_a, w.agents_a[0], "online").status, 401);
+  cr_assert_eq(set_presence(d, bound_token(d, "crew", w.crew_a), w.agents_a[0], "online").status, 200);
+}

@@ -89,23 +89,46 @@ Test(internal_token, bound_tokens) {
   cr_assert_eq(a.load(std::string(40, 'm'), "", dir.path, &err), 0);
   cr_assert_eq(other.load(std::string(40, 'o'), "", dir.path, &err), 0);
   InternalAuth::Scope s;
-  cr_assert(a.verify(std::string(40, 'm'), &s));
+  auto gen0 = [](std::string_view) -> int64_t { return 0; };
+  cr_assert(a.verify(std::string(40, 'm'), &s, gen0));
   cr_assert(s.workspace_id.empty() && s.crew_id.empty(), "the master token is unscoped");
 
-  std::string crew = a.crew_token("ws1", "crew1");
+  std::string crew = a.crew_token("ws1", "crew1", 0);
   cr_assert(crew.rfind("crwv1.ws1.crew1.", 0) == 0, "%s", crew.c_str());
-  cr_assert(a.verify(crew, &s));
+  cr_assert(a.verify(crew, &s, gen0));
   cr_assert_eq(s.workspace_id, "ws1");
   cr_assert_eq(s.crew_id, "crew1");
   std::string ws = a.workspace_token("ws1");
-  cr_assert(a.verify(ws, &s));
+  cr_assert(a.verify(ws, &s, gen0));
   cr_assert_eq(s.workspace_id, "ws1");
   cr_assert(s.crew_id.empty());
 
-  cr_assert_not(other.verify(crew, &s), "another master derives other tokens");
+  cr_assert_not(other.verify(crew, &s, gen0), "another master derives other tokens");
   std::string mac = crew.substr(crew.rfind('.'));
   for (const std::string& bad : std::vector<std::string>{"crwv1.ws1.crew2" + mac, "crwv1.ws2.crew1" + mac, "wsv1.ws1" + mac,
                           "crwv1.ws1.crew1." + std::string(64, '0'), std::string("crwv1.ws1.crew1"), "crwv2.ws1.crew1" + mac,
                           "crwv1.ws.1.crew1" + mac, "crwv1..crew1" + mac, std::string("")})
-    cr_assert_not(a.verify(bad, &s), "accepted %s", bad.c_str());
+    cr_assert_not(a.verify(bad, &s, gen0), "accepted %s", bad.c_str());
+}
+
+// A crew's token generation is part of its tokens' MAC: moving it on
+// revokes them; an unknown crew (negative generation) is refused.
+Test(internal_token, generations_revoke) {
+  TempDir dir;
+  InternalAuth a;
+  std::string err;
+  cr_assert_eq(a.load(std::string(40, 'm'), "", dir.path, &err), 0);
+  InternalAuth::Scope s;
+  int64_t current = 0;
+  auto gen = [&](std::string_view crew) -> int64_t { return crew == "crew1" ? current : -1; };
+  std::string old = a.crew_token("ws1", "crew1", 0);
+  cr_assert(a.verify(old, &s, gen));
+  current = 1;
+  cr_assert_not(a.verify(old, &s, gen), "generation 0's token after a rotation");
+  std::string now = a.crew_token("ws1", "crew1", 1);
+  cr_assert_neq(now, old);
+  cr_assert(now.rfind("crwv1.ws1.crew1.", 0) == 0, "same shape: %s", now.c_str());
+  cr_assert(a.verify(now, &s, gen));
+  cr_assert_not(a.verify(a.crew_token("ws1", "crew2", 0), &s, gen), "a crew the store does not know");
+  cr_assert(a.verify(a.workspace_token("ws1"), &s, gen), "workspace tokens have no generation");
 }
