@@ -13,8 +13,9 @@ bool is_write(http::Method m) { return m != http::Method::kGet && m != http::Met
 
 // Checked before routing, so an unauthenticated caller learns nothing about
 // which paths exist. A crew token is checked against its crew's current
-// token generation, so a revoked one (or one of a deleted crew) gets 401. Writes with a bound token (what a container holds) are
-// rate limited per token; the master token stays on the host and is not.
+// token generation, so a revoked one (or one of a deleted crew) gets 401.
+// Writes with a bound token (what a container holds) are rate limited per
+// token; the master token stays on the host and is not.
 bool guard(App& app, Exchange& ex, const Access*, http::Response* deny) {
   auto token = ex.req.header("X-Internal-Token");
   InternalAuth::Scope scope;
