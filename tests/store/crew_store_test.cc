@@ -66,6 +66,23 @@ Test(crew_store, rights_and_members) {
   cr_assert(!*store::delete_crew_member(d.db(), "c1", "u2"));
 }
 
+Test(crew_store, token_generation) {
+  StoreDb d;
+  d.seed();
+  cr_assert_eq(*store::crew_token_generation(d.db(), "c1"), 0);
+  cr_assert_eq(store::find_crew(d.db(), "c1", "w1")->token_generation, 0);
+  int64_t now = 0;
+  cr_assert(store::bump_token_generation(d.db(), "c1", &now).ok());
+  cr_assert(store::bump_token_generation(d.db(), "c1", &now).ok());
+  cr_assert_eq(now, 2);
+  cr_assert_eq(*store::crew_token_generation(d.db(), "c1"), 2);
+  cr_assert_eq(store::find_crew(d.db(), "c1", "w1")->token_generation, 2);
+  test::expect_status(store::crew_token_generation(d.db(), "c9"), 404);
+  test::expect_status(store::bump_token_generation(d.db(), "c9", &now), 404);
+  cr_assert(store::delete_crew(d.db(), "c1", "t").ok());
+  test::expect_status(store::crew_token_generation(d.db(), "c1"), 404);  // a deleted crew has no valid tokens
+}
+
 // A broken crews table answers 500, never "crew not found".
 Test(crew_store, store_error_is_500) {
   StoreDb d;
@@ -77,4 +94,5 @@ Test(crew_store, store_error_is_500) {
   test::expect_store_failure(store::crew_rights(d.db(), "c1", "w1", "u1").problem());
   test::expect_store_failure(store::crew_slug_taken(d.db(), "w1", "crew", "").problem());
   test::expect_store_failure(store::insert_crew(d.db(), "c2", "w1", store::NewCrew{}, "u1", "t").problem());
+  test::expect_store_failure(store::crew_token_generation(d.db(), "c1").problem());
 }

@@ -78,3 +78,13 @@ Test(workspace_store, store_error_is_500) {
   test::expect_store_failure(store::find_workspace(d.db(), "w1").problem());
   test::expect_store_failure(store::list_user_workspaces(d.db(), "u1", 10, 0).problem());
 }
+
+// Who operates the instance: members of its first workspace.
+Test(workspace_store, first_workspace_role) {
+  StoreDb d;
+  d.seed();
+  d.exec("INSERT INTO workspaces(id, name, slug, created_at, updated_at) VALUES ('w2', 'Later', 'w2', 't2', 't2');"
+         "INSERT INTO workspace_members(id, workspace_id, user_id, role, created_at) VALUES ('m2', 'w2', 'u2', 'OWNER', 't');");
+  cr_assert_eq(*store::first_workspace_role(d.db(), "u1"), "OWNER");
+  test::expect_status(store::first_workspace_role(d.db(), "u2"), 404);  // OWNER of a later workspace only
+}
