@@ -237,7 +237,8 @@ void signup(App& app, const ExchangePtr& ex) {
 // timing tells nothing. Each client address may try CREWSHIP_LOGIN_RATE
 // times a minute (429 beyond).
 void login(App& app, const ExchangePtr& ex) {
-  if (int64_t wait = app.login_rate.take(ex->peer_address, static_cast<int64_t>(uv_now(app.loop))); wait > 0)
+  if (int64_t wait = app.login_rate.take(RateLimiter::address_key(ex->peer_address),
+                                          static_cast<int64_t>(uv_now(app.loop))); wait > 0)
     return reply_problem(ex, fail(429, "too many sign-ins from this address; try again later",
                                   RateLimiter::retry_after(wait)));
   auto c = std::make_shared<Credentials>();

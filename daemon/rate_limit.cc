@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include <arpa/inet.h>
 
 namespace crewship {
 
@@ -40,6 +43,17 @@ int64_t RateLimiter::take(std::string_view key, int64_t now_ms) {
     return 0;
   }
   return static_cast<int64_t>(std::ceil((1 - b.tokens) * 1000.0 / rate_));
+}
+
+std::string RateLimiter::address_key(std::string_view address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  unsigned char ip[16];
+  if (address.find(':') == std::string_view::npos || address.size() >= sizeof text) return std::string(address);
+  std::memcpy(text, address.data(), address.size());
+  if (inet_pton(AF_INET6, text, ip) != 1) return std::string(address);
+  std::memset(ip + 8, 0, 8);
+  if (inet_ntop(AF_INET6, ip, text, sizeof text) == nullptr) return std::string(address);
+  return std::string(text) + "/64";
 }
 
 }  // namespace crewship

@@ -26,6 +26,11 @@ class RateLimiter {
   // Seconds to tell a refused client in Retry-After (at least 1).
   static int retry_after(int64_t wait_ms) { return wait_ms <= 1000 ? 1 : static_cast<int>((wait_ms + 999) / 1000); }
 
+  // The key of a client address: an IPv4 address as it is, an IPv6 one by
+  // its /64 (what one host is usually given, so a host cannot step around
+  // its bucket by changing the low bits).
+  static std::string address_key(std::string_view address);
+
   size_t keys() const { return buckets_.size(); }
   bool enabled() const { return rate_ > 0; }
 

@@ -39,3 +39,11 @@ Test(rate_limit, off) {
   for (int i = 0; i < 100; ++i) cr_assert_eq(r.take("a", 0), 0);
   cr_assert_eq(r.keys(), 0u);
 }
+
+Test(rate_limit, address_keys) {
+  cr_assert_eq(RateLimiter::address_key("192.0.2.7"), "192.0.2.7");
+  cr_assert_eq(RateLimiter::address_key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  cr_assert_eq(RateLimiter::address_key("2001:db8:1:2::ff"), RateLimiter::address_key("2001:db8:1:2:aaaa::1"));
+  cr_assert_neq(RateLimiter::address_key("2001:db8:1:2::1"), RateLimiter::address_key("2001:db8:1:3::1"));
+  cr_assert_eq(RateLimiter::address_key(""), "");
+}
