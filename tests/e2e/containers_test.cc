@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/json.h"
@@ -173,6 +174,13 @@ void run_output_reaches_logs(const std::string& engine) {
   cr_assert_str_eq(stdout_lines[3].c_str(), "1001");
   cr_assert_eq(stderr_lines.size(), 1u);
   cr_assert_str_eq(stderr_lines[0].c_str(), "two");
+  // The log is private whatever the umask: 0600 in 0700 directories.
+  std::string log_dir = w.d->dir + "/logs/crews/" + w.crew + "/agents/" + w.agent;
+  struct stat st;
+  cr_assert_eq(stat((log_dir + "/current.jsonl").c_str(), &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600, "log %o", st.st_mode & 0777);
+  cr_assert_eq(stat(log_dir.c_str(), &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0700, "log dir %o", st.st_mode & 0777);
 
   // Paging.
   auto page = json_of(get(w, "/api/v1/agents/" + w.agent + "/logs?offset=1&limit=2"));
