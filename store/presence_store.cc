@@ -147,20 +147,13 @@ int offline_crew(Connection& c, const std::string& crew_id, const std::string& d
   return flip_offline(c, s, details, since, now_ms, swept);
 }
 
-int roster(Connection& c, std::string_view workspace_id, std::string_view crew_id,
-           const std::function<void(const PresenceRow&)>& row) {
+int roster(Connection& c, std::string_view workspace_id, const std::function<void(const PresenceRow&)>& row) {
   // The crew comes from the agent, which may have moved since its last write.
-  auto s = crew_id.empty()
-               ? c.prepare(
-                     "SELECT p.agent_id, coalesce(a.crew_id, ''), p.status, p.since, coalesce(p.details, '')"
-                     " FROM agent_status p JOIN agents a ON a.id = p.agent_id AND a.deleted_at IS NULL"
-                     " WHERE p.workspace_id = ?1 ORDER BY p.since DESC, p.agent_id")
-               : c.prepare(
-                     "SELECT p.agent_id, coalesce(a.crew_id, ''), p.status, p.since, coalesce(p.details, '')"
-                     " FROM agent_status p JOIN agents a ON a.id = p.agent_id AND a.deleted_at IS NULL"
-                     " WHERE a.workspace_id = ?1 AND a.crew_id = ?2 ORDER BY p.since DESC, p.agent_id");
+  auto s = c.prepare(
+      "SELECT p.agent_id, coalesce(a.crew_id, ''), p.status, p.since, coalesce(p.details, '')"
+      " FROM agent_status p JOIN agents a ON a.id = p.agent_id AND a.deleted_at IS NULL"
+      " WHERE p.workspace_id = ?1 ORDER BY p.since DESC, p.agent_id");
   s.bind(1, workspace_id);
-  if (!crew_id.empty()) s.bind(2, crew_id);
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) row({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());
