@@ -43,18 +43,28 @@ std::string journal_payload(const PresenceWrite& w, std::string_view prev, bool 
 int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out) {
   std::string prev;
   bool had_prev = false;
+  bool same_place = false;  // same status, workspace and crew as stored
   {
-    auto s = c.prepare("SELECT status FROM agent_status WHERE agent_id = ?1");
-    s.bind(1, w.agent_id);
+    auto s = c.prepare(
+        "SELECT status, workspace_id = ?2 AND coalesce(crew_id, '') = ?3 FROM agent_status WHERE agent_id = ?1");
+    s.bind_all(w.agent_id, w.workspace_id, w.crew_id);
     int rc = s.step();
     if (rc == SQLITE_ROW) {
       prev = s.text(0);
       had_prev = true;
+      same_place = prev == w.status && s.int64(1) != 0;
     } else if (rc != SQLITE_DONE) {
       return sqlite3_extended_errcode(c.db());
     }
   }
-  {
+  if (same_place) {
+    // Only what moves on every write: the indexes on status, workspace and
+    // crew (and the status rule) stay untouched.
+    auto s = c.prepare("UPDATE agent_status SET since = ?2, last_seen = ?3, details = ?4 WHERE agent_id = ?1");
+    s.bind_all(w.agent_id, w.since, w.now_ms);
+    if (w.details.empty()) s.bind_null(4); else s.bind(4, w.details);
+    if (int rc = done(c, s.step()); rc != SQLITE_OK) return rc;
+  } else {
     auto s = c.prepare(
         "INSERT INTO agent_status(agent_id, workspace_id, crew_id, status, since, last_seen, details)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"

@@ -285,3 +285,31 @@ Test(presence_service, a_roster_read_while_writes_are_under_way_is_read_again) {
   same(roster(f), from_store(f, ""));
   cr_assert_eq(f.presence.roster_loads(), loads + 2);
 }
+
+Test(presence_service, the_same_status_again_moves_since_details_and_crew) {
+  Fixture f;
+  store::PresenceChange first, again;
+  cr_assert(f.set("a1", "busy", {}, &first).ok());
+  f.write([](store::Connection& c) { return c.exec("UPDATE agent_status SET last_seen = 5 WHERE agent_id = 'a1'"); });
+  bool done = false;
+  f.presence.set({"a1", "w1", "c1", "busy", "", false}, [&](Status st, const store::PresenceChange& c) {
+    cr_assert(st.ok());
+    again = c;
+    done = true;
+  });
+  f.wait(done);
+  cr_assert_not(again.transition);
+  cr_assert(again.since > first.since, "%s then %s", first.since.c_str(), again.since.c_str());
+  f.expect("SELECT since = (SELECT max(since) FROM agent_status) AND last_seen > 5 FROM agent_status WHERE agent_id = 'a1'", "1");
+  f.expect("SELECT coalesce(details, 'null') FROM agent_status WHERE agent_id = 'a1'", "null");
+  f.expect("SELECT count(*) FROM journal", "1");
+  // Out of its crew, the same status: the row follows.
+  done = false;
+  f.presence.set({"a1", "w1", "", "busy", R"({"k":2})", false}, [&](Status st, const store::PresenceChange&) {
+    cr_assert(st.ok());
+    done = true;
+  });
+  f.wait(done);
+  f.expect("SELECT coalesce(crew_id, 'none') || ' ' || details FROM agent_status WHERE agent_id = 'a1'", "none {\"k\":2}");
+  f.expect("SELECT count(*) FROM agent_status WHERE crew_id IS NULL AND status = 'busy'", "1");
+}
