@@ -26,7 +26,7 @@ constexpr int64_t kTouchEverySeconds = 60;
 Result<bool> session_from_jwt(App& app, Exchange& ex, std::string_view token) {
   JwtClaims c;
   int64_t now = time(nullptr);
-  if (!jwt_verify(token, app.auth_secret, now, &c) || c.kind != "session" || c.sid.empty())
+  if (!app.verified_jwts.verify(token, now, &c) || c.kind != "session" || c.sid.empty())
     return false;
   auto holder = store::find_live_session(app.store.reader(), c.sid, now);
   if (!holder) return holder.problem().status == 404 ? Result<bool>(false) : holder.problem();

@@ -73,4 +73,22 @@ bool jwt_verify(std::string_view token, std::string_view secret, int64_t now, Jw
   return true;
 }
 
+bool VerifiedJwts::verify(std::string_view token, int64_t now, JwtClaims* out) {
+  if (token.size() > kMaxToken) return false;
+  crypto::Digest d = crypto::sha256(token);
+  std::string key(reinterpret_cast<const char*>(d.data()), d.size());
+  if (auto it = known_.find(key); it != known_.end()) {
+    if (it->second.exp <= now) {
+      known_.erase(it);
+      return false;
+    }
+    *out = it->second;
+    return true;
+  }
+  if (!jwt_verify(token, secret_, now, out)) return false;
+  if (known_.size() >= kMax) known_.clear();
+  known_.emplace(std::move(key), *out);
+  return true;
+}
+
 }  // namespace crewship::api

@@ -1,17 +1,15 @@
 // The Watch Roster: GET /api/v1/presence/roster[?crew_id=] and the status
 // history behind it, GET /api/v1/presence/history.
 //
-// Roster answers are cached per (workspace, crew filter) and rebuilt only
-// after a presence write to that workspace committed; the ETag is a hash of
-// the body, so it changes exactly when the visible rows do, and a matching
-// If-None-Match is answered 304 without touching the store.
+// The presence service keeps each workspace's roster in memory, updated row
+// by row as writes commit, and one answer per (workspace, crew filter) and
+// version that every reader sends; the ETag is a hash of the rows shown, so
+// it changes exactly when they do, and a matching If-None-Match is answered
+// 304 without touching the store.
 #include <charconv>
-
-#include <sodium.h>
 
 #include "api/common.h"
 #include "api/routes.h"
-#include "daemon/crypto.h"
 #include "store/crew_store.h"
 #include "store/errors.h"
 #include "store/presence_store.h"
@@ -25,38 +23,6 @@ bool crew_visible(App& app, const ExchangePtr& ex, const std::string& crew_id) {
   auto crew = store::find_crew(app.store.reader(), crew_id, ex->who.workspace_id);
   if (!crew) reply_problem(ex, crew.problem());
   return crew.ok();
-}
-
-std::string build_roster(App& app, const std::string& workspace_id, const std::string& crew_id, int* rc) {
-  json::Out out;
-  out.begin_object();
-  out.key("rows");
-  out.begin_array();
-  int64_t count = 0;
-  *rc = store::roster(app.store.reader(), workspace_id, crew_id, [&](const store::PresenceRow& r) {
-    ++count;
-    out.begin_object();
-    out.member("agent_id", r.agent_id);
-    if (!r.crew_id.empty()) out.member("crew_id", r.crew_id);
-    out.member("status", r.status);
-    out.member("since", r.since);
-    if (!r.details.empty() && r.details != "{}") {
-      out.key("details");
-      out.w().RawValue(r.details.data(), r.details.size(), rapidjson::kObjectType);
-    }
-    out.end_object();
-  });
-  out.end_array();
-  out.member("count", count);
-  out.end_object();
-  return out.take();
-}
-
-std::string etag_of(std::string_view body) {
-  unsigned char h[16];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
-                     nullptr, 0);
-  return "\"" + crypto::hex(h, sizeof h) + "\"";
 }
 
 // If-None-Match: "*" or a list of entity tags (weak ones compare weakly).
@@ -82,11 +48,9 @@ void presence_roster(App& app, const ExchangePtr& ex) {
   const store::PresenceService::Roster* roster = app.presence.cached_roster(ws, crew_id);
   if (roster == nullptr) {
     if (!crew_id.empty() && !crew_visible(app, ex, crew_id)) return;
-    int rc = SQLITE_OK;
-    std::string body = build_roster(app, ws, crew_id, &rc);
-    if (rc != SQLITE_OK) return reply_problem(ex, store::store_failure(rc));
-    std::string etag = etag_of(body);
-    roster = &app.presence.keep_roster(ws, crew_id, std::move(etag), std::move(body));
+    auto built = app.presence.roster(ws, crew_id);
+    if (!built) return reply_problem(ex, built.problem());
+    roster = *built;
   }
   http::Response r;
   if (auto inm = ex->req.header("If-None-Match"); inm && etag_matches(*inm, roster->etag)) {

@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "api/jwt.h"
 #include "api/password.h"
 #include "container/engine_probe.h"
 #include "daemon/config.h"
@@ -33,6 +34,7 @@ struct App {
   ipc::InternalAuth internal;
   api::PasswordHasher hasher;  // Argon2id in a helper process
   std::string auth_secret;  // session JWT key: NEXTAUTH_SECRET or <data dir>/auth-secret
+  api::VerifiedJwts verified_jwts{auth_secret};  // session JWTs already checked against it
   // CLI token id -> when its last_used_at was last written (unix seconds).
   std::unordered_map<std::string, int64_t> cli_token_touched;
   // User id -> sign-ins of it whose password check is under way: they count

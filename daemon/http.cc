@@ -170,4 +170,10 @@ Response Response::json(int status, std::string body) {
   return r;
 }
 
+Response Response::json(int status, std::shared_ptr<const std::string> body) {
+  Response r = json(status, std::string());
+  r.shared_body = std::move(body);
+  return r;
+}
+
 }  // namespace crewship::http

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,9 +56,14 @@ struct Response {
   std::string content_type;
   std::vector<Header> headers;
   std::string body;
+  // Sent instead of body when set: one buffer that many answers share and
+  // none copies (it must not change while any of them is being written).
+  std::shared_ptr<const std::string> shared_body;
   bool close = false;  // answer with Connection: close and end the connection
 
   static Response json(int status, std::string body);
+  static Response json(int status, std::shared_ptr<const std::string> body);
+  size_t body_size() const { return shared_body ? shared_body->size() : body.size(); }
 };
 
 }  // namespace crewship::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -64,7 +65,8 @@ class Connection {
   size_t feed(const char* data, size_t len);
   void feed_pending();
   void dispatch();
-  void write(std::string head, std::string body);
+  // Sends head and then body, or shared when it is set.
+  void write(std::string head, std::string body, std::shared_ptr<const std::string> shared = {});
   std::string response_head(http::Exchange* ex, const http::Response& r, bool close, bool chunked);
   void after_response();
   void linger();

@@ -15,6 +15,7 @@ struct WriteReq {
   uv_write_t req;
   std::string head;
   std::string body;
+  std::shared_ptr<const std::string> shared;  // holds the rest of the body instead of body
   size_t bytes = 0;
 };
 
@@ -26,8 +27,11 @@ void Connection::respond(http::Exchange* ex, http::Response&& r) {
   assert(ex == ex_.get() && state_ == State::kHandling);
   bool close = r.close || close_after_ || !ex->keep_alive_ || server_->draining_ || peer_eof_;
   std::string head = response_head(ex, r, close, false);
-  if (!status_has_body(r.status) || ex->head_) r.body.clear();
-  write(std::move(head), std::move(r.body));
+  if (!status_has_body(r.status) || ex->head_) {
+    r.body.clear();
+    r.shared_body.reset();
+  }
+  write(std::move(head), std::move(r.body), std::move(r.shared_body));
   close_after_ = close;
   after_response();
 }
@@ -103,8 +107,8 @@ std::string Connection::response_head(http::Exchange* ex, const http::Response& 
   if (chunked) {
     head += "Transfer-Encoding: chunked\r\n";
   } else if (body_allowed || r.status == 304) {
-    n = std::snprintf(line, sizeof line, "Content-Length: %zu\r\n", r.body.size());
-    if (r.status != 304 || !r.body.empty()) head.append(line, static_cast<size_t>(n));
+    n = std::snprintf(line, sizeof line, "Content-Length: %zu\r\n", r.body_size());
+    if (r.status != 304 || r.body_size() != 0) head.append(line, static_cast<size_t>(n));
   }
   if (close) {
     head += "Connection: close\r\n";
@@ -124,12 +128,14 @@ std::string Connection::response_head(http::Exchange* ex, const http::Response& 
   return head;
 }
 
-void Connection::write(std::string head, std::string body) {
+void Connection::write(std::string head, std::string body, std::shared_ptr<const std::string> shared) {
+  // uv_write only reads the buffers it is given.
+  std::string_view tail = shared ? std::string_view(*shared) : std::string_view(body);
   uv_buf_t bufs[2] = {uv_buf_init(head.data(), static_cast<unsigned>(head.size())),
-                      uv_buf_init(body.data(), static_cast<unsigned>(body.size()))};
-  unsigned nbufs = body.empty() ? 1 : 2;
+                      uv_buf_init(const_cast<char*>(tail.data()), static_cast<unsigned>(tail.size()))};
+  unsigned nbufs = tail.empty() ? 1 : 2;
   int sent = writes_ == 0 ? uv_try_write(&h_.stream, bufs, nbufs) : UV_EAGAIN;
-  size_t total = head.size() + body.size();
+  size_t total = head.size() + tail.size();
   if (sent == static_cast<int>(total)) return;
   if (sent < 0 && sent != UV_EAGAIN) {
     close();
@@ -138,16 +144,19 @@ void Connection::write(std::string head, std::string body) {
   size_t done = sent > 0 ? static_cast<size_t>(sent) : 0;
   auto* w = new WriteReq;
   w->req.data = this;
-  if (done < head.size()) {
-    w->head = head.substr(done);
-    w->body = std::move(body);
+  size_t tail_from = done > head.size() ? done - head.size() : 0;
+  if (done < head.size()) w->head = head.substr(done);
+  if (shared) {
+    w->shared = std::move(shared);
+    tail.remove_prefix(tail_from);
   } else {
-    w->body = body.substr(done - head.size());
+    w->body = tail_from == 0 ? std::move(body) : body.substr(tail_from);
+    tail = w->body;
   }
   uv_buf_t rest[2] = {uv_buf_init(w->head.data(), static_cast<unsigned>(w->head.size())),
-                      uv_buf_init(w->body.data(), static_cast<unsigned>(w->body.size()))};
+                      uv_buf_init(const_cast<char*>(tail.data()), static_cast<unsigned>(tail.size()))};
   uv_buf_t* first = w->head.empty() ? &rest[1] : &rest[0];
-  unsigned count = (w->head.empty() || w->body.empty()) ? 1 : 2;
+  unsigned count = (w->head.empty() || tail.empty()) ? 1 : 2;
   int r = uv_write(&w->req, &h_.stream, first, count, on_write);
   if (r != 0) {
     delete w;
@@ -155,7 +164,7 @@ void Connection::write(std::string head, std::string body) {
     return;
   }
   ++writes_;
-  w->bytes = w->head.size() + w->body.size();
+  w->bytes = w->head.size() + tail.size();
   queued_ += w->bytes;
   arm(server_->options_.limits.send_timeout_ms);
 }

@@ -8,6 +8,17 @@
 #include "daemon/dirs.h"
 
 namespace crewship::store {
+namespace {
+
+// Before SQLite's first use: no memory statistics, so no process-wide mutex
+// taken on every allocation (about a hundred per presence write). Fails
+// harmlessly when something in the process already initialised SQLite.
+const bool kConfigured = [] {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  return true;
+}();
+
+}  // namespace
 
 int Connection::open(const std::string& path, Mode mode, std::unique_ptr<Connection>* out,
                      std::string* error) {

@@ -223,6 +223,28 @@ CREATE INDEX agent_runs_agent ON agent_runs(agent_id, started_at);
 -- (a container made again, or POST /api/v1/crews/{id}/rotate-token).
 ALTER TABLE crews ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {6, R"sql(
+-- The same rule for status, written as comparisons: a CHECK with IN over more
+-- than two values builds a temporary b-tree every time a row is written,
+-- which was the largest cost of a presence write.
+CREATE TABLE agent_status_v6 (
+  agent_id      TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+  workspace_id  TEXT NOT NULL,
+  crew_id       TEXT,
+  status        TEXT NOT NULL
+                CHECK (status = 'online' OR status = 'busy' OR status = 'blocked' OR status = 'offline'),
+  since         TEXT NOT NULL,     -- RFC 3339, 9 fractional digits: sorts as text
+  last_seen     INTEGER NOT NULL,  -- unix milliseconds
+  details       TEXT               -- a JSON object, or NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO agent_status_v6 (agent_id, workspace_id, crew_id, status, since, last_seen, details)
+  SELECT agent_id, workspace_id, crew_id, status, since, last_seen, details FROM agent_status;
+DROP TABLE agent_status;
+ALTER TABLE agent_status_v6 RENAME TO agent_status;
+CREATE INDEX agent_status_workspace ON agent_status(workspace_id, status);
+CREATE INDEX agent_status_crew ON agent_status(crew_id, status);
+CREATE INDEX agent_status_seen ON agent_status(last_seen) WHERE status != 'offline';
+)sql"},
 };
 
 }  // namespace

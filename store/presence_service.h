@@ -1,19 +1,23 @@
 // The presence service: the one place an agent's presence changes. It stamps
 // the time, builds the write, hands it to the writer (the row, its journal
 // entry and agents.status, in one transaction), and once that committed, on
-// the loop thread, invalidates the workspace's roster, tells the observers
-// (the hook a live push attaches to) and then the caller. It also keeps the
-// roster answers cached per (workspace, crew filter) until they go stale.
+// the loop thread, applies it to the workspace's roster, tells the observers
+// (the hook a live push attaches to) and then the caller. It keeps each
+// workspace's roster in memory (a RosterBook, read from the store once and
+// then updated row by row from committed writes) and the answers built from
+// it per (workspace, crew filter) until the next change.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "daemon/result.h"
 #include "store/presence_store.h"
+#include "store/roster_book.h"
 
 namespace crewship::store {
 
@@ -53,31 +57,44 @@ class PresenceService {
   using Observer = std::function<void(const PresenceChange&)>;
   void observe(Observer observer) { observers_.push_back(std::move(observer)); }
 
-  // Drops the cached rosters of a workspace: for any change of what they
-  // show (an agent moved to another crew or deleted, a crew deleted).
-  void invalidate(const std::string& workspace_id) { ++version_[workspace_id]; }
+  // Forgets the roster of a workspace, to be read from the store again: for
+  // any change of what it shows other than a presence write (an agent moved
+  // to another crew or deleted, a crew deleted).
+  void invalidate(const std::string& workspace_id);
 
   struct Roster {
     uint64_t version = 0;
     std::string etag;
-    std::string body;
+    std::shared_ptr<const std::string> body;  // shared by every answer of this version
   };
   // The cached roster of (workspace, crew filter), or null when there is
   // none or it is stale.
-  const Roster* cached_roster(const std::string& workspace_id, const std::string& crew_id) const;
-  // Caches a roster built from what the store holds now.
-  const Roster& keep_roster(const std::string& workspace_id, const std::string& crew_id, std::string etag,
-                            std::string body);
+  const Roster* cached_roster(const std::string& workspace_id, const std::string& crew_id);
+  // The roster of (workspace, crew filter) as of the last committed change,
+  // cached until the next one; the workspace's rows are read from the store
+  // only when the service does not hold them yet.
+  Result<const Roster*> roster(const std::string& workspace_id, const std::string& crew_id);
+  // How often the rows of a workspace were read from the store.
+  uint64_t roster_loads() const { return loads_; }
 
  private:
+  struct Space {
+    uint64_t version = 0;  // moves with every change of the workspace's rows
+    bool mirrored = false;  // book holds what the store holds
+    RosterBook book;
+    std::unordered_map<std::string, Roster> answers;  // by crew filter
+  };
   void flip_offline(bool crew, std::string crew_id, int64_t idle_ms, std::string details,
                     std::function<void(Result<size_t>)> done);
   void committed(const PresenceChange& change);
 
   Store& store_;
   std::vector<Observer> observers_;
-  std::unordered_map<std::string, uint64_t> version_;  // by workspace
-  std::unordered_map<std::string, Roster> rosters_;    // by workspace '\n' crew
+  std::unordered_map<std::string, Space> spaces_;  // by workspace
+  // Status writes submitted whose done has not run yet: a store read taken
+  // meanwhile may hold some of them, so it is not kept as the mirror.
+  size_t in_flight_ = 0;
+  uint64_t loads_ = 0;
 };
 
 }  // namespace crewship::store

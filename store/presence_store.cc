@@ -43,18 +43,28 @@ std::string journal_payload(const PresenceWrite& w, std::string_view prev, bool 
 int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out) {
   std::string prev;
   bool had_prev = false;
+  bool same_place = false;  // same status, workspace and crew as stored
   {
-    auto s = c.prepare("SELECT status FROM agent_status WHERE agent_id = ?1");
-    s.bind(1, w.agent_id);
+    auto s = c.prepare(
+        "SELECT status, workspace_id = ?2 AND coalesce(crew_id, '') = ?3 FROM agent_status WHERE agent_id = ?1");
+    s.bind_all(w.agent_id, w.workspace_id, w.crew_id);
     int rc = s.step();
     if (rc == SQLITE_ROW) {
       prev = s.text(0);
       had_prev = true;
+      same_place = prev == w.status && s.int64(1) != 0;
     } else if (rc != SQLITE_DONE) {
       return sqlite3_extended_errcode(c.db());
     }
   }
-  {
+  if (same_place) {
+    // Only what moves on every write: the indexes on status, workspace and
+    // crew (and the status rule) stay untouched.
+    auto s = c.prepare("UPDATE agent_status SET since = ?2, last_seen = ?3, details = ?4 WHERE agent_id = ?1");
+    s.bind_all(w.agent_id, w.since, w.now_ms);
+    if (w.details.empty()) s.bind_null(4); else s.bind(4, w.details);
+    if (int rc = done(c, s.step()); rc != SQLITE_OK) return rc;
+  } else {
     auto s = c.prepare(
         "INSERT INTO agent_status(agent_id, workspace_id, crew_id, status, since, last_seen, details)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -147,20 +157,13 @@ int offline_crew(Connection& c, const std::string& crew_id, const std::string& d
   return flip_offline(c, s, details, since, now_ms, swept);
 }
 
-int roster(Connection& c, std::string_view workspace_id, std::string_view crew_id,
-           const std::function<void(const PresenceRow&)>& row) {
+int roster(Connection& c, std::string_view workspace_id, const std::function<void(const PresenceRow&)>& row) {
   // The crew comes from the agent, which may have moved since its last write.
-  auto s = crew_id.empty()
-               ? c.prepare(
-                     "SELECT p.agent_id, coalesce(a.crew_id, ''), p.status, p.since, coalesce(p.details, '')"
-                     " FROM agent_status p JOIN agents a ON a.id = p.agent_id AND a.deleted_at IS NULL"
-                     " WHERE p.workspace_id = ?1 ORDER BY p.since DESC, p.agent_id")
-               : c.prepare(
-                     "SELECT p.agent_id, coalesce(a.crew_id, ''), p.status, p.since, coalesce(p.details, '')"
-                     " FROM agent_status p JOIN agents a ON a.id = p.agent_id AND a.deleted_at IS NULL"
-                     " WHERE a.workspace_id = ?1 AND a.crew_id = ?2 ORDER BY p.since DESC, p.agent_id");
+  auto s = c.prepare(
+      "SELECT p.agent_id, coalesce(a.crew_id, ''), p.status, p.since, coalesce(p.details, '')"
+      " FROM agent_status p JOIN agents a ON a.id = p.agent_id AND a.deleted_at IS NULL"
+      " WHERE p.workspace_id = ?1 ORDER BY p.since DESC, p.agent_id");
   s.bind(1, workspace_id);
-  if (!crew_id.empty()) s.bind(2, crew_id);
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) row({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(c.db());

@@ -60,9 +60,9 @@ int offline_crew(Connection& c, const std::string& crew_id, const std::string& d
 struct PresenceRow {
   std::string_view agent_id, crew_id, status, since, details;
 };
-// Rows of live agents of a workspace (optionally one crew), newest since first.
-int roster(Connection& c, std::string_view workspace_id, std::string_view crew_id,
-           const std::function<void(const PresenceRow&)>& row);
+// Rows of live agents of a workspace, newest since first (then by agent id),
+// each with the crew the agent is in now.
+int roster(Connection& c, std::string_view workspace_id, const std::function<void(const PresenceRow&)>& row);
 
 struct JournalRow {
   int64_t id;

@@ -13,7 +13,10 @@ int Store::open(uv_loop_t* loop, const std::string& data_dir, size_t max_group,
   if ((rc = migrate(*w, error)) != SQLITE_OK) return rc;
   if ((rc = Connection::open(path, Connection::Mode::kRead, &reader_, error)) != SQLITE_OK)
     return rc;
-  if ((rc = writer_.start(loop, std::move(w), max_group)) != 0) {
+  std::unique_ptr<Connection> checkpoints;
+  if ((rc = Connection::open(path, Connection::Mode::kWrite, &checkpoints, error)) != SQLITE_OK)
+    return rc;
+  if ((rc = writer_.start(loop, std::move(w), max_group, std::move(checkpoints))) != 0) {
     *error = uv_strerror(rc);
     return SQLITE_ERROR;
   }

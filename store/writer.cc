@@ -3,10 +3,20 @@
 #include <cassert>
 
 namespace crewship::store {
+namespace {
+
+// WAL pages after which a checkpoint is due (SQLite's own default), and
+// beyond which the writer checkpoints itself, as SQLite would, because the
+// checkpointing thread cannot keep up.
+constexpr int kCheckpointPages = 1000;
+constexpr int kCheckpointInline = 8 * kCheckpointPages;
+
+}  // namespace
 
 Writer::~Writer() { assert(!running_ && "stop() the writer and let the loop close it"); }
 
-int Writer::start(uv_loop_t* loop, std::unique_ptr<Connection> conn, size_t max_group) {
+int Writer::start(uv_loop_t* loop, std::unique_ptr<Connection> conn, size_t max_group,
+                  std::unique_ptr<Connection> checkpoints) {
   loop_ = loop;
   conn_ = std::move(conn);
   max_group_ = max_group == 0 ? 1 : max_group;
@@ -14,6 +24,14 @@ int Writer::start(uv_loop_t* loop, std::unique_ptr<Connection> conn, size_t max_
   if (r != 0) return r;
   async_.data = this;
   running_ = true;
+  if (checkpoints) {
+    // The hook replaces SQLite's checkpoint inside the commit that filled
+    // the WAL: that group's writes, and all queued behind it, waited for
+    // the copy back into the database and its sync.
+    checkpoints_ = std::move(checkpoints);
+    sqlite3_wal_hook(conn_->db(), on_wal, this);
+    checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
+  }
   thread_ = std::thread([this] { run(); });
   return 0;
 }
@@ -69,6 +87,7 @@ void Writer::run() {
     group.clear();
     uv_async_send(&async_);
   }
+  stop_checkpoints();
   conn_.reset();  // closing may checkpoint the WAL: keep that off the loop too
   {
     std::lock_guard lock(mu_);
@@ -125,6 +144,44 @@ void Writer::commit(std::vector<Job>& group) {
     if (sqlite3_get_autocommit(db) == 0) step("ROLLBACK");
     fail_since(first, group.size(), rc);
   }
+}
+
+int Writer::on_wal(void* self, sqlite3* db, const char* name, int pages) {
+  auto* w = static_cast<Writer*>(self);
+  if (pages >= kCheckpointInline) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kCheckpointPages) {
+    std::lock_guard lock(w->ck_mu_);
+    w->checkpoint_due_ = true;
+    w->ck_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Writer::checkpoint_loop() {
+  std::unique_lock lock(ck_mu_);
+  for (;;) {
+    ck_cv_.wait(lock, [this] { return checkpoint_due_ || ck_stop_; });
+    if (ck_stop_) break;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE never waits for the writer or readers: it copies what no
+    // reader still needs, and the writer restarts the WAL once all is copied.
+    sqlite3_wal_checkpoint_v2(checkpoints_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
+}
+
+void Writer::stop_checkpoints() {
+  if (!checkpoint_thread_.joinable()) return;
+  {
+    std::lock_guard lock(ck_mu_);
+    ck_stop_ = true;
+    ck_cv_.notify_one();
+  }
+  checkpoint_thread_.join();
+  sqlite3_wal_hook(conn_->db(), nullptr, nullptr);
+  checkpoints_.reset();
 }
 
 void Writer::on_async(uv_async_t* a) {

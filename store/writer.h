@@ -1,7 +1,9 @@
 // The single writer: one thread owns the write connection and commits queued
 // writes in groups, one transaction and one sync for every write that arrived
 // while the previous group was syncing. Completions are handed back to the
-// loop thread through a uv_async_t, after the group is durable.
+// loop thread through a uv_async_t, after the group is durable. Given a
+// second connection, checkpoints of the WAL run on a thread of their own, so
+// no group waits for one.
 #pragma once
 
 #include <condition_variable>
@@ -41,8 +43,11 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Takes the write connection (already migrated) and starts the thread.
-  int start(uv_loop_t* loop, std::unique_ptr<Connection> conn, size_t max_group);
+  // Takes the write connection (already migrated) and starts the thread;
+  // with checkpoints, a connection to the same database, also the
+  // checkpointing thread (without, SQLite checkpoints inside commits).
+  int start(uv_loop_t* loop, std::unique_ptr<Connection> conn, size_t max_group,
+            std::unique_ptr<Connection> checkpoints = {});
   void submit(Work work, Done done);
   // Commits everything queued, ends the thread and closes the async handle;
   // then runs done on the loop thread. Submissions after this fail.
@@ -63,7 +68,10 @@ class Writer {
   };
   void run();
   void commit(std::vector<Job>& group);
+  void checkpoint_loop();
+  void stop_checkpoints();
   static void on_async(uv_async_t* a);
+  static int on_wal(void* self, sqlite3* db, const char* name, int pages);
 
   uv_loop_t* loop_ = nullptr;
   uv_async_t async_;
@@ -78,6 +86,13 @@ class Writer {
   bool stopping_ = false;        // guarded by mu_
   bool exited_ = false;          // guarded by mu_
   Stats stats_;                  // guarded by mu_
+
+  std::unique_ptr<Connection> checkpoints_;  // the checkpointing thread's
+  std::thread checkpoint_thread_;
+  std::mutex ck_mu_;
+  std::condition_variable ck_cv_;
+  bool checkpoint_due_ = false;  // guarded by ck_mu_
+  bool ck_stop_ = false;         // guarded by ck_mu_
 
   bool running_ = false;         // loop thread only
   std::function<void()> stopped_;

@@ -69,3 +69,42 @@ Test(jwt, claims_of_wrong_type) {
   cr_assert_not(api::jwt_verify(make(R"({"sub":"u","kind":"session"})"), kSecret, 1500, &out));
   cr_assert_not(api::jwt_verify(make("[1]"), kSecret, 1500, &out));
 }
+
+Test(jwt, verified_tokens_are_remembered_not_trusted_blindly) {
+  api::VerifiedJwts known(kSecret);
+  std::string t = api::jwt_sign({"u", "s", "session", 1000, 2000}, kSecret);
+  JwtClaims out;
+  cr_assert(known.verify(t, 1500, &out));
+  cr_assert_eq(known.size(), 1u);
+  JwtClaims again;
+  cr_assert(known.verify(t, 1600, &again));
+  cr_assert_eq(again.sub, "u");
+  cr_assert_eq(again.sid, "s");
+  cr_assert_eq(again.exp, 2000);
+  cr_assert_eq(known.size(), 1u, "the same token, remembered once");
+
+  // Expiry still holds for a remembered token, and it is forgotten.
+  cr_assert_not(known.verify(t, 2000, &out));
+  cr_assert_eq(known.size(), 0u);
+
+  // A token that fails is never remembered.
+  std::string forged = t;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  cr_assert_not(known.verify(forged, 1500, &out));
+  cr_assert_not(known.verify(forged, 1500, &out));
+  cr_assert_eq(known.size(), 0u);
+  std::string other = api::jwt_sign({"u", "s", "session", 1000, 2000}, std::string(40, 'o'));
+  cr_assert_not(known.verify(other, 1500, &out), "signed with another secret");
+  cr_assert_not(known.verify(std::string(5000, 'a'), 1500, &out));
+}
+
+Test(jwt, the_remembered_tokens_stay_bounded) {
+  api::VerifiedJwts known(kSecret);
+  JwtClaims out;
+  for (size_t i = 0; i <= api::VerifiedJwts::kMax; ++i) {
+    std::string t = api::jwt_sign({"u" + std::to_string(i), "s", "session", 1000, 2000}, kSecret);
+    cr_assert(known.verify(t, 1500, &out));
+    cr_assert_leq(known.size(), api::VerifiedJwts::kMax);
+  }
+  cr_assert_eq(known.size(), 1u, "full: forgotten, then the last one kept");
+}

@@ -6,6 +6,13 @@
 // moment a request is handed to the socket until its response is complete,
 // and recorded in a log-linear histogram (~0.1% relative resolution).
 //
+// With --rate, request n is due at start + n / rate whether or not an earlier
+// one was answered, and its latency counts from that due time, not from when
+// a free connection finally sent it: a server that falls behind shows it as
+// latency and as a lower rate instead of silently slowing the client down
+// (coordinated omission). Give it enough connections that one is free when a
+// request falls due (connections >= rate x expected latency).
+//
 // Only loopback targets are accepted (127.0.0.0/8, ::1, "localhost") or a
 // Unix domain socket path. The run always ends by itself after
 // --warmup + --duration (or on SIGINT/SIGTERM, which also prints results).
@@ -83,7 +90,8 @@ void usage(FILE* out) {
       "  --warmup D         unmeasured time before the measurement window\n"
       "  --timeout D        per-request timeout (counts as error, reconnects)\n"
       "  --body-template T  every {i} in T is replaced by (request# % keys)\n"
-      "  --rate R           total requests/s cap (0 = as fast as possible)\n"
+      "  --rate R           requests/s, each due on a fixed schedule; latency\n"
+      "                     counts from the due time (0 = as fast as possible)\n"
       "  --json             print one JSON line instead of the text report\n"
       "\n"
       "A request with a body gets Content-Length and, unless given with\n"
@@ -471,7 +479,8 @@ class Connection {
 
   void connect();
   void shutdown();  // close every handle for good (generator is stopping)
-  void send_now();  // called directly or by the rate limiter
+  // Sends the next request; due is when it should have left (0: now).
+  void send_now(uint64_t due = 0);
 
   bool ready_to_send() const { return state_ == State::kConnected && !in_flight_; }
   bool in_flight() const { return in_flight_; }
@@ -524,6 +533,7 @@ class Connection {
   bool keep_alive_ = true;
   int status_ = 0;
   uint64_t sent_at_ = 0;
+  uint64_t due_at_ = 0;           // latency counts from here (== sent_at_ without --rate)
   std::string out_;               // per-connection buffer for templated bodies
 };
 
@@ -552,7 +562,8 @@ class LoadGen {
   char* read_buffer() { return read_buf_.data(); }
   uint64_t next_request_number() { return request_seq_++; }
 
-  bool acquire_send_slot(Connection* c);  // false: c was queued
+  // True: c may send now, a request due at *due. False: c was queued.
+  bool acquire_send_slot(Connection* c, uint64_t* due);
   void dequeue(Connection* c);
 
   void count_error(Error e) {
@@ -564,12 +575,13 @@ class LoadGen {
   void count_bytes(size_t n) {
     if (measuring_ && !stopping_) stats_.bytes_read += n;
   }
-  void record_response(uint64_t sent_at, uint64_t done_at, int status) {
-    if (!measuring_ || stopping_ || sent_at < measure_start_) return;
+  // from: when the request was sent, or with --rate when it was due.
+  void record_response(uint64_t from, uint64_t done_at, int status) {
+    if (!measuring_ || stopping_ || from < measure_start_) return;
     ++stats_.requests;
     const int cls = status / 100;
     ++stats_.status[(cls >= 1 && cls <= 5) ? cls : 0];
-    stats_.latency.record(done_at - sent_at);
+    stats_.latency.record(done_at - from);
   }
 
  private:
@@ -672,10 +684,10 @@ void Connection::on_connect(uv_connect_t* req, int status) {
 
 void Connection::request_next() {
   if (gen_.stopping()) return;
-  if (gen_.acquire_send_slot(this)) send_now();
+  if (uint64_t due = 0; gen_.acquire_send_slot(this, &due)) send_now(due);
 }
 
-void Connection::send_now() {
+void Connection::send_now(uint64_t due) {
   if (!ready_to_send() || gen_.stopping()) return;
 
   const RequestFactory& f = gen_.factory();
@@ -694,6 +706,7 @@ void Connection::send_now() {
   write_pending_ = true;
   send_after_write_ = false;
   sent_at_ = uv_hrtime();
+  due_at_ = due != 0 && due < sent_at_ ? due : sent_at_;
   if (int rc = uv_write(&write_req_, &sock_.stream, &buf, 1, on_write); rc < 0) {
     write_pending_ = false;
     fail(Error::kWrite);
@@ -776,7 +789,7 @@ void Connection::on_data(const char* data, size_t len) {
 void Connection::on_response_complete() {
   const uint64_t now = uv_hrtime();
   in_flight_ = false;
-  gen_.record_response(sent_at_, now, status_);
+  gen_.record_response(due_at_, now, status_);
   if (!keep_alive_) {
     gen_.count_reconnect();
     close_socket(/*backoff=*/false);
@@ -932,10 +945,10 @@ void LoadGen::on_sweep_timer(uv_timer_t* t) {
 
 void LoadGen::on_signal(uv_signal_t* s, int) { static_cast<LoadGen*>(s->data)->stop(); }
 
-bool LoadGen::acquire_send_slot(Connection* c) {
+bool LoadGen::acquire_send_slot(Connection* c, uint64_t* due) {
   if (opts_.rate <= 0) return true;
   if (waiting_.empty() && uv_hrtime() >= slot_time(issued_)) {
-    ++issued_;
+    *due = slot_time(issued_++);
     return true;
   }
   c->queued = true;
@@ -964,8 +977,7 @@ void LoadGen::on_pacer_timer(uv_timer_t* t) {
     Connection* c = self->waiting_.front();
     self->waiting_.pop_front();
     c->queued = false;
-    ++self->issued_;
-    c->send_now();
+    c->send_now(self->slot_time(self->issued_++));
   }
   self->arm_pacer();
 }

@@ -8,7 +8,10 @@
 # The daemon is pinned to SERVER_CPU (default 0), the load to CLIENT_CPU (1).
 # 1000 agents in 20 crews are seeded straight into the database (ids
 # agent-0 ... agent-999) so request bodies can be templated.
-# Knobs: DURATION=10s CONNECTIONS=32 SERVER_CPU=0 CLIENT_CPU=1
+# Paced writes (--rate) are open-loop: each is due on a fixed schedule and its
+# latency counts from then, on PACED_CONNECTIONS connections (as many hooks
+# writing at once) so a slow answer delays no later write.
+# Knobs: DURATION=10s CONNECTIONS=32 PACED_CONNECTIONS=32 SERVER_CPU=0 CLIENT_CPU=1
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +19,7 @@ root="$(cd "$here/../.." && pwd)"
 CREWSHIPD="${1:?usage: presence.sh path/to/crewshipd}"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-32}"
+PACED_CONNECTIONS="${PACED_CONNECTIONS:-32}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 LOADGEN="${LOADGEN:-$root/build/bench/loadgen}"
@@ -117,7 +121,7 @@ etag=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $session" \
   "http://127.0.0.1:$port/api/v1/presence/roster?workspace_id=$ws" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
 load roster_304 "${roster[@]}" --path "/api/v1/presence/roster?workspace_id=$ws" --header "If-None-Match: $etag"
 # The uncached path: 1000 writes/s keep invalidating the cached roster.
-taskset -c "$CLIENT_CPU" "$LOADGEN" "${upsert[@]}" --connections 4 --rate 1000 --duration "$DURATION" --warmup 1s \
+taskset -c "$CLIENT_CPU" "$LOADGEN" "${upsert[@]}" --connections "$PACED_CONNECTIONS" --rate 1000 --duration "$DURATION" --warmup 1s \
   --json >"$tmp/writes_1000.json" &
 writes=$!
 load roster_during_writes "${roster[@]}" --path "/api/v1/presence/roster?workspace_id=$ws"

@@ -104,3 +104,30 @@ Test(migrations, connection_settings) {
   cr_assert_eq(fk.step(), SQLITE_ROW);
   cr_assert_eq(fk.int64(0), 1);
 }
+
+// Version 6 rebuilds agent_status: rows written under version 4 stay, and the
+// status rule still holds.
+Test(migrations, presence_rows_survive_the_status_rule_rewrite) {
+  TempDir dir;
+  auto c = open_db(dir.path + "/db");
+  std::string error;
+  cr_assert_eq(store::migrate(*c, &error, 4), SQLITE_OK, "%s", error.c_str());
+  cr_assert_eq(c->exec("INSERT INTO workspaces VALUES ('w1', 'W', 'w', 't', 't');"
+                       "INSERT INTO agents (id, workspace_id, name, slug, created_at, updated_at)"
+                       " VALUES ('a1', 'w1', 'A', 'a', 't', 't');"
+                       "INSERT INTO agent_status VALUES ('a1', 'w1', NULL, 'blocked', 's', 7, '{\"k\":1}');"),
+               SQLITE_OK);
+  cr_assert_eq(store::migrate(*c, &error), SQLITE_OK, "%s", error.c_str());
+  auto s = c->prepare("SELECT status, last_seen, details FROM agent_status WHERE agent_id = 'a1'");
+  cr_assert_eq(s.step(), SQLITE_ROW);
+  cr_assert_eq(s.text(0), "blocked");
+  cr_assert_eq(s.int64(1), 7);
+  cr_assert_eq(s.text(2), "{\"k\":1}");
+  cr_assert_neq(c->exec("UPDATE agent_status SET status = 'sleeping'"), SQLITE_OK, "the rule holds");
+  cr_assert_neq(c->exec("INSERT INTO agent_status VALUES ('nobody', 'w1', NULL, 'busy', 's', 1, NULL)"), SQLITE_OK,
+                "so does the agent's foreign key");
+  cr_assert_eq(c->exec("DELETE FROM agents WHERE id = 'a1'"), SQLITE_OK);
+  auto n = c->prepare("SELECT count(*) FROM agent_status");
+  cr_assert_eq(n.step(), SQLITE_ROW);
+  cr_assert_eq(n.int64(0), 0, "and its cascade");
+}

@@ -1,5 +1,5 @@
 // The presence service and the run store on a real database, without sockets:
-// what a write commits, what observers and the roster cache see, and sweeps.
+// what a write commits, what observers and the roster see, and sweeps.
 #include <criterion/criterion.h>
 
 #include "store/presence_service.h"
@@ -79,7 +79,7 @@ struct Fixture {
 
 Test(presence_service, a_write_commits_row_journal_and_agent_status) {
   Fixture f;
-  f.presence.keep_roster("w1", "", "\"e\"", "{}");
+  cr_assert(f.presence.roster("w1", "").ok());
   cr_assert_not_null(f.presence.cached_roster("w1", ""));
   store::PresenceChange c;
   cr_assert(f.set("a1", "busy", {}, &c).ok());
@@ -181,4 +181,135 @@ Test(presence_service, sweeps_and_crew_exits_go_offline) {
   });
   f.wait(done);
   cr_assert_eq(updated, 2);
+}
+
+namespace {
+
+// The roster as a service that holds nothing yet reads it from the store.
+std::string from_store(Fixture& f, const std::string& crew) {
+  store::PresenceService fresh{f.db};
+  auto r = fresh.roster("w1", crew);
+  cr_assert(r.ok());
+  return *(*r)->body;
+}
+
+std::string roster(Fixture& f, const std::string& crew = "") {
+  auto r = f.presence.roster("w1", crew);
+  cr_assert(r.ok());
+  return *(*r)->body;
+}
+
+void same(const std::string& got, const std::string& want) {
+  cr_assert(got == want, "got  %s\nwant %s", got.c_str(), want.c_str());
+}
+
+}  // namespace
+
+Test(presence_service, the_roster_follows_writes_without_reading_the_store_again) {
+  Fixture f;
+  cr_assert(f.set("a1", "busy").ok());
+  cr_assert(f.set("a2", "online").ok());
+  same(roster(f), from_store(f, ""));
+  uint64_t loads = f.presence.roster_loads();
+
+  const store::PresenceService::Roster* before = f.presence.cached_roster("w1", "");
+  cr_assert_not_null(before);
+  std::shared_ptr<const std::string> shared = before->body;
+  cr_assert_eq(f.presence.cached_roster("w1", "")->body.get(), shared.get(), "one body for every reader");
+
+  cr_assert(f.set("a1", "blocked").ok());
+  cr_assert_null(f.presence.cached_roster("w1", ""), "a write makes the cached answer stale");
+  std::string after = roster(f);
+  same(after, from_store(f, ""));
+  same(roster(f, "c1"), from_store(f, "c1"));
+  cr_assert(after.find(R"("status":"blocked")") != std::string::npos, "%s", after.c_str());
+  cr_assert(after.find(R"("agent_id":"a1")") < after.find(R"("agent_id":"a2")"), "newest first: %s", after.c_str());
+  cr_assert_eq(f.presence.roster_loads(), loads, "updated in memory, not read again");
+  cr_assert_str_neq(shared->c_str(), after.c_str(), "an answer being sent never changes");
+
+  // Sweeps apply row by row too.
+  f.write([](store::Connection& c) { return c.exec("UPDATE agent_status SET last_seen = 0 WHERE agent_id = 'a2'"); });
+  bool done = false;
+  f.presence.sweep(60'000, R"({"reason":"idle_timeout"})", [&](Result<size_t>) { done = true; });
+  f.wait(done);
+  same(roster(f), from_store(f, ""));
+  cr_assert_eq(f.presence.roster_loads(), loads);
+}
+
+Test(presence_service, the_store_decides_for_agents_the_roster_does_not_show) {
+  Fixture f;
+  cr_assert(f.set("a1", "busy").ok());
+  same(roster(f), from_store(f, ""));
+  uint64_t loads = f.presence.roster_loads();
+
+  // a2's first write: read again.
+  cr_assert(f.set("a2", "online").ok());
+  std::string two = roster(f);
+  same(two, from_store(f, ""));
+  cr_assert(two.find(R"("count":2)") != std::string::npos, "%s", two.c_str());
+  cr_assert_eq(f.presence.roster_loads(), loads + 1);
+
+  // An agent deleted (then invalidated, as its handler does) leaves the roster.
+  f.write([](store::Connection& c) { return c.exec("UPDATE agents SET deleted_at = 't' WHERE id = 'a2'"); });
+  f.presence.invalidate("w1");
+  cr_assert_null(f.presence.cached_roster("w1", ""));
+  std::string one = roster(f);
+  cr_assert(one.find(R"("count":1)") != std::string::npos, "%s", one.c_str());
+  cr_assert_eq(f.presence.roster_loads(), loads + 2);
+  // A later sweep of the deleted agent's row keeps it off.
+  f.write([](store::Connection& c) { return c.exec("UPDATE agent_status SET last_seen = 0 WHERE agent_id = 'a2'"); });
+  bool done = false;
+  f.presence.sweep(60'000, R"({"reason":"idle_timeout"})", [&](Result<size_t>) { done = true; });
+  f.wait(done);
+  same(roster(f), from_store(f, ""));
+  cr_assert(roster(f).find(R"("agent_id":"a2")") == std::string::npos);
+}
+
+Test(presence_service, a_roster_read_while_writes_are_under_way_is_read_again) {
+  Fixture f;
+  cr_assert(f.set("a1", "busy").ok());
+  cr_assert(f.set("a2", "busy").ok());
+  // A write submitted, not yet done: what the store shows may or may not hold it.
+  bool done = false;
+  f.presence.set({"a1", "w1", "c1", "online", "", false}, [&](Status, const store::PresenceChange&) { done = true; });
+  uint64_t loads = f.presence.roster_loads();
+  cr_assert(f.presence.roster("w1", "").ok());
+  cr_assert_eq(f.presence.roster_loads(), loads + 1);
+  f.wait(done);
+  std::string now = roster(f);
+  cr_assert_eq(f.presence.roster_loads(), loads + 2, "not kept as the mirror");
+  same(now, from_store(f, ""));
+  cr_assert(now.find(R"("status":"online")") != std::string::npos, "%s", now.c_str());
+  // Nothing under way now: the next write is applied in memory.
+  cr_assert(f.set("a2", "blocked").ok());
+  same(roster(f), from_store(f, ""));
+  cr_assert_eq(f.presence.roster_loads(), loads + 2);
+}
+
+Test(presence_service, the_same_status_again_moves_since_details_and_crew) {
+  Fixture f;
+  store::PresenceChange first, again;
+  cr_assert(f.set("a1", "busy", {}, &first).ok());
+  f.write([](store::Connection& c) { return c.exec("UPDATE agent_status SET last_seen = 5 WHERE agent_id = 'a1'"); });
+  bool done = false;
+  f.presence.set({"a1", "w1", "c1", "busy", "", false}, [&](Status st, const store::PresenceChange& c) {
+    cr_assert(st.ok());
+    again = c;
+    done = true;
+  });
+  f.wait(done);
+  cr_assert_not(again.transition);
+  cr_assert(again.since > first.since, "%s then %s", first.since.c_str(), again.since.c_str());
+  f.expect("SELECT since = (SELECT max(since) FROM agent_status) AND last_seen > 5 FROM agent_status WHERE agent_id = 'a1'", "1");
+  f.expect("SELECT coalesce(details, 'null') FROM agent_status WHERE agent_id = 'a1'", "null");
+  f.expect("SELECT count(*) FROM journal", "1");
+  // Out of its crew, the same status: the row follows.
+  done = false;
+  f.presence.set({"a1", "w1", "", "busy", R"({"k":2})", false}, [&](Status st, const store::PresenceChange&) {
+    cr_assert(st.ok());
+    done = true;
+  });
+  f.wait(done);
+  f.expect("SELECT coalesce(crew_id, 'none') || ' ' || details FROM agent_status WHERE agent_id = 'a1'", "none {\"k\":2}");
+  f.expect("SELECT count(*) FROM agent_status WHERE crew_id IS NULL AND status = 'busy'", "1");
 }

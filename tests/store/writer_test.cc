@@ -1,4 +1,7 @@
+#include <sys/stat.h>
+
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <criterion/criterion.h>
@@ -20,13 +23,14 @@ struct Fixture {
   store::Writer writer;
   std::thread::id loop_thread = std::this_thread::get_id();
 
-  explicit Fixture(size_t max_group = 1024) {
+  explicit Fixture(size_t max_group = 1024, bool checkpoints = false) {
     uv_loop_init(&loop);
-    std::unique_ptr<Connection> c;
+    std::unique_ptr<Connection> c, ck;
     std::string error;
     cr_assert_eq(Connection::open(path, Connection::Mode::kWrite, &c, &error), SQLITE_OK);
     cr_assert_eq(c->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"), SQLITE_OK);
-    cr_assert_eq(writer.start(&loop, std::move(c), max_group), 0);
+    if (checkpoints) cr_assert_eq(Connection::open(path, Connection::Mode::kWrite, &ck, &error), SQLITE_OK);
+    cr_assert_eq(writer.start(&loop, std::move(c), max_group, std::move(ck)), 0);
   }
   ~Fixture() {
     uv_loop_close(&loop);
@@ -248,4 +252,36 @@ Test(writer, write_that_commits_itself_fails) {
   cr_assert_neq(rcs[0], SQLITE_OK);
   cr_assert_eq(rcs[1], SQLITE_OK, "rc %d", rcs[1]);
   cr_assert_eq(f.count("k = 2"), 1);
+}
+
+// With a checkpoint connection (and SQLite's checkpoint in the commit turned
+// off), the WAL is still copied back into the database while the writer goes
+// on, and everything written is there after the stop.
+Test(writer, checkpoints_run_beside_the_writer) {
+  Fixture f(1024, true);
+  const std::string big(3000, 'x');
+  int done = 0, failed = 0;
+  const int n = 3000;  // about 2300 pages of WAL, one group each
+  for (int k = 0; k < n; ++k) {
+    f.writer.submit(
+        [k, &big](Connection& c) {
+          auto s = c.prepare("INSERT INTO t(k, v) VALUES (?1, ?2)");
+          s.bind_all(int64_t{k}, std::string_view(big));
+          int rc = s.step();
+          return rc == SQLITE_DONE ? SQLITE_OK : rc;
+        },
+        [&](int rc) {
+          ++done;
+          if (rc != SQLITE_OK) ++failed;
+        });
+    while (done <= k) uv_run(&f.loop, UV_RUN_ONCE);  // one group per write
+  }
+  cr_assert_eq(failed, 0);
+  struct stat st {};
+  for (int i = 0; i < 100 && (stat(f.path.c_str(), &st) != 0 || st.st_size < 2 * 1024 * 1024); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  cr_assert_geq(st.st_size, 2 * 1024 * 1024, "the database file holds the checkpointed pages: %lld bytes",
+                static_cast<long long>(st.st_size));
+  f.stop_and_run();
+  cr_assert_eq(f.count(), n);
 }
