@@ -20,27 +20,28 @@ const bool kConfigured = [] {
 
 }  // namespace
 
+int Connection::make_private(const std::string& path, std::string* error) {
+  // SQLite gives the -wal and -shm files the database's mode when it makes
+  // them; ones left by an older start are set here.
+  if (int r = ensure_file_mode(path, 0600); r != 0) {
+    *error = "cannot set the mode of " + path + ": " + std::strerror(-r);
+    return SQLITE_CANTOPEN;
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string side = path + suffix;
+    if (::chmod(side.c_str(), 0600) != 0 && errno != ENOENT) {
+      *error = "cannot set the mode of " + side + ": " + std::strerror(errno);
+      return SQLITE_CANTOPEN;
+    }
+  }
+  return SQLITE_OK;
+}
+
 int Connection::open(const std::string& path, Mode mode, std::unique_ptr<Connection>* out,
                      std::string* error) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (mode == Mode::kWrite) {
-    flags |= SQLITE_OPEN_CREATE;
-    // 0600 whatever the umask: SQLite gives the -wal and -shm files the
-    // database's mode when it makes them; ones left by an older start are
-    // set here too.
-    if (int r = ensure_file_mode(path, 0600); r != 0) {
-      *error = "cannot set the mode of " + path + ": " + std::strerror(-r);
-      return SQLITE_CANTOPEN;
-    }
-    for (const char* suffix : {"-wal", "-shm"}) {
-      std::string side = path + suffix;
-      if (::chmod(side.c_str(), 0600) != 0 && errno != ENOENT) {
-        *error = "cannot set the mode of " + side + ": " + std::strerror(errno);
-        return SQLITE_CANTOPEN;
-      }
-    }
-  }
+  if (mode == Mode::kWrite) flags |= SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {

@@ -78,6 +78,12 @@ class Connection {
   // Opens (creating when kWrite) and configures the database file.
   static int open(const std::string& path, Mode mode, std::unique_ptr<Connection>* out,
                   std::string* error);
+  // Creates the database file 0600 whatever the umask, and sets an older
+  // start's database, -wal and -shm to 0600. Call it before the process
+  // opens its first connection: it opens and closes the file, and closing
+  // any descriptor of a file drops every POSIX lock the process holds on it,
+  // SQLite's included.
+  static int make_private(const std::string& path, std::string* error);
 
   sqlite3* db() const { return db_.get(); }
   // A cached statement; an empty lease when the SQL does not compile.

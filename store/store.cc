@@ -7,9 +7,10 @@ namespace crewship::store {
 int Store::open(uv_loop_t* loop, const std::string& data_dir, size_t max_group,
                 std::string* error) {
   std::string path = data_dir + "/" + kFileName;
-  std::unique_ptr<Connection> w;
-  int rc = Connection::open(path, Connection::Mode::kWrite, &w, error);
+  int rc = Connection::make_private(path, error);
   if (rc != SQLITE_OK) return rc;
+  std::unique_ptr<Connection> w;
+  if ((rc = Connection::open(path, Connection::Mode::kWrite, &w, error)) != SQLITE_OK) return rc;
   if ((rc = migrate(*w, error)) != SQLITE_OK) return rc;
   if ((rc = Connection::open(path, Connection::Mode::kRead, &reader_, error)) != SQLITE_OK)
     return rc;
