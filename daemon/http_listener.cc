@@ -1,5 +1,6 @@
 #include "daemon/http_connection.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <ctime>
@@ -69,15 +70,26 @@ int Server::port() const {
 void Server::on_connection(uv_stream_t* listener, int status) {
   auto* s = static_cast<Server*>(listener->data);
   if (status != 0) {
-    LOG_WARN("%s: accept failed: %s", s->options_.name.c_str(), uv_strerror(status));
+    // EMFILE, ENFILE and the like: counted and summed up in the log, which a
+    // flood of them must not fill; the listener stays.
+    s->note(kAcceptFailed, status);
     return;
   }
-  auto max = static_cast<size_t>(s->options_.limits.max_connections);
+  const HttpLimits& limits = s->options_.limits;
+  auto max = static_cast<size_t>(limits.max_connections);
   auto* c = new Connection(s);
   if (c->accept() != 0) return;  // closed and freed through on_close
+  // One peer cannot take every place: those over its own cap are closed at
+  // once, without an answer, before they cost more than the accept.
+  if (!s->admit_peer(c)) {
+    s->note(kOverPeerCap);
+    c->close();
+    return;
+  }
   if (s->active_ >= max) {
     // Over the cap: a short answer, then close. Far over it (a flood), close
     // without one so rejected connections cannot pile up.
+    s->note(kOverCap);
     if (s->count_ > 2 * max + 64) {
       c->close();
     } else {
@@ -87,7 +99,83 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   }
   c->counted_ = true;
   ++s->active_;
+  s->pool_unauthenticated(c);
   c->start();
+}
+
+bool Server::admit_peer(Connection* c) {
+  uint32_t& n = per_peer_[c->peer_key];
+  if (n >= static_cast<uint64_t>(options_.limits.max_connections_per_peer)) return false;
+  ++n;
+  c->peer_counted_ = true;
+  return true;
+}
+
+void Server::release_peer(Connection* c) {
+  if (!c->peer_counted_) return;
+  c->peer_counted_ = false;
+  auto it = per_peer_.find(c->peer_key);
+  if (it != per_peer_.end() && --it->second == 0) per_peer_.erase(it);
+}
+
+// A new connection cannot be told from an attacker's before it sends a
+// request, so it is always let in: when the pool of those not yet
+// authenticated is full, the oldest of them (not one being answered) makes
+// room. Authenticated ones keep the rest of max_connections.
+void Server::pool_unauthenticated(Connection* c) {
+  int64_t cap = std::min(options_.limits.max_unauthenticated, options_.limits.max_connections / 2);
+  if (options_.limits.max_unauthenticated <= 0) return;
+  if (cap < 1) cap = 1;
+  for (Connection* old = unauth_head_; old != nullptr && unauth_count_ >= static_cast<size_t>(cap);) {
+    Connection* next = old->unauth_next;
+    if (!old->handling()) {
+      unpool(old);
+      note(kEvicted);
+      old->close();
+    }
+    old = next;
+  }
+  c->in_unauth_pool = true;
+  c->unauth_prev = unauth_tail_;
+  c->unauth_next = nullptr;
+  if (unauth_tail_ != nullptr) {
+    unauth_tail_->unauth_next = c;
+  } else {
+    unauth_head_ = c;
+  }
+  unauth_tail_ = c;
+  ++unauth_count_;
+}
+
+void Server::trust(Connection* c) { unpool(c); }
+
+void Server::unpool(Connection* c) {
+  if (!c->in_unauth_pool) return;
+  c->in_unauth_pool = false;
+  if (c->unauth_prev != nullptr) c->unauth_prev->unauth_next = c->unauth_next;
+  if (c->unauth_next != nullptr) c->unauth_next->unauth_prev = c->unauth_prev;
+  if (unauth_head_ == c) unauth_head_ = c->unauth_next;
+  if (unauth_tail_ == c) unauth_tail_ = c->unauth_prev;
+  c->unauth_prev = c->unauth_next = nullptr;
+  --unauth_count_;
+}
+
+void Server::note(Counter what, int err) {
+  ++counters_[what];
+  uint64_t now = uv_now(loop_);
+  if (noted_ && now - noted_at_ms_ < 60'000) return;
+  noted_ = true;
+  noted_at_ms_ = now;
+  const char* name = options_.name.c_str();
+  auto n = [this](Counter k) { return static_cast<unsigned long long>(counters_[k]); };
+  if (what == kAcceptFailed) {
+    LOG_WARN("%s: accept failed: %s (%llu accepts failed since start; logged at most once a minute)",
+             name, uv_strerror(err), n(kAcceptFailed));
+  } else {
+    LOG_WARN("%s: connections refused since start: %llu over the per-peer cap, %llu over the "
+             "listener's cap, %llu unauthenticated closed for newer ones (logged at most once a minute)",
+             name, n(kOverPeerCap), n(kOverCap), n(kEvicted));
+  }
 }
 
 void Server::link(Connection* c) {
