@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "daemon/log.h"
@@ -16,8 +17,9 @@ namespace {
 
 constexpr uint64_t kLingerMs = 2000;
 // What a lingering connection discards at most: a refused upload is not read
-// to its end, however fast it comes.
-constexpr uint64_t kLingerMaxBytes = 256 << 10;
+// to its end, however fast it comes, but a client that sends a body of a few
+// MiB before it reads still gets the answer rather than a reset.
+constexpr uint64_t kLingerMaxBytes = 4 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 http::Method to_method(uint8_t m) {
@@ -82,11 +84,14 @@ Connection::Connection(Server* server) : server_(server) {
   parser_.data = this;
 }
 
-int Connection::accept() {
+int Connection::accept(int fd) {
+  int r;
   if (server_->is_unix_) {
     uv_pipe_init(server_->loop_, &h_.pipe, 0);
+    r = uv_pipe_open(&h_.pipe, fd);
   } else {
     uv_tcp_init(server_->loop_, &h_.tcp);
+    r = uv_tcp_open(&h_.tcp, fd);
   }
   h_.handle.data = this;
   ++open_handles_;
@@ -94,8 +99,8 @@ int Connection::accept() {
   timer_.data = this;
   ++open_handles_;
   server_->link(this);
-  int r = uv_accept(&server_->listener_.stream, &h_.stream);
   if (r != 0) {
+    ::close(fd);
     close();
     return r;
   }

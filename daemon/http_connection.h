@@ -23,7 +23,7 @@ struct WriteReq;  // one queued uv_write and the bytes it owns (http_response.cc
 class Connection {
  public:
   explicit Connection(Server* server);
-  int accept();
+  int accept(int fd);  // takes fd, an accepted socket
   void start();
   void respond(http::Exchange* ex, http::Response&& response);
   void stream_head(http::Exchange* ex, int status, std::string_view content_type);

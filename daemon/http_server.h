@@ -116,7 +116,10 @@ class Server {
  private:
   friend class Connection;
   friend class http::Exchange;
-  static void on_connection(uv_stream_t* listener, int status);
+  int start_accepting(int fd);
+  static void on_acceptable(uv_poll_t* p, int status, int events);
+  void accept_one(int fd);
+  void shed_backlog(int err);
   void link(Connection* c);
   void unlink(Connection* c);
   // Admission beyond the listener-wide cap (http_listener.cc).
@@ -133,12 +136,14 @@ class Server {
 
   uv_loop_t* loop_;
   ServerOptions options_;
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } listener_;
+  // The listening socket is accepted from here, not by uv_listen, so that
+  // running out of descriptors is seen (libuv drops those connections
+  // silently) and a connection over a cap costs no more than accept().
+  int listen_fd_ = -1;
+  uv_poll_t poll_;
+  uv_timer_t retry_;     // accepting again after a failed accept
+  int reserve_fd_ = -1;  // given up to accept and close connections on EMFILE
+  int listen_handles_ = 0;
   bool listening_ = false;
   bool is_unix_ = false;
   bool draining_ = false;

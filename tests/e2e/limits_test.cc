@@ -7,12 +7,14 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -261,8 +263,13 @@ struct IpcFlood {
   IpcFlood(const std::string& socket, int n) {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
+    pid_t parent = getpid();
     pid = fork();
     if (pid == 0) {
+      // A failed assertion ends the test without destructors: the flood must
+      // not outlive it (and hold the test's pipes open).
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(0);
       close(fds[0]);
       std::vector<int> held;
       for (int i = 0; i < n; ++i) {
@@ -332,4 +339,23 @@ Test(limits, ipc_unauthenticated_pool_keeps_room_for_the_master) {
   auto again = master.read(2000);
   cr_assert(again.has_value(), "the authenticated connection was closed for newcomers");
   cr_assert_eq(again->status, 200);
+}
+
+// Out of descriptors, accept fails: the daemon says so once a minute, not
+// once a connection, and the listener keeps serving when some are free.
+Test(limits, fd_exhaustion_logged_once_and_survived) {
+  TestDaemon d;
+  rlimit low{64, 64};
+  cr_assert_eq(prlimit(d.pid, RLIMIT_NOFILE, &low, nullptr), 0, "prlimit: %s", strerror(errno));
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::unique_ptr<Client>> held;
+    for (int i = 0; i < 120; ++i) held.push_back(std::make_unique<Client>(connect_tcp(d.port)));
+    cr_assert(d.wait_log("accept failed: too many open files", 3000), "round %d: not logged", round);
+    held.clear();
+    std::this_thread::sleep_for(milliseconds(300));
+    auto r = request_tcp(d.port, kHealth, 2000);
+    cr_assert(r.has_value(), "round %d: the listener stopped serving", round);
+    cr_assert_eq(r->status, 200);
+  }
+  cr_assert_eq(count_of(d.log(), "accept failed"), 1u, "logged more than once a minute");
 }
