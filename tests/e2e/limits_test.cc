@@ -65,14 +65,14 @@ int connect_from(uint32_t from, int port) {
 
 void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-// Sends what the socket takes now; false once the peer has closed it.
-bool send_some(int fd, const std::string& data) {
+// Sends what the socket takes now: how many bytes, or -1 once the peer has
+// closed it.
+ssize_t send_some(int fd, const std::string& data) {
   ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-    pollfd p{fd, 0, 0};
-    return !(poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)));
-  }
-  return false;
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+  pollfd p{fd, 0, 0};
+  if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) return -1;
+  return n > 0 ? n : 0;
 }
 
 // GET /api/health from 127.0.0.2 answers 200 within a second.
@@ -117,7 +117,7 @@ Test(limits, pipelining_without_reading_is_bounded) {
   long peak = 0;
   auto start = Clock::now(), next_probe = start;
   while (Clock::now() - start < std::chrono::seconds(15)) {
-    for (auto& c : clients) cr_assert(send_some(c->fd(), burst), "a pipelining client was dropped early");
+    for (auto& c : clients) cr_assert_geq(send_some(c->fd(), burst), 0, "a pipelining client was dropped early");
     long rss = rss_kib(d.pid);
     peak = rss > peak ? rss : peak;
     cr_assert_lt(rss, kMaxRssKiB, "VmRSS %ld KiB after %lld ms", rss,
@@ -142,7 +142,7 @@ Test(limits, client_that_never_reads_is_closed) {
   auto start = Clock::now();
   bool closed = false;
   while (!closed && Clock::now() - start < std::chrono::seconds(8)) {
-    closed = !send_some(c.fd(), burst);
+    closed = send_some(c.fd(), burst) < 0;
     std::this_thread::sleep_for(milliseconds(10));
   }
   auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
@@ -179,22 +179,28 @@ Test(limits, unauthenticated_uploads_refused_before_the_body) {
   std::vector<size_t> sent(clients.size(), 0);
   std::vector<bool> open(clients.size(), true);
   size_t still_open = clients.size();
+  long peak = 0;
   auto start = Clock::now();
   while (still_open > 0 && Clock::now() - start < std::chrono::seconds(20)) {
     for (size_t i = 0; i < clients.size(); ++i) {
       if (!open[i]) continue;
-      if (!send_some(clients[i]->fd(), chunk) || (sent[i] += chunk.size()) >= (32u << 20)) {
+      ssize_t n = send_some(clients[i]->fd(), chunk);
+      if (n < 0 || (sent[i] += static_cast<size_t>(n)) >= (32u << 20)) {
         open[i] = false;
         --still_open;
       }
     }
     long rss = rss_kib(d.pid);
+    peak = rss > peak ? rss : peak;
     cr_assert_lt(rss, kMaxRssKiB, "VmRSS %ld KiB", rss);
   }
   cr_assert_eq(still_open, 0u, "%zu uploads neither refused nor done in 20 s", still_open);
-  size_t whole = 0;
-  for (size_t s : sent) whole += s >= (32u << 20);
-  cr_assert_lt(whole, clients.size(), "every 32 MiB body was taken in full");
+  // Refused, a body is discarded for a short while at most (a lingering
+  // close), never taken whole.
+  size_t most = 0;
+  for (size_t s : sent) most = s > most ? s : most;
+  cr_assert_lt(most, 32u << 20, "a 32 MiB body was taken in full");
+  cr_log_info("peak VmRSS %ld KiB; most sent before the close: %zu bytes", peak, most);
   cr_assert_eq(request_tcp(d.port, kHealth)->status, 200);
 }
 
