@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <sodium.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,6 +62,13 @@ int Daemon::run() {
   app_.started_at = time(nullptr);
   log::set_level(app_.config.log_level);
   signal(SIGPIPE, SIG_IGN);
+  // Two listeners of max_connections each need more descriptors than the
+  // soft limit systemd and most shells give (1024); the hard limit is ours
+  // to take.
+  if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   if (sodium_init() < 0) {
     LOG_ERROR("libsodium failed to initialise");
     return 1;
@@ -186,6 +194,9 @@ int Daemon::open_listeners() {
     o.name = name;
     o.router = &table.router;
     o.limits = cfg.http;
+    // Only the IPC guard authenticates every request, so only there does
+    // passing it tell an authenticated connection from the others.
+    if (std::string_view(name) != "ipc") o.limits.max_unauthenticated = 0;
     o.guard = guard;
     o.new_exchange = new_exchange;
     app_.servers.push_back(std::make_unique<Server>(&loop_, std::move(o)));

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "daemon/log.h"
@@ -15,6 +17,10 @@ namespace crewship {
 namespace {
 
 constexpr uint64_t kLingerMs = 2000;
+// What a lingering connection discards at most: a refused upload is not read
+// to its end, however fast it comes, but a client that sends a body of a few
+// MiB before it reads still gets the answer rather than a reset.
+constexpr uint64_t kLingerMaxBytes = 4 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 http::Method to_method(uint8_t m) {
@@ -40,6 +46,13 @@ bool plain_request_id(std::string_view id) {
     if (!ok) return false;
   }
   return true;
+}
+
+// RFC 9110 tchar: a header name is a token. llhttp lets spaces and other
+// separators through; RFC 9112 5.1 wants a 400 for whitespace before the colon.
+bool token_char(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 void next_request_id(std::string* out) {
@@ -72,11 +85,14 @@ Connection::Connection(Server* server) : server_(server) {
   parser_.data = this;
 }
 
-int Connection::accept() {
+int Connection::accept(int fd) {
+  int r;
   if (server_->is_unix_) {
     uv_pipe_init(server_->loop_, &h_.pipe, 0);
+    r = uv_pipe_open(&h_.pipe, fd);
   } else {
     uv_tcp_init(server_->loop_, &h_.tcp);
+    r = uv_tcp_open(&h_.tcp, fd);
   }
   h_.handle.data = this;
   ++open_handles_;
@@ -84,13 +100,22 @@ int Connection::accept() {
   timer_.data = this;
   ++open_handles_;
   server_->link(this);
-  int r = uv_accept(&server_->listener_.stream, &h_.stream);
   if (r != 0) {
+    ::close(fd);
     close();
     return r;
   }
   if (server_->is_unix_) {
     peer_is_local_ = true;
+    // A Unix peer is the process that connected: its uid and pid.
+    uv_os_fd_t fd;
+    struct ucred cred{};
+    socklen_t len = sizeof cred;
+    if (uv_fileno(&h_.handle, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      char key[32];
+      int n = std::snprintf(key, sizeof key, "%u:%d", static_cast<unsigned>(cred.uid), static_cast<int>(cred.pid));
+      peer_key.assign(key, static_cast<size_t>(n));
+    }
   } else {
     uv_tcp_nodelay(&h_.tcp, 1);
     struct sockaddr_storage peer;
@@ -100,8 +125,10 @@ int Connection::accept() {
         auto* in = reinterpret_cast<sockaddr_in*>(&peer);
         peer_is_local_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
         uv_inet_ntop(AF_INET, &in->sin_addr, peer_address_, sizeof peer_address_);
+        peer_key.assign(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
       } else if (peer.ss_family == AF_INET6) {
         auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+        peer_key.assign(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
         peer_is_local_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
                          (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
         if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
@@ -116,7 +143,7 @@ int Connection::accept() {
 }
 
 void Connection::start() {
-  arm(server_->options_.limits.idle_timeout_ms);
+  set_deadline(server_->options_.limits.idle_timeout_ms);
   read_start();
 }
 
@@ -131,7 +158,28 @@ void Connection::read_stop() {
   reading_ = false;
 }
 
-void Connection::arm(uint64_t ms) { uv_timer_start(&timer_, on_timer, ms, 0); }
+void Connection::set_deadline(uint64_t ms) {
+  deadline_ = uv_now(server_->loop_) + ms;
+  rearm();
+}
+
+void Connection::clear_deadline() {
+  deadline_ = 0;
+  rearm();
+}
+
+// The body's deadline: the next pause may last body_timeout, and the whole
+// body must come at body_min_rate on average after a first body_timeout, so a
+// byte now and then does not hold the connection for ever.
+void Connection::body_deadline() {
+  const HttpLimits& l = server_->options_.limits;
+  uint64_t now = uv_now(server_->loop_);
+  uint64_t whole = body_start_ + static_cast<uint64_t>(l.body_timeout_ms) +
+                   body_bytes_ * 1000 / static_cast<uint64_t>(l.body_min_rate);
+  uint64_t pause = now + static_cast<uint64_t>(l.body_timeout_ms);
+  deadline_ = whole < pause ? whole : pause;
+  rearm();
+}
 
 void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   // libuv calls on_read right after on_alloc for the same stream, so one slab
@@ -159,14 +207,18 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
         c->ex_.reset();
         c->pending_.clear();
         c->state_ = State::kIdle;
-        c->arm(c->server_->options_.limits.send_timeout_ms);
+        c->clear_deadline();  // the send deadline ends it if the answers stall
       }
       return;
     }
     c->close();
     return;
   }
-  if (c->state_ == State::kLinger) return;  // discard until the peer closes
+  if (c->state_ == State::kLinger) {  // discard until the peer closes
+    c->body_bytes_ += static_cast<uint64_t>(nread);
+    if (c->body_bytes_ > kLingerMaxBytes) c->close();
+    return;
+  }
   size_t n = static_cast<size_t>(nread);
   if (c->pending_.empty()) {
     size_t used = c->feed(buf->base, n);
@@ -176,9 +228,10 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     c->pending_.append(buf->base, n);
     c->feed_pending();
   }
-  if (c->state_ == State::kBody) c->arm(c->server_->options_.limits.body_timeout_ms);
+  if (c->state_ == State::kBody) c->body_deadline();
   // Back-pressure: a client that pipelines far ahead of its answers waits.
-  if (c->pending_.size() > static_cast<size_t>(c->server_->options_.limits.max_header_bytes))
+  if (c->pending_.size() > static_cast<size_t>(c->server_->options_.limits.max_header_bytes) ||
+      c->output_paused_)
     c->read_stop();
 }
 
@@ -197,6 +250,7 @@ void Connection::feed_pending() {
 // data ends, or the connection fails. Returns how many bytes were consumed.
 size_t Connection::feed(const char* data, size_t len) {
   in_feed_ = true;
+  feed_begin_ = data;
   size_t off = 0;
   while (off < len && state_ != State::kHandling && state_ != State::kClosed &&
          state_ != State::kLinger) {
@@ -217,15 +271,25 @@ size_t Connection::feed(const char* data, size_t len) {
       off = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
       llhttp_resume(&parser_);
       dispatch();
+      if (output_paused_) break;  // the rest waits until the client reads
       continue;
     }
     off = len;
     // llhttp reports a limit broken in a callback under its own codes; the
     // status the callback chose is in error_status_.
-    if (error_status_ != 0) {
+    if (refused_) {
+      refused_ = false;
+      refuse(std::move(refusal_), true);
+    } else if (error_status_ != 0) {
       fail(error_status_, error_detail_);
     } else {
       fail(400, llhttp_get_error_reason(&parser_));
+    }
+  }
+  for (size_t i = off; i > 0; --i) {
+    if (data[i - 1] != ' ' && data[i - 1] != '\t') {
+      last_seen_ = data[i - 1];
+      break;
     }
   }
   in_feed_ = false;
@@ -256,9 +320,10 @@ int Connection::on_message_begin(llhttp_t* p) {
   c->header_bytes_ = 0;
   c->error_status_ = 0;
   c->field_open_ = false;
+  c->refused_ = false;
   // The header timeout is absolute from the first byte: trickling bytes does
   // not extend it.
-  c->arm(c->server_->options_.limits.header_timeout_ms);
+  c->set_deadline(c->server_->options_.limits.header_timeout_ms);
   return 0;
 }
 
@@ -276,6 +341,9 @@ int Connection::on_header_field(llhttp_t* p, const char* at, size_t len) {
   c->header_bytes_ += len;
   if (c->header_bytes_ > static_cast<size_t>(c->server_->options_.limits.max_header_bytes))
     return c->user_error(431, "request headers too large");
+  for (size_t i = 0; i < len; ++i) {
+    if (!token_char(static_cast<unsigned char>(at[i]))) return c->user_error(400, "invalid header name");
+  }
   auto& headers = c->ex_->req.headers;
   if (!c->field_open_) {
     headers.emplace_back();
@@ -297,6 +365,12 @@ int Connection::on_header_value(llhttp_t* p, const char* at, size_t len) {
   c->header_bytes_ += len;
   if (c->header_bytes_ > static_cast<size_t>(c->server_->options_.limits.max_header_bytes))
     return c->user_error(431, "request headers too large");
+  // llhttp joins a line folded into the previous value (obs-fold) silently:
+  // such a value starts after a line break and blanks. RFC 9112 5.2 lets a
+  // server refuse it.
+  const char* q = at;
+  while (q > c->feed_begin_ && (q[-1] == ' ' || q[-1] == '\t')) --q;
+  if ((q > c->feed_begin_ ? q[-1] : c->last_seen_) == '\n') return c->user_error(400, "folded header line");
   c->ex_->req.headers.back().value.append(at, len);
   return 0;
 }
@@ -335,6 +409,29 @@ int Connection::on_headers_complete(llhttp_t* p) {
                        : c->server_->options_.limits.max_body_bytes;
 
   bool has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+  // Who calls and what for is settled before any body byte is accepted: the
+  // guard, then the route. A refused request with a body is answered now and
+  // its connection closed unread; one without waits for its message end, so
+  // the connection stays usable.
+  const RouteGuard& guard = c->server_->options_.guard;
+  http::Response deny;
+  bool refused = guard.fn != nullptr && !guard.fn(guard.ctx, ex, ex.route, &deny);
+  if (!refused) {
+    c->server_->trust(c);
+    if (ex.route == nullptr) {
+      refused = true;
+      deny = ex.allow_.empty() ? problem(404, "no such resource", req.path)
+                               : problem(405, "method not allowed", req.path);
+      if (!ex.allow_.empty()) deny.headers.push_back({"Allow", ex.allow_});
+    }
+  }
+  if (refused) {
+    c->refusal_ = std::move(deny);
+    c->refused_ = true;
+    if (has_body) return HPE_USER;
+    c->state_ = State::kBody;
+    return 0;
+  }
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > static_cast<uint64_t>(c->body_limit_))
     return c->user_error(413, "request body too large");
   if (auto expect = req.header("Expect")) {
@@ -346,7 +443,9 @@ int Connection::on_headers_complete(llhttp_t* p) {
     }
   }
   c->state_ = State::kBody;
-  c->arm(c->server_->options_.limits.body_timeout_ms);
+  c->body_start_ = uv_now(c->server_->loop_);
+  c->body_bytes_ = 0;
+  c->body_deadline();
   return 0;
 }
 
@@ -356,6 +455,7 @@ int Connection::on_body(llhttp_t* p, const char* at, size_t len) {
   if (body.size() + len > static_cast<size_t>(c->body_limit_))
     return c->user_error(413, "request body too large");
   body.append(at, len);
+  c->body_bytes_ += len;
   return 0;
 }
 
@@ -364,27 +464,16 @@ int Connection::on_message_complete(llhttp_t* p) {
   c->ex_->keep_alive_ = llhttp_should_keep_alive(p) != 0;
   if (p->upgrade) c->close_after_ = true;  // answered like any request, then closed
   c->state_ = State::kHandling;
-  uv_timer_stop(&c->timer_);
+  c->clear_deadline();
   // Pause so the next pipelined request waits until this one is answered.
   return HPE_PAUSED;
 }
 
 void Connection::dispatch() {
   http::ExchangePtr ex = ex_;  // the handler may answer synchronously and reset ex_
-  const RouteGuard& guard = server_->options_.guard;
-  http::Response deny;
-  if (guard.fn != nullptr && !guard.fn(guard.ctx, *ex, ex->route, &deny)) {
-    ex->respond(std::move(deny));
-    return;
-  }
-  if (ex->route == nullptr) {
-    if (ex->allow_.empty()) {
-      ex->respond(problem(404, "no such resource", ex->req.path));
-    } else {
-      http::Response r = problem(405, "method not allowed", ex->req.path);
-      r.headers.push_back({"Allow", ex->allow_});
-      ex->respond(std::move(r));
-    }
+  if (refused_) {  // by the guard or the router at the headers (on_headers_complete)
+    refused_ = false;
+    ex->respond(std::move(refusal_));
     return;
   }
   ex->route->handler(ex);
@@ -400,11 +489,15 @@ void Connection::fail(int status, std::string_view detail) {
             status, static_cast<int>(detail.size()), detail.data());
   std::string_view instance = ex_->req.path.empty() ? std::string_view(ex_->req.target) : ex_->req.path;
   if (instance.size() > 256) instance = instance.substr(0, 256);
-  http::Response r = problem(status, detail, instance);
+  refuse(problem(status, detail, instance), false);
+}
+
+// Answers the request being read with r and closes, whatever is left unread.
+void Connection::refuse(http::Response&& r, bool keep_head) {
   r.close = true;
   state_ = State::kHandling;
   http::ExchangePtr keep = ex_;
-  keep->head_ = false;
+  if (!keep_head) keep->head_ = false;
   keep->responded_ = true;
   respond(keep.get(), std::move(r));
 }
@@ -414,13 +507,14 @@ void Connection::fail(int status, std::string_view detail) {
 void Connection::linger() {
   if (state_ == State::kClosed || state_ == State::kLinger) return;
   state_ = State::kLinger;
+  body_bytes_ = 0;  // now: the bytes discarded
   pending_.clear();
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, &h_.stream, on_shutdown) != 0) {
     close();
     return;
   }
-  arm(kLingerMs);
+  set_deadline(kLingerMs);
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) {
@@ -435,19 +529,27 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) {
 
 void Connection::on_timer(uv_timer_t* t) {
   auto* c = static_cast<Connection*>(t->data);
+  if (c->state_ == State::kClosed) return;
+  uint64_t now = uv_now(c->server_->loop_);
+  if (c->send_overdue(now)) {
+    LOG_DEBUG("%s: client too slow to read, closing", c->server_->options_.name.c_str());
+    c->close();
+    return;
+  }
+  if (c->deadline_ == 0 || now < c->deadline_) return c->rearm();
+  c->deadline_ = 0;
   switch (c->state_) {
     case State::kHeaders:
     case State::kBody:
       c->fail(408, "request not received in time");
       break;
     case State::kIdle:
-      if (c->writes_ > 0) LOG_DEBUG("%s: client too slow to read, closing", c->server_->options_.name.c_str());
-      c->close();
+      if (c->writes_ == 0) c->close();  // else the last write's end sets it again
       break;
-    case State::kHandling:  // only armed while a response is being sent
     case State::kLinger:
       c->close();
       break;
+    case State::kHandling:  // no deadline while a handler works or a stream pauses
     case State::kClosed:
       break;
   }
@@ -477,6 +579,8 @@ void Connection::on_close(uv_handle_t* h) {
   if (--c->open_handles_ > 0) return;
   Server* s = c->server_;
   if (c->counted_) --s->active_;
+  s->release_peer(c);
+  s->unpool(c);
   s->unlink(c);
   delete c;
   s->maybe_drained();

@@ -19,10 +19,12 @@ namespace crewship {
 // The read buffer every connection of a server shares (see on_alloc).
 constexpr size_t kReadSlabSize = 64 * 1024;
 
+struct WriteReq;  // one queued uv_write and the bytes it owns (http_response.cc)
+
 class Connection {
  public:
   explicit Connection(Server* server);
-  int accept();
+  int accept(int fd);  // takes fd, an accepted socket
   void start();
   void respond(http::Exchange* ex, http::Response&& response);
   void stream_head(http::Exchange* ex, int status, std::string_view content_type);
@@ -36,7 +38,15 @@ class Connection {
 
   Connection* prev = nullptr;
   Connection* next = nullptr;
+  // The listener's pool of connections no request of which passed the guard
+  // yet, oldest first (only when limits.max_unauthenticated is set).
+  Connection* unauth_prev = nullptr;
+  Connection* unauth_next = nullptr;
+  bool in_unauth_pool = false;
   bool counted_ = false;  // holds one of the listener's max_connections places
+  bool peer_counted_ = false;  // counted in the listener's per-peer table
+  std::string peer_key;        // the peer's address, or its uid and pid
+  bool handling() const { return state_ == State::kHandling; }
 
  private:
   enum class State : uint8_t { kIdle, kHeaders, kBody, kHandling, kLinger, kClosed };
@@ -70,7 +80,15 @@ class Connection {
   std::string response_head(http::Exchange* ex, const http::Response& r, bool close, bool chunked);
   void after_response();
   void linger();
-  void arm(uint64_t ms);
+  void refuse(http::Response&& r, bool keep_head);
+  // One timer serves two deadlines: the state's (headers, body, idle, linger)
+  // and the send deadline, send_timeout after the oldest unsent write.
+  void set_deadline(uint64_t ms);
+  void clear_deadline();
+  void rearm();
+  bool send_overdue(uint64_t now) const;
+  void body_deadline();
+  void resume_after_output();
   void read_start();
   void read_stop();
 
@@ -93,6 +111,12 @@ class Connection {
   const char* error_detail_ = nullptr;
   int writes_ = 0;          // uv_write requests in flight
   size_t queued_ = 0;       // bytes of those
+  WriteReq* wq_head_ = nullptr;  // those requests, oldest first
+  WriteReq* wq_tail_ = nullptr;
+  uint64_t deadline_ = 0;        // the state's deadline (uv_now ms), 0: none
+  uint64_t body_start_ = 0;      // uv_now ms of the headers' end
+  uint64_t body_bytes_ = 0;      // body bytes received
+  http::Response refusal_;       // a request refused at its headers, no body
   int open_handles_ = 0;
   bool field_open_ = false;
   bool reading_ = false;
@@ -101,6 +125,10 @@ class Connection {
   bool close_after_ = false;
   bool peer_is_local_ = false;
   char peer_address_[46] = {};
+  bool refused_ = false;         // refusal_ is the answer
+  const char* feed_begin_ = nullptr;  // the bytes llhttp is parsing (feed)
+  char last_seen_ = 0;  // last byte before them that is not a space or tab
+  bool output_paused_ = false;   // not reading until the unsent bytes drain
 };
 
 }  // namespace crewship

@@ -1,84 +1,144 @@
 #include "daemon/http_connection.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <ctime>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 
 namespace crewship {
 
 Server::Server(uv_loop_t* loop, ServerOptions options)
-    : loop_(loop), options_(std::move(options)), slab_(new char[kReadSlabSize]) {
-  std::memset(&listener_, 0, sizeof listener_);
+    : loop_(loop), options_(std::move(options)), slab_(new char[kReadSlabSize]) {}
+
+Server::~Server() {
+  assert(head_ == nullptr && !listening_);
+  if (reserve_fd_ >= 0) close(reserve_fd_);
 }
 
-Server::~Server() { assert(head_ == nullptr && !listening_); }
+namespace {
+
+int fail_with(int fd) {
+  int err = -errno;
+  close(fd);
+  return err;
+}
+
+}  // namespace
 
 int Server::listen_tcp(const std::string& host, int port) {
   struct sockaddr_storage addr;
   int r = uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
   if (r != 0) r = uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr));
   if (r != 0) return r;
-  uv_tcp_init(loop_, &listener_.tcp);
-  listener_.handle.data = this;
-  listening_ = true;
-  r = uv_tcp_bind(&listener_.tcp, reinterpret_cast<sockaddr*>(&addr), 0);
-  if (r == 0) r = uv_listen(&listener_.stream, 511, on_connection);
-  return r;
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int one = 1;  // as libuv binds: a restart does not wait for TIME_WAIT
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  socklen_t len = addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) return fail_with(fd);
+  return start_accepting(fd);
 }
 
 int Server::listen_unix(const std::string& path) {
   is_unix_ = true;
-  uv_pipe_init(loop_, &listener_.pipe, 0);
-  listener_.handle.data = this;
-  listening_ = true;
-  int r = uv_pipe_bind(&listener_.pipe, path.c_str());
-  if (r == 0) r = uv_listen(&listener_.stream, 511, on_connection);
-  return r;
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return UV_ENAMETOOLONG;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail_with(fd);
+  return start_accepting(fd);
 }
 
 int Server::listen_fd(int fd, bool is_unix) {
   is_unix_ = is_unix;
-  int r;
-  if (is_unix) {
-    uv_pipe_init(loop_, &listener_.pipe, 0);
-    listening_ = true;
-    r = uv_pipe_open(&listener_.pipe, fd);
-  } else {
-    uv_tcp_init(loop_, &listener_.tcp);
-    listening_ = true;
-    r = uv_tcp_open(&listener_.tcp, fd);
-  }
-  listener_.handle.data = this;
-  if (r == 0) r = uv_listen(&listener_.stream, 511, on_connection);
-  return r;
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return -errno;
+  return start_accepting(fd);
+}
+
+int Server::start_accepting(int fd) {
+  if (listen(fd, 511) != 0) return fail_with(fd);
+  if (reserve_fd_ < 0) reserve_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  listen_fd_ = fd;
+  uv_poll_init(loop_, &poll_, fd);
+  uv_timer_init(loop_, &retry_);
+  poll_.data = retry_.data = this;
+  listen_handles_ = 2;
+  listening_ = true;
+  return uv_poll_start(&poll_, UV_READABLE, on_acceptable);
 }
 
 int Server::port() const {
   if (is_unix_ || !listening_) return 0;
   struct sockaddr_storage addr;
-  int len = sizeof addr;
-  if (uv_tcp_getsockname(&listener_.tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  socklen_t len = sizeof addr;
+  if (getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
   if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
 }
 
-void Server::on_connection(uv_stream_t* listener, int status) {
-  auto* s = static_cast<Server*>(listener->data);
-  if (status != 0) {
-    LOG_WARN("%s: accept failed: %s", s->options_.name.c_str(), uv_strerror(status));
+void Server::on_acceptable(uv_poll_t* p, int status, int) {
+  auto* s = static_cast<Server*>(p->data);
+  if (status != 0) return s->shed_backlog(status);
+  // A bounded batch per loop turn, so a flood of connections does not starve
+  // the connections already open.
+  for (int i = 0; i < 128 && !s->draining_; ++i) {
+    int fd = accept4(s->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      s->accept_one(fd);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) s->shed_backlog(-errno);
     return;
   }
-  auto max = static_cast<size_t>(s->options_.limits.max_connections);
-  auto* c = new Connection(s);
-  if (c->accept() != 0) return;  // closed and freed through on_close
-  if (s->active_ >= max) {
+}
+
+// accept() failed: EMFILE, ENFILE, ENOBUFS... Counted and summed up in the
+// log, which a flood of them must not fill. Out of descriptors, the reserve is
+// given up to accept and close what waits, so those clients learn at once and
+// the listener does not spin; accepting pauses briefly either way, and the
+// listener stays.
+void Server::shed_backlog(int err) {
+  note(kAcceptFailed, err);
+  if ((err == UV_EMFILE || err == UV_ENFILE) && reserve_fd_ >= 0) {
+    close(reserve_fd_);
+    for (int fd; (fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) close(fd);
+    reserve_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  uv_poll_stop(&poll_);
+  uv_timer_start(&retry_, [](uv_timer_t* t) {
+    auto* s = static_cast<Server*>(t->data);
+    if (s->listening_ && !s->draining_) uv_poll_start(&s->poll_, UV_READABLE, on_acceptable);
+  }, 100, 0);
+}
+
+void Server::accept_one(int fd) {
+  auto max = static_cast<size_t>(options_.limits.max_connections);
+  auto* c = new Connection(this);
+  if (c->accept(fd) != 0) return;  // closed and freed through on_close
+  // One peer cannot take every place: those over its own cap are closed at
+  // once, without an answer.
+  if (!admit_peer(c)) {
+    note(kOverPeerCap);
+    c->close();
+    return;
+  }
+  if (active_ >= max) {
     // Over the cap: a short answer, then close. Far over it (a flood), close
     // without one so rejected connections cannot pile up.
-    if (s->count_ > 2 * max + 64) {
+    note(kOverCap);
+    if (count_ > 2 * max + 64) {
       c->close();
     } else {
       c->fail(503, "too many connections");
@@ -86,8 +146,84 @@ void Server::on_connection(uv_stream_t* listener, int status) {
     return;
   }
   c->counted_ = true;
-  ++s->active_;
+  ++active_;
+  pool_unauthenticated(c);
   c->start();
+}
+
+bool Server::admit_peer(Connection* c) {
+  uint32_t& n = per_peer_[c->peer_key];
+  if (n >= static_cast<uint64_t>(options_.limits.max_connections_per_peer)) return false;
+  ++n;
+  c->peer_counted_ = true;
+  return true;
+}
+
+void Server::release_peer(Connection* c) {
+  if (!c->peer_counted_) return;
+  c->peer_counted_ = false;
+  auto it = per_peer_.find(c->peer_key);
+  if (it != per_peer_.end() && --it->second == 0) per_peer_.erase(it);
+}
+
+// A new connection cannot be told from an attacker's before it sends a
+// request, so it is always let in: when the pool of those not yet
+// authenticated is full, the oldest of them (not one being answered) makes
+// room. Authenticated ones keep the rest of max_connections.
+void Server::pool_unauthenticated(Connection* c) {
+  int64_t cap = std::min(options_.limits.max_unauthenticated, options_.limits.max_connections / 2);
+  if (options_.limits.max_unauthenticated <= 0) return;
+  if (cap < 1) cap = 1;
+  for (Connection* old = unauth_head_; old != nullptr && unauth_count_ >= static_cast<size_t>(cap);) {
+    Connection* next = old->unauth_next;
+    if (!old->handling()) {
+      unpool(old);
+      note(kEvicted);
+      old->close();
+    }
+    old = next;
+  }
+  c->in_unauth_pool = true;
+  c->unauth_prev = unauth_tail_;
+  c->unauth_next = nullptr;
+  if (unauth_tail_ != nullptr) {
+    unauth_tail_->unauth_next = c;
+  } else {
+    unauth_head_ = c;
+  }
+  unauth_tail_ = c;
+  ++unauth_count_;
+}
+
+void Server::trust(Connection* c) { unpool(c); }
+
+void Server::unpool(Connection* c) {
+  if (!c->in_unauth_pool) return;
+  c->in_unauth_pool = false;
+  if (c->unauth_prev != nullptr) c->unauth_prev->unauth_next = c->unauth_next;
+  if (c->unauth_next != nullptr) c->unauth_next->unauth_prev = c->unauth_prev;
+  if (unauth_head_ == c) unauth_head_ = c->unauth_next;
+  if (unauth_tail_ == c) unauth_tail_ = c->unauth_prev;
+  c->unauth_prev = c->unauth_next = nullptr;
+  --unauth_count_;
+}
+
+void Server::note(Counter what, int err) {
+  ++counters_[what];
+  uint64_t now = uv_now(loop_);
+  if (noted_ && now - noted_at_ms_ < 60'000) return;
+  noted_ = true;
+  noted_at_ms_ = now;
+  const char* name = options_.name.c_str();
+  auto n = [this](Counter k) { return static_cast<unsigned long long>(counters_[k]); };
+  if (what == kAcceptFailed) {
+    LOG_WARN("%s: accept failed: %s (%llu accepts failed since start; logged at most once a minute)",
+             name, uv_strerror(err), n(kAcceptFailed));
+  } else {
+    LOG_WARN("%s: connections refused since start: %llu over the per-peer cap, %llu over the "
+             "listener's cap, %llu unauthenticated closed for newer ones (logged at most once a minute)",
+             name, n(kOverPeerCap), n(kOverCap), n(kEvicted));
+  }
 }
 
 void Server::link(Connection* c) {
@@ -107,12 +243,17 @@ void Server::unlink(Connection* c) {
 void Server::drain(std::function<void()> done) {
   draining_ = true;
   drained_ = std::move(done);
-  if (listening_ && !uv_is_closing(&listener_.handle)) {
-    uv_close(&listener_.handle, [](uv_handle_t* h) {
+  if (listening_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_))) {
+    auto closed = [](uv_handle_t* h) {
       auto* s = static_cast<Server*>(h->data);
+      if (--s->listen_handles_ > 0) return;
+      close(s->listen_fd_);  // only now: uv_poll must not watch a closed fd
+      s->listen_fd_ = -1;
       s->listening_ = false;
       s->maybe_drained();
-    });
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&retry_), closed);
   }
   for (Connection* c = head_; c != nullptr;) {
     Connection* next = c->next;

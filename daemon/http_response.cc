@@ -10,18 +10,44 @@ namespace {
 
 constexpr size_t kMaxStreamQueue = 1 << 20;  // unsent bytes of a streamed answer
 
-// A write request owns its bytes until the write callback.
+bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
+}  // namespace
+
+// A write request owns its bytes until the write callback. Requests complete
+// in the order they were queued, so the list's head holds the oldest unsent
+// byte.
 struct WriteReq {
   uv_write_t req;
   std::string head;
   std::string body;
   std::shared_ptr<const std::string> shared;  // holds the rest of the body instead of body
   size_t bytes = 0;
+  uint64_t queued_at = 0;  // uv_now ms
+  WriteReq* next = nullptr;
 };
 
-bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+void Connection::rearm() {
+  if (state_ == State::kClosed) return;
+  uint64_t at = deadline_;
+  if (wq_head_ != nullptr) {
+    uint64_t send = wq_head_->queued_at + static_cast<uint64_t>(server_->options_.limits.send_timeout_ms);
+    if (at == 0 || send < at) at = send;
+  }
+  if (at == 0) {
+    uv_timer_stop(&timer_);
+    return;
+  }
+  uint64_t now = uv_now(server_->loop_);
+  uv_timer_start(&timer_, on_timer, at > now ? at - now : 0, 0);
+}
 
-}  // namespace
+// The send timeout runs from the oldest byte not yet taken, not from the last
+// write queued: a client that never reads cannot keep extending it.
+bool Connection::send_overdue(uint64_t now) const {
+  return wq_head_ != nullptr &&
+         now >= wq_head_->queued_at + static_cast<uint64_t>(server_->options_.limits.send_timeout_ms);
+}
 
 void Connection::respond(http::Exchange* ex, http::Response&& r) {
   assert(ex == ex_.get() && state_ == State::kHandling);
@@ -166,13 +192,23 @@ void Connection::write(std::string head, std::string body, std::shared_ptr<const
   ++writes_;
   w->bytes = w->head.size() + tail.size();
   queued_ += w->bytes;
-  arm(server_->options_.limits.send_timeout_ms);
+  w->queued_at = uv_now(server_->loop_);
+  if (wq_tail_ != nullptr) {
+    wq_tail_->next = w;
+  } else {
+    wq_head_ = w;
+  }
+  wq_tail_ = w;
+  if (wq_head_ == w) rearm();
 }
 
 void Connection::on_write(uv_write_t* req, int status) {
   auto* w = reinterpret_cast<WriteReq*>(req);
   auto* c = static_cast<Connection*>(req->data);
   size_t bytes = w->bytes;
+  assert(c->wq_head_ == w);
+  c->wq_head_ = w->next;
+  if (c->wq_head_ == nullptr) c->wq_tail_ = nullptr;
   delete w;
   if (status == UV_ECANCELED) return;  // the connection is closing
   --c->writes_;
@@ -181,17 +217,27 @@ void Connection::on_write(uv_write_t* req, int status) {
     c->close();
     return;
   }
+  c->resume_after_output();
+  if (c->state_ == State::kClosed) return;
   if (c->writes_ == 0) {
     if (c->close_after_ && c->state_ != State::kHandling) {
       c->linger();
-    } else if (c->state_ == State::kIdle) {
-      c->arm(c->server_->options_.limits.idle_timeout_ms);
-    } else if (c->state_ == State::kHeaders) {
-      c->arm(c->server_->options_.limits.header_timeout_ms);
-    } else if (c->state_ == State::kHandling) {
-      uv_timer_stop(&c->timer_);  // a stream between chunks: no deadline
+      return;
     }
+    if (c->state_ == State::kIdle) c->deadline_ = uv_now(c->server_->loop_) + c->server_->options_.limits.idle_timeout_ms;
   }
+  c->rearm();
+}
+
+// Reading stopped while the unsent answers passed max_unsent_bytes; it goes
+// on once they are below half of it, first with the requests already read.
+void Connection::resume_after_output() {
+  if (!output_paused_ || queued_ > static_cast<size_t>(server_->options_.limits.max_unsent_bytes) / 2) return;
+  output_paused_ = false;
+  if (state_ != State::kIdle) return;
+  feed_pending();
+  if (state_ != State::kClosed && state_ != State::kLinger && !output_paused_ && !close_after_ && !peer_eof_)
+    read_start();
 }
 
 void Connection::after_response() {
@@ -207,9 +253,17 @@ void Connection::after_response() {
     return;
   }
   state_ = State::kIdle;
-  if (writes_ == 0) arm(server_->options_.limits.idle_timeout_ms);
+  if (writes_ == 0) set_deadline(server_->options_.limits.idle_timeout_ms);
+  // Back-pressure: a client that asks faster than it reads is not read until
+  // it has taken most of what it was sent.
+  if (queued_ > static_cast<size_t>(server_->options_.limits.max_unsent_bytes)) {
+    output_paused_ = true;
+    read_stop();
+    return;
+  }
   feed_pending();
-  if (state_ != State::kClosed && state_ != State::kLinger && !close_after_ && !peer_eof_) read_start();
+  if (state_ != State::kClosed && state_ != State::kLinger && !output_paused_ && !close_after_ && !peer_eof_)
+    read_start();
 }
 
 // --- Exchange ---------------------------------------------------------------

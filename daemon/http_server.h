@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <uv.h>
 
@@ -118,20 +119,34 @@ class Server {
  private:
   friend class Connection;
   friend class http::Exchange;
-  static void on_connection(uv_stream_t* listener, int status);
+  int start_accepting(int fd);
+  static void on_acceptable(uv_poll_t* p, int status, int events);
+  void accept_one(int fd);
+  void shed_backlog(int err);
   void link(Connection* c);
   void unlink(Connection* c);
+  // Admission beyond the listener-wide cap (http_listener.cc).
+  bool admit_peer(Connection* c);
+  void release_peer(Connection* c);
+  void pool_unauthenticated(Connection* c);
+  void trust(Connection* c);  // a request of c passed the guard
+  void unpool(Connection* c);
+  enum Counter { kOverPeerCap, kEvicted, kOverCap, kAcceptFailed, kCounters };
+  // Counted, and logged in one line at most once a minute, not once each.
+  void note(Counter what, int err = 0);
   void maybe_drained();
   const char* date_header();
 
   uv_loop_t* loop_;
   ServerOptions options_;
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } listener_;
+  // The listening socket is accepted from here, not by uv_listen, so that
+  // running out of descriptors is seen (libuv drops those connections
+  // silently) and a connection over a cap costs no more than accept().
+  int listen_fd_ = -1;
+  uv_poll_t poll_;
+  uv_timer_t retry_;     // accepting again after a failed accept
+  int reserve_fd_ = -1;  // given up to accept and close connections on EMFILE
+  int listen_handles_ = 0;
   bool listening_ = false;
   bool is_unix_ = false;
   bool draining_ = false;
@@ -140,6 +155,13 @@ class Server {
   size_t count_ = 0;   // every open connection
   size_t active_ = 0;  // those admitted under max_connections
   std::unique_ptr<char[]> slab_;  // read buffer shared by all connections
+  std::unordered_map<std::string, uint32_t> per_peer_;  // open connections by peer key
+  Connection* unauth_head_ = nullptr;  // the pool of unauthenticated ones, oldest first
+  Connection* unauth_tail_ = nullptr;
+  size_t unauth_count_ = 0;
+  uint64_t counters_[kCounters] = {};
+  uint64_t noted_at_ms_ = 0;  // last summary line, uv_now ms
+  bool noted_ = false;
   time_t date_second_ = 0;
   char date_[40] = {};
 };

@@ -277,6 +277,26 @@ Test(files, symlinks_out_refused) {
   cr_assert_not(fs::exists(outside + "/x"));
 }
 
+// The guard runs at the headers: an authenticated save of the full 32 MiB
+// gets its 100 Continue, then the body is taken whole.
+Test(files, full_size_save_after_100_continue) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  std::string body(32 << 20, 'y');
+  Client c(connect_tcp(d.port));
+  cr_assert(c.send("PUT " + url(w, "/save", "&path=full") + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                   w.owner.token + "\r\nContent-Length: " + std::to_string(body.size()) +
+                   "\r\nExpect: 100-continue\r\n\r\n"));
+  auto cont = c.read();
+  cr_assert(cont.has_value());
+  cr_assert_eq(cont->status, 100);
+  cr_assert(c.send(body));
+  auto r = c.read(20000);
+  cr_assert(r.has_value());
+  expect_saved(*r, "full", body.size());
+  cr_assert_eq(fs::file_size(w.dir + "/full"), body.size());
+}
+
 Test(files, size_limits) {
   TestDaemon d(api_options());
   World w = make_world(d);

@@ -134,8 +134,13 @@ Test(http, malformed_request_400_then_still_serving) {
       "GET /api/health HTTP/9.9\r\n\r\n",
       "GET /api/health HTTP/1.1\r\nBad Header\r\n\r\n",
       "GET /api/health HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
-      "POST /api/health HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "POST /api/v1/bootstrap HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
       "GET /api/health HTTP/1.1\r\nHost: a\x01b\r\n\r\n",
+      // RFC 9112 5.1 and 5.2: whitespace in or after a field name, obs-fold.
+      "GET /api/health HTTP/1.1\r\nHost : t\r\n\r\n",
+      "GET /api/health HTTP/1.1\r\nX Y: t\r\n\r\n",
+      "GET /api/health HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n",
+      "GET /api/health HTTP/1.1\r\nX-A:\r\n\tb\r\n\r\n",
   };
   for (const char* raw : bad) {
     Client c(connect_tcp(d.port));
@@ -153,7 +158,7 @@ Test(http, oversize_body_413) {
   TestDaemon d(with_env({"CREWSHIP_MAX_BODY_BYTES=4KiB"}));
   // Announced too large: refused before the body is read.
   Client c(connect_tcp(d.port));
-  cr_assert(c.send("POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n"));
+  cr_assert(c.send("POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n"));
   auto r = c.read();
   cr_assert(r.has_value());
   assert_problem(*r, 413);
@@ -161,7 +166,7 @@ Test(http, oversize_body_413) {
   // Chunked, growing past the limit.
   Client k(connect_tcp(d.port));
   std::string chunk(3000, 'a');
-  std::string raw = "POST /api/health HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string raw = "POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
   raw += "bb8\r\n" + chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n";
   cr_assert(k.send(raw));
   auto r2 = k.read();
@@ -174,13 +179,13 @@ Test(http, bodies_within_limit_are_read_whole) {
   TestDaemon d(with_env({"CREWSHIP_MAX_BODY_BYTES=4KiB"}));
   Client c(connect_tcp(d.port));
   // A full body (Content-Length, then chunked) is consumed and the connection
-  // stays usable: the 405 proves the request was framed correctly.
+  // stays usable: the 400 (not JSON) proves the request was framed correctly.
   std::string body(4096, 'x');
-  cr_assert(c.send("POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n" + body));
-  assert_problem(*c.read(), 405);
-  cr_assert(c.send("POST /api/health HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+  cr_assert(c.send("POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n" + body));
+  assert_problem(*c.read(), 400);
+  cr_assert(c.send("POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                    "5\r\nhello\r\n0\r\n\r\n"));
-  assert_problem(*c.read(), 405);
+  assert_problem(*c.read(), 400);
   cr_assert(c.send(kHealth));
   cr_assert_eq(c.read()->status, 200);
 }
@@ -188,16 +193,23 @@ Test(http, bodies_within_limit_are_read_whole) {
 Test(http, expect_100_continue) {
   TestDaemon d(with_env({"CREWSHIP_MAX_BODY_BYTES=4KiB"}));
   Client c(connect_tcp(d.port));
-  cr_assert(c.send("POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  cr_assert(c.send("POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
   auto cont = c.read();
   cr_assert(cont.has_value());
   cr_assert_eq(cont->status, 100);
   cr_assert(c.send("hello"));
-  assert_problem(*c.read(), 405);
+  assert_problem(*c.read(), 400);
   // Too large: no 100, a 413 straight away.
   Client big(connect_tcp(d.port));
-  cr_assert(big.send("POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n\r\n"));
+  cr_assert(big.send("POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n\r\n"));
   assert_problem(*big.read(), 413);
+  // No route for it: no 100 either, the 405 at once, the body never read.
+  Client wrong(connect_tcp(d.port));
+  cr_assert(wrong.send("POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto refused = wrong.read();
+  cr_assert(refused.has_value());
+  assert_problem(*refused, 405);
+  cr_assert_eq(refused->header("Connection").value_or(""), "close");
   // An expectation we do not know.
   auto r = request_tcp(d.port, "GET /api/health HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\n\r\n");
   assert_problem(*r, 417);
@@ -243,7 +255,7 @@ Test(http, slow_header_sender_closed_after_timeout) {
 Test(http, slow_body_sender_closed_after_timeout) {
   TestDaemon d(with_env({"CREWSHIP_BODY_TIMEOUT=300ms"}));
   Client c(connect_tcp(d.port));
-  cr_assert(c.send("POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  cr_assert(c.send("POST /api/v1/bootstrap HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
   auto r = c.read(3000);
   cr_assert(r.has_value());
   assert_problem(*r, 408);
@@ -264,7 +276,7 @@ Test(http, idle_keep_alive_closed_after_timeout) {
 }
 
 Test(http, idle_connections_do_not_delay_health) {
-  TestDaemon d;
+  TestDaemon d(with_env({"CREWSHIP_MAX_CONNECTIONS_PER_PEER=1000"}));
   std::vector<std::unique_ptr<Client>> idle;
   for (int i = 0; i < 300; ++i) {
     idle.push_back(std::make_unique<Client>(connect_tcp(d.port)));

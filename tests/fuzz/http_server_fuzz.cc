@@ -10,6 +10,11 @@
 //   GET  /async   200 "async", answered from a 0 ms uv_timer
 //   POST /async   200 with the body length, from a 0 ms uv_timer
 //   POST /small   like /echo with a route body_limit of 16 bytes
+//   GET  /big     200 with 3000 bytes, so a few pipelined ones pass the
+//                 server's 4 KiB unsent-bytes mark and reading pauses
+//   POST /guarded like /echo, behind a guard that wants "X-Key: k" (401
+//                 without): refused at its headers, with Connection: close
+//                 when a body follows, which is then never read
 // For each input a client connects, writes the input in 2-3 pieces (split at
 // positions derived from the first byte; the loop runs between pieces so the
 // server sees partial reads), then either half-closes and reads every answer,
@@ -93,6 +98,22 @@ void handle_ok(void*, const ExchangePtr& ex) { respond_text(ex, "ok"); }
 
 void handle_echo(void*, const ExchangePtr& ex) { respond_text(ex, std::to_string(ex->req.body.size())); }
 
+void handle_big(void*, const ExchangePtr& ex) { respond_text(ex, std::string(3000, 'b')); }
+
+// The routes' policy here is only "needs X-Key: k"; the guard runs at the
+// headers, before any body byte.
+const int kNeedsKey = 1;
+
+bool guard(void*, http::Exchange& ex, const Route* route, http::Response* deny) {
+  if (route == nullptr || route->policy != &kNeedsKey) return true;
+  auto key = ex.req.header("X-Key");
+  if (key && *key == "k") return true;
+  deny->status = 401;
+  deny->content_type = "text/plain";
+  deny->body = "no key";
+  return false;
+}
+
 struct AsyncAnswer {
   uv_timer_t timer;
   ExchangePtr ex;
@@ -129,6 +150,8 @@ const Route kRoutes[] = {
     {http::Method::kGet, "/async", {handle_async}},
     {http::Method::kPost, "/async", {handle_async}},
     {http::Method::kPost, "/small", {handle_echo}, nullptr, 16},
+    {http::Method::kGet, "/big", {handle_big}},
+    {http::Method::kPost, "/guarded", {handle_echo}, &kNeedsKey},
 };
 
 // --- the server and its loop ------------------------------------------------
@@ -166,6 +189,11 @@ World& world() {
   o.limits.idle_timeout_ms = 500;
   o.limits.send_timeout_ms = 300;
   o.limits.max_connections = 8;
+  o.limits.max_unsent_bytes = 4096;
+  o.limits.body_min_rate = 1024;
+  o.limits.max_connections_per_peer = 4;
+  o.limits.max_unauthenticated = 2;
+  o.guard = {guard, nullptr};
   w->server = new Server(&w->loop, std::move(o));
   int r = w->server->listen_unix(w->sock);
   if (r != 0) fail("listen_unix", uv_strerror(r));
