@@ -1,0 +1,70 @@
+// The in-process hub of live pushes: presence rows and events, fanned out to
+// WebSocket sessions (api/ws.cc) and SSE streams (api/presence_stream.cc).
+// Each message is serialised once per event and its buffer shared by every
+// subscriber it goes to; a subscriber whose queue is full is closed, never
+// waited for. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "daemon/app.h"
+#include "daemon/json.h"
+#include "store/presence_service.h"
+
+namespace crewship::api {
+
+using Shared = std::shared_ptr<const std::string>;
+
+// What a topic delivers to. deliver() hands a shared message on; a
+// subscriber that closes because of it removes itself from its topics.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual void deliver(const Shared& message) = 0;
+};
+
+// A topic's subscribers and the crew each one is limited to ("" = all).
+using Topic = std::unordered_map<Subscriber*, std::string>;
+
+struct Hub {
+  // "presence\n<workspace>" and "events\n<workspace>": WebSocket frames;
+  // "sse\n<workspace>": SSE events of the presence stream.
+  std::unordered_map<std::string, Topic> topics;
+  size_t clients = 0;          // WebSocket sessions and SSE streams now
+  uint64_t slow_closes = 0;    // clients closed for a full outbound queue
+  uint64_t frames_out = 0;     // messages handed to clients
+  bool stopping = false;
+  // Live SSE streams, so shutdown can end them.
+  std::unordered_map<Subscriber*, std::function<void()>> streams;
+};
+
+// Creates the hub and attaches it to the presence service's observers.
+void start_realtime(App& app);
+// Ends the SSE streams (WebSocket sessions get 1001 from the server's drain).
+void stop_realtime(App& app);
+
+std::string topic_key(std::string_view channel, std::string_view workspace_id);
+void subscribe(App& app, const std::string& key, Subscriber* s, std::string crew_id);
+void unsubscribe(App& app, const std::string& key, Subscriber* s);
+
+// An event on the "events" channel of a workspace: {"type":"event",
+// "event":name,"data":data_json}. crew_id limits who sees it ("" = anyone
+// subscribed to the workspace, but not crew-bound IPC sessions).
+void publish_event(App& app, std::string_view workspace_id, std::string_view crew_id, std::string_view name,
+                   std::string_view data_json);
+
+// A presence row as the roster shows it, with the agent: {"agent_id",
+// "crew_id"?, "status", "since", "details"?} (members only, no braces), for
+// the WebSocket frame and the SSE data alike.
+void write_presence_members(json::Out& out, std::string_view agent_id, std::string_view crew_id,
+                            std::string_view status, std::string_view since, std::string_view details);
+
+// Whether the hub takes another client (CREWSHIP_WS_MAX_CONNECTIONS).
+bool client_admitted(App& app);
+
+}  // namespace crewship::api
