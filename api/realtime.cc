@@ -129,6 +129,29 @@ void publish_event(App& app, std::string_view workspace_id, std::string_view cre
   fan_out(app, key, crew_id, frame(out));
 }
 
+void publish_chat_message(App& app, std::string_view workspace_id, std::string_view crew_id,
+                          std::string_view chat_id, std::string_view message_json) {
+  if (!app.hub || message_json.size() < 2 || message_json.front() != '{') return;
+  // {"chat_id":X, ...the message's members}
+  json::Out id;
+  id.begin_object();
+  id.member("chat_id", chat_id);
+  id.end_object();
+  std::string data = id.take();
+  data.pop_back();
+  if (message_json.size() > 2) data += ',';
+  data.append(message_json.substr(1));
+  json::Out out;
+  out.begin_object();
+  out.member("type", "event");
+  out.member("event", "chat.message");
+  out.key("data");
+  out.w().RawValue(data.data(), data.size(), rapidjson::kObjectType);
+  out.end_object();
+  fan_out(app, topic_key("chat", chat_id), "", frame(out));
+  publish_event(app, workspace_id, crew_id, "chat.message", data);
+}
+
 bool client_admitted(App& app) {
   return !hub(app).stopping && hub(app).clients < static_cast<size_t>(app.config.ws_max_connections);
 }

@@ -14,6 +14,7 @@
 
 #include "daemon/app.h"
 #include "daemon/json.h"
+#include "daemon/result.h"
 #include "store/presence_service.h"
 
 namespace crewship::api {
@@ -31,14 +32,22 @@ class Subscriber {
 // A topic's subscribers and the crew each one is limited to ("" = all).
 using Topic = std::unordered_map<Subscriber*, std::string>;
 
+// Stores a user's chat message for /ws's chat.send; done gets the stored
+// message as JSON ({id, seq, role, content, created_at}) or the problem.
+// The chat module sets Hub::append_chat and publishes what it stores.
+using ChatAppend = std::function<void(App& app, const std::string& chat_id, std::string content,
+                                      std::function<void(Result<std::string>)> done)>;
+
 struct Hub {
-  // "presence\n<workspace>" and "events\n<workspace>": WebSocket frames;
+  // "presence\n<workspace>", "events\n<workspace>", "chat\n<chat>": WebSocket frames;
   // "sse\n<workspace>": SSE events of the presence stream.
   std::unordered_map<std::string, Topic> topics;
   size_t clients = 0;          // WebSocket sessions and SSE streams now
   uint64_t slow_closes = 0;    // clients closed for a full outbound queue
   uint64_t frames_out = 0;     // messages handed to clients
   bool stopping = false;
+  // Null until chat messages are stored: chat.send then answers error 404.
+  ChatAppend append_chat;
   // Live SSE streams, so shutdown can end them.
   std::unordered_map<Subscriber*, std::function<void()>> streams;
 };
@@ -57,6 +66,13 @@ void unsubscribe(App& app, const std::string& key, Subscriber* s);
 // subscribed to the workspace, but not crew-bound IPC sessions).
 void publish_event(App& app, std::string_view workspace_id, std::string_view crew_id, std::string_view name,
                    std::string_view data_json);
+
+// A stored chat message (message_json: {id, seq, role, content, created_at})
+// as {"type":"event","event":"chat.message","data":{"chat_id",...}} to the
+// chat's subscribers and the workspace's events channel. The chat module
+// calls it once the message is committed.
+void publish_chat_message(App& app, std::string_view workspace_id, std::string_view crew_id,
+                          std::string_view chat_id, std::string_view message_json);
 
 // A presence row as the roster shows it, with the agent: {"agent_id",
 // "crew_id"?, "status", "since", "details"?} (members only, no braces), for

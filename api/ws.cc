@@ -2,7 +2,8 @@
 // (?token=, from GET /api/v1/ws-token) and on the IPC socket with
 // X-Internal-Token. JSON text frames, one object each, "type" first.
 //   client: subscribe / unsubscribe {channel, workspace_id, crew_id?,
-//           agent_id?, offset?}, chat.send {chat_id, content}, ping
+//           agent_id?, offset?} or {channel: chat, chat_id}, chat.send
+//           {chat_id, content}, ping
 //   server: subscribed, unsubscribed, presence, log, event, error, pong
 // Every subscription is authorized on its own: the user's membership of that
 // workspace, or the internal token's scope (a crew-bound token sees its crew
@@ -18,6 +19,7 @@
 #include "daemon/log.h"
 #include "daemon/problem.h"
 #include "daemon/websocket.h"
+#include "store/chat_lookup.h"
 #include "store/crew_store.h"
 #include "store/workspace_store.h"
 
@@ -38,7 +40,10 @@ class WsClient final : public ws::Session, public Subscriber {
       : ws::Session(app.loop, options(app)), app_(app), who_(std::move(who)) {
     ++app_.hub->clients;
   }
-  ~WsClient() override { --app_.hub->clients; }
+  ~WsClient() override {
+    --app_.hub->clients;
+    *alive_ = false;
+  }
 
   void deliver(const Shared& message) override { send(message); }
 
@@ -70,16 +75,20 @@ class WsClient final : public ws::Session, public Subscriber {
 
   void answer(json::Out& out) { send(std::make_shared<const std::string>(out.take())); }
   void error(int code, std::string_view message);
-  void acknowledge(std::string_view type, std::string_view channel, std::string_view workspace_id);
+  void acknowledge(std::string_view type, std::string_view channel, std::string_view workspace_id,
+                   std::string_view chat_id = {});
   Refusal authorize(const std::string& workspace_id);
   Refusal crew_scope(const std::string& workspace_id, std::string* crew_id);
   void on_subscribe(const rapidjson::Document& doc, bool subscribe);
+  Refusal chat_scope(const std::string& chat_id, store::ChatScope* out);
+  void on_chat(const rapidjson::Document& doc, std::string_view type);
   void follow_log(const std::string& workspace_id, const std::string& scope_crew, const rapidjson::Document& doc);
 
   App& app_;
   Principal who_;
   std::unordered_map<std::string, int> topics_;  // topic keys this session is in
   std::unordered_map<std::string, Follow> logs_;  // by agent id
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for answers that come late
 };
 
 std::string string_member(const rapidjson::Document& doc, const char* name) {
@@ -98,12 +107,14 @@ void WsClient::error(int code, std::string_view message) {
   answer(out);
 }
 
-void WsClient::acknowledge(std::string_view type, std::string_view channel, std::string_view workspace_id) {
+void WsClient::acknowledge(std::string_view type, std::string_view channel, std::string_view workspace_id,
+                           std::string_view chat_id) {
   json::Out out;
   out.begin_object();
   out.member("type", type);
   out.member("channel", channel);
   if (!workspace_id.empty()) out.member("workspace_id", workspace_id);
+  if (!chat_id.empty()) out.member("chat_id", chat_id);
   out.end_object();
   answer(out);
 }
@@ -157,13 +168,13 @@ void WsClient::on_text(std::string_view text) {
     return answer(out);
   }
   if (type == "subscribe" || type == "unsubscribe") return on_subscribe(doc, type == "subscribe");
-  if (type == "chat.send") return error(404, "chat not found");
+  if (type == "chat.send") return on_chat(doc, type);
   error(400, type.empty() ? "type is required" : "unknown type");
 }
 
 void WsClient::on_subscribe(const rapidjson::Document& doc, bool subscribe) {
   std::string channel = string_member(doc, "channel");
-  if (channel == "chat") return error(404, "chat not found");
+  if (channel == "chat") return on_chat(doc, subscribe ? "subscribe" : "unsubscribe");
   if (channel != "presence" && channel != "events" && channel != "agent_logs")
     return error(400, channel.empty() ? "channel is required" : "unknown channel");
   std::string workspace_id = string_member(doc, "workspace_id");
@@ -188,6 +199,47 @@ void WsClient::on_subscribe(const rapidjson::Document& doc, bool subscribe) {
   topics_[key] = 1;
   api::subscribe(app_, key, this, crew_id);
   acknowledge("subscribed", channel, workspace_id);
+}
+
+// The chat, when the caller may see it: a member of its workspace, or an
+// internal token whose scope holds its agent.
+Refusal WsClient::chat_scope(const std::string& chat_id, store::ChatScope* out) {
+  if (chat_id.empty()) return {400, "chat_id is required"};
+  if (chat_id.size() > kMaxId) return {404, "chat not found"};
+  auto chat = store::find_chat_scope(app_.store.reader(), chat_id);
+  if (!chat) return {chat.problem().status == 404 ? 404 : 500, chat.problem().status == 404 ? "chat not found" : "storage error"};
+  if (Refusal r = authorize(chat->workspace_id); r.code != 0) return r;
+  if (!who_.crew_id.empty() && chat->crew_id != who_.crew_id) return {403, "the token's scope is another crew"};
+  *out = std::move(chat).value();
+  return {};
+}
+
+// subscribe / unsubscribe of the chat channel, and chat.send: a user message
+// stored by the chat module, which then broadcasts it.
+void WsClient::on_chat(const rapidjson::Document& doc, std::string_view type) {
+  std::string chat_id = string_member(doc, "chat_id");
+  std::string key = topic_key("chat", chat_id);
+  if (type == "unsubscribe") {
+    if (topics_.erase(key) > 0) api::unsubscribe(app_, key, this);
+    return acknowledge("unsubscribed", "chat", {}, chat_id);
+  }
+  store::ChatScope chat;
+  if (Refusal r = chat_scope(chat_id, &chat); r.code != 0) return error(r.code, r.message);
+  if (type == "subscribe") {
+    topics_[key] = 1;
+    api::subscribe(app_, key, this, "");
+    return acknowledge("subscribed", "chat", chat.workspace_id, chat_id);
+  }
+  auto content = doc.FindMember("content");
+  if (content == doc.MemberEnd() || !content->value.IsString() || content->value.GetStringLength() == 0)
+    return error(400, "content must be a non-empty string");
+  if (!app_.hub->append_chat) return error(404, "chat messages are not stored by this crewshipd");
+  app_.hub->append_chat(app_, chat_id, std::string(content->value.GetString(), content->value.GetStringLength()),
+                        [this, alive = alive_](Result<std::string> stored) {
+                          if (!*alive || stored) return;
+                          int code = stored.problem().status;
+                          error(code == 400 || code == 403 || code == 404 ? code : 500, stored.problem().detail);
+                        });
 }
 
 // Gapless from offset, like GET .../logs?follow=1: what the log holds, then

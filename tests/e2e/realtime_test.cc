@@ -251,6 +251,7 @@ Test(realtime, protocol_errors_and_limits) {
       {R"({"type":"subscribe","channel":"presence"})", 400},
       {R"({"type":"subscribe","channel":"agent_logs","workspace_id":"W"})", 403},
       {R"({"type":"subscribe","channel":"chat","chat_id":"nope"})", 404},
+      {R"({"type":"chat.send","content":"x"})", 400},
   };
   for (const Case& k : cases) {
     cr_assert(c->send_text(k.frame));
@@ -449,4 +450,42 @@ Test(realtime, backlog_with_pings_arrives_whole) {
   while (slow->next_of("presence", 2000)) ++n;
   cr_assert_eq(n, 200, "got %d of 200", n);
   cr_assert_gt(slow->pings, 0);
+}
+
+// The chat channel: a chat of the workspace can be followed, one elsewhere
+// or missing cannot; chat.send says plainly that nothing stores messages yet.
+Test(realtime, chat_channel_is_authorized_by_the_chat) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  sql(d, "INSERT INTO chats(id, agent_id, workspace_id, title, created_at) VALUES ('chat-1', '" + w.agent_a + "', '" +
+             w.owner.workspace_id + "', 'Hi', '2026-01-01T00:00:00Z')");
+  auto c = connect_ws(d, w.owner);
+  cr_assert(c->send_text(R"({"type":"subscribe","channel":"chat","chat_id":"chat-1"})"));
+  auto ack = c->next_json();
+  cr_assert_str_eq((*ack)["type"].GetString(), "subscribed");
+  cr_assert_str_eq((*ack)["chat_id"].GetString(), "chat-1");
+  cr_assert(c->send_text(R"({"type":"subscribe","channel":"chat","chat_id":"nope"})"));
+  cr_assert_eq((*c->next_json())["code"].GetInt(), 404);
+  cr_assert(c->send_text(R"({"type":"subscribe","channel":"chat"})"));
+  cr_assert_eq((*c->next_json())["code"].GetInt(), 400);
+  cr_assert(c->send_text(R"({"type":"chat.send","chat_id":"chat-1","content":""})"));
+  cr_assert_eq((*c->next_json())["code"].GetInt(), 400);
+  cr_assert(c->send_text(R"({"type":"chat.send","chat_id":"chat-1","content":"hello"})"));
+  cr_assert_eq((*c->next_json())["code"].GetInt(), 404, "no chat storage in this version");
+
+  Session outsider = signup(d, "trudy@example.com");
+  auto eve = connect_ws(d, outsider);
+  for (const char* frame : {R"({"type":"subscribe","channel":"chat","chat_id":"chat-1"})",
+                            R"({"type":"chat.send","chat_id":"chat-1","content":"hi"})"}) {
+    cr_assert(eve->send_text(frame));
+    cr_assert_eq((*eve->next_json())["code"].GetInt(), 403, "%s", frame);
+  }
+  std::string out;
+  cr_assert_eq(run({daemon_binary(), "token", "crew", w.crew_b}, {"CREWSHIP_DATA_DIR=" + d.dir}, &out), 0);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  auto other_crew = WsClient::open(connect_unix(d.socket), "/ws", "X-Internal-Token: " + out + "\r\n");
+  cr_assert(other_crew != nullptr);
+  cr_assert(other_crew->send_text(R"({"type":"subscribe","channel":"chat","chat_id":"chat-1"})"));
+  cr_assert_eq((*other_crew->next_json())["code"].GetInt(), 403, "a chat of another crew's agent");
+  expect_nothing_but_pong(*c);
 }
