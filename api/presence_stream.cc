@@ -25,6 +25,7 @@ class SseClient final : public Subscriber {
  public:
   SseClient(App& app, ExchangePtr ex, std::string key) : app_(app), ex_(std::move(ex)), key_(std::move(key)) {
     ++app_.hub->clients;
+    add_user_client(app_, ex_->who.user_id, this);
     uv_timer_init(app_.loop, &timer_);
     timer_.data = this;
     auto beat = static_cast<uint64_t>(app_.config.sse_heartbeat_ms);
@@ -33,6 +34,7 @@ class SseClient final : public Subscriber {
   }
 
   void deliver(const Shared& message) override { write(*message); }
+  void revoke() override { finish(true); }
 
   // Ends the stream (shutdown) or forgets it (the client left); frees itself.
   void finish(bool end_stream) {
@@ -40,6 +42,7 @@ class SseClient final : public Subscriber {
     done_ = true;
     unsubscribe(app_, key_, this);
     app_.hub->streams.erase(this);
+    remove_user_client(app_, ex_->who.user_id, this);
     --app_.hub->clients;
     ex_->on_gone = nullptr;
     if (end_stream) ex_->end_stream();

@@ -152,6 +152,25 @@ void publish_chat_message(App& app, std::string_view workspace_id, std::string_v
   publish_event(app, workspace_id, crew_id, "chat.message", data);
 }
 
+void add_user_client(App& app, const std::string& user_id, Subscriber* s) {
+  if (!user_id.empty()) hub(app).users[user_id].insert(s);
+}
+
+void remove_user_client(App& app, const std::string& user_id, Subscriber* s) {
+  auto it = hub(app).users.find(user_id);
+  if (it == hub(app).users.end()) return;
+  it->second.erase(s);
+  if (it->second.empty()) hub(app).users.erase(it);
+}
+
+void drop_user_clients(App& app, const std::string& user_id) {
+  if (!app.hub) return;
+  auto it = hub(app).users.find(user_id);
+  if (it == hub(app).users.end()) return;
+  std::vector<Subscriber*> clients(it->second.begin(), it->second.end());
+  for (Subscriber* s : clients) s->revoke();
+}
+
 bool client_admitted(App& app) {
   return !hub(app).stopping && hub(app).clients < static_cast<size_t>(app.config.ws_max_connections);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "daemon/app.h"
 #include "daemon/json.h"
@@ -27,6 +28,8 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual void deliver(const Shared& message) = 0;
+  // Ends the client because what it may see changed (1008 on /ws).
+  virtual void revoke() = 0;
 };
 
 // A topic's subscribers and the crew each one is limited to ("" = all).
@@ -46,6 +49,8 @@ struct Hub {
   uint64_t slow_closes = 0;    // clients closed for a full outbound queue
   uint64_t frames_out = 0;     // messages handed to clients
   bool stopping = false;
+  // The clients of each signed-in user (not the internal ones).
+  std::unordered_map<std::string, std::unordered_set<Subscriber*>> users;
   // Null until chat messages are stored: chat.send then answers error 404.
   ChatAppend append_chat;
   // Live SSE streams, so shutdown can end them.
@@ -79,6 +84,13 @@ void publish_chat_message(App& app, std::string_view workspace_id, std::string_v
 // the WebSocket frame and the SSE data alike.
 void write_presence_members(json::Out& out, std::string_view agent_id, std::string_view crew_id,
                             std::string_view status, std::string_view since, std::string_view details);
+
+// The user's clients and what they follow, for a client of that user.
+void add_user_client(App& app, const std::string& user_id, Subscriber* s);
+void remove_user_client(App& app, const std::string& user_id, Subscriber* s);
+// Ends every live client of the user (they left a workspace): a client
+// reconnects and subscribes again to what it may still see.
+void drop_user_clients(App& app, const std::string& user_id);
 
 // Whether the hub takes another client (CREWSHIP_WS_MAX_CONNECTIONS).
 bool client_admitted(App& app);

@@ -39,6 +39,7 @@ class WsClient final : public ws::Session, public Subscriber {
   WsClient(App& app, Principal who)
       : ws::Session(app.loop, options(app)), app_(app), who_(std::move(who)) {
     ++app_.hub->clients;
+    if (who_.kind != Principal::Kind::kInternal) add_user_client(app_, who_.user_id, this);
   }
   ~WsClient() override {
     --app_.hub->clients;
@@ -46,6 +47,10 @@ class WsClient final : public ws::Session, public Subscriber {
   }
 
   void deliver(const Shared& message) override { send(message); }
+  void revoke() override {
+    on_gone();  // nothing more is delivered, even while the close is under way
+    close(ws::kPolicyViolation, "workspace membership changed");
+  }
 
  protected:
   void on_text(std::string_view text) override;
@@ -54,6 +59,7 @@ class WsClient final : public ws::Session, public Subscriber {
     LOG_INFO("ws: client too slow (%zu bytes queued), closing with 1013", queued());
   }
   void on_gone() override {
+    remove_user_client(app_, who_.user_id, this);
     for (const auto& [key, n] : topics_) unsubscribe(app_, key, this);
     topics_.clear();
     for (auto& [agent, follow] : logs_) follow.log->unfollow(follow.follower);

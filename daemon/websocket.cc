@@ -114,7 +114,12 @@ void Session::on_data(const char* data, size_t len) {
   in_ = nullptr;
   in_len_ = 0;
   if (r != 0) return shut();
-  if (wslay_event_get_close_received(ctx_)) closing_ = true;
+  // The peer closed, or wslay is failing the connection (a bad or oversized
+  // frame): no more messages, and a deadline for the close handshake.
+  if (!closing_ && !wslay_event_get_read_enabled(ctx_)) {
+    closing_ = true;
+    uv_timer_start(&timer_, on_timer, kCloseDeadlineMs, 0);
+  }
   flush();
 }
 
@@ -246,7 +251,16 @@ void Session::on_write(uv_write_t* req, int status) {
 // reads nor writes any more, and the kernel has taken every byte.
 void Session::finish_if_done() {
   if (shut_ || inflight_bytes_ > 0 || !out_.empty()) return;
-  if (!wslay_event_want_read(ctx_) && !wslay_event_want_write(ctx_)) shut();
+  if (wslay_event_want_read(ctx_) || wslay_event_want_write(ctx_)) return;
+  if (wslay_event_get_close_received(ctx_)) return shut();
+  // wslay failed the connection without the peer's close: half-close and
+  // drop what the peer still sends until its EOF (or the deadline), so that
+  // unread bytes here do not make our kernel reset the connection before
+  // the peer has read our close frame.
+  if (half_closed_) return;
+  half_closed_ = true;
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, stream_, [](uv_shutdown_t*, int) {}) != 0) shut();
 }
 
 void Session::on_timer(uv_timer_t* t) {

@@ -99,6 +99,7 @@ class Session : public http::Upgraded {
   wslay_event_context* ctx_ = nullptr;
   uv_stream_t* stream_ = nullptr;
   uv_timer_t timer_;
+  uv_shutdown_t shutdown_req_;
   const char* in_ = nullptr;  // bytes on_data handed to wslay_event_recv
   size_t in_len_ = 0;
   std::string out_;           // frames wslay produced, not yet written
@@ -109,6 +110,7 @@ class Session : public http::Upgraded {
   bool closing_ = false;   // close queued: no more messages
   bool shut_ = false;      // the socket close was asked for
   bool in_recv_ = false;
+  bool half_closed_ = false;
 };
 
 }  // namespace crewship::ws

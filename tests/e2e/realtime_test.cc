@@ -272,7 +272,8 @@ Test(realtime, protocol_errors_and_limits) {
 
   // A message over 64 KiB: close 1009. A binary frame: 1003.
   cr_assert(c2->send_text(std::string(64 * 1024 + 1, 'x')));
-  cr_assert_eq(c2->wait_closed(), 1009);
+  int big = c2->wait_closed();
+  cr_assert_eq(big, 1009, "closed with %d", big);
   cr_assert(c3->send_binary("\x01\x02"));
   cr_assert_eq(c3->wait_closed(), 1003);
   // Their places are free again; the daemon serves on.
@@ -488,4 +489,36 @@ Test(realtime, chat_channel_is_authorized_by_the_chat) {
   cr_assert(other_crew->send_text(R"({"type":"subscribe","channel":"chat","chat_id":"chat-1"})"));
   cr_assert_eq((*other_crew->next_json())["code"].GetInt(), 403, "a chat of another crew's agent");
   expect_nothing_but_pong(*c);
+}
+
+// A member removed from the workspace loses their live pushes at once: the
+// WebSocket closes with 1008 and the SSE stream ends.
+Test(realtime, removed_member_is_cut_off) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  Session bob = signup(d, "bob@example.com");
+  std::string ws = "/api/v1/workspaces/" + w.owner.workspace_id;
+  Reply added = call(d, "POST", ws + "/members", w.owner.token, R"({"email":"bob@example.com","role":"MEMBER"})");
+  cr_assert_eq(added.status, 201, "%s", added.body.c_str());
+  std::string member_id = json_of(added)["id"].GetString();
+  auto c = connect_ws(d, bob);
+  subscribe(*c, "presence", w.owner.workspace_id);
+  int fd = connect_tcp(d.port);
+  cr_assert(send_all(fd, "GET /api/v1/presence/stream?workspace_id=" + w.owner.workspace_id +
+                             " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + bob.token + "\r\n\r\n"));
+  std::string got;
+  cr_assert(read_until(fd, &got, "text/event-stream"));
+  set_presence(d, w.agent_a, "busy");
+  cr_assert(c->next_of("presence").has_value(), "a member sees the workspace");
+
+  cr_assert_eq(call(d, "DELETE", ws + "/members/" + member_id, w.owner.token).status, 204);
+  set_presence(d, w.agent_a, "online");
+  cr_assert_eq(c->wait_closed(), 1008);
+  cr_assert(read_until(fd, &got, "0\r\n\r\n"), "the stream ends: %s", got.c_str());
+  cr_assert(got.find("\"status\":\"online\"") == std::string::npos, "nothing after the removal");
+  close(fd);
+  // And a new subscription is refused.
+  auto again = connect_ws(d, bob);
+  cr_assert(again->send_text(subscribe_msg("presence", w.owner.workspace_id)));
+  cr_assert_eq((*again->next_json())["code"].GetInt(), 403);
 }
