@@ -5,10 +5,13 @@
 // A run is an exec in the crew container as uid 1001 in /output/<slug>; its
 // stdout and stderr become log entries line by line; its end writes the exit
 // code, the agent's status and presence.
+#include <optional>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "api/bridge.h"
+#include "api/realtime.h"
 #include "api/common.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
@@ -118,6 +121,20 @@ void capture(App& app, Run& run, int stream, std::string_view piece) {
   }
 }
 
+// run.started / run.finished on the workspace's events channel.
+void publish_run(App& app, std::string_view event, const std::string& run_id, const store::PresenceChange& c,
+                 std::string_view status, std::optional<int64_t> exit_code) {
+  json::Out d;
+  d.begin_object();
+  d.member("run_id", run_id);
+  d.member("agent_id", c.agent_id);
+  if (!c.crew_id.empty()) d.member("crew_id", c.crew_id);
+  d.member("status", status);
+  if (exit_code) d.member("exit_code", *exit_code);
+  d.end_object();
+  publish_event(app, c.workspace_id, c.crew_id, event, d.take());
+}
+
 // The exec ended: the last partial lines go to the log, then the run's end
 // is written.
 void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r) {
@@ -156,9 +173,9 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
   bool stopped = run.stopping;
   app.presence.set(
       std::move(u),
-      [](Status st, const store::PresenceChange& c) {
-        if (!st)
-          LOG_ERROR("agent %s: the end of its run was not recorded: %s", c.agent_id.c_str(), st.problem().cause.c_str());
+      [&app, run_id = run.id, status, exit_code = r.exit_code](Status st, const store::PresenceChange& c) {
+        if (st) return publish_run(app, "run.finished", run_id, c, status, exit_code);
+        LOG_ERROR("agent %s: the end of its run was not recorded: %s", c.agent_id.c_str(), st.problem().cause.c_str());
       },
       [run_id = run.id, status, error, exit_code = r.exit_code, stopped](store::Connection& c,
                                                                          const store::PresenceWrite& w) {
@@ -228,6 +245,7 @@ void begin_run(App& app, const ExchangePtr& ex, const AgentRef& agent, const std
           app.bridge->runs.erase(c.agent_id);
           return reply_problem(ex, st.problem());
         }
+        publish_run(app, "run.started", app.bridge->runs[c.agent_id]->id, c, "RUNNING", std::nullopt);
         launch(app, ex, container, *in);
       },
       [run_id, in](store::Connection& c, const store::PresenceWrite& w) {

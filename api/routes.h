@@ -82,6 +82,10 @@ CREWSHIP_HANDLER(agent_logs);
 // presence.cc
 CREWSHIP_HANDLER(presence_roster);
 CREWSHIP_HANDLER(presence_history);
+// presence_stream.cc: the roster's changes as Server-Sent Events
+CREWSHIP_HANDLER(presence_stream);
+// ws.cc: the WebSocket endpoint of both listeners
+CREWSHIP_HANDLER(ws_connect);
 
 #undef CREWSHIP_HANDLER
 

@@ -6,6 +6,7 @@
 #include <llhttp.h>
 
 #include "api/common.h"
+#include "api/realtime.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "store/meta_store.h"
@@ -53,6 +54,13 @@ void crewshipd_status(App& app, const ExchangePtr& ex) {
   out.key("store");
   out.begin_object();
   out.member("ok", ok);
+  out.end_object();
+  // Live push clients (WebSocket and SSE) and those closed for not reading.
+  out.key("realtime");
+  out.begin_object();
+  out.member("clients", static_cast<int64_t>(app.hub ? app.hub->clients : 0));
+  out.member("slow_consumer_closes", static_cast<int64_t>(app.hub ? app.hub->slow_closes : 0));
+  out.member("messages_out", static_cast<int64_t>(app.hub ? app.hub->frames_out : 0));
   out.end_object();
   out.end_object();
   reply(ex, 200, out);

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "api/common.h"
+#include "api/realtime.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
@@ -204,10 +205,11 @@ void add_member(App& app, const ExchangePtr& ex) {
 // user's memberships of this workspace's crews. The last OWNER stays; only
 // an OWNER removes an OWNER.
 void remove_member(App& app, const ExchangePtr& ex) {
+  auto removed = std::make_shared<std::string>();  // the user, known once the writer found the member
   submit(
       app,
       [workspace = ex->who.workspace_id, member = std::string(ex->req.param("memberId")),
-       caller_is_owner = ex->who.role == Role::kOwner](store::Connection& w) -> Status {
+       caller_is_owner = ex->who.role == Role::kOwner, removed](store::Connection& w) -> Status {
         auto m = store::find_member(w, member, workspace);
         if (!m) return std::move(m).take_problem();
         if (m->role == "OWNER") {
@@ -216,10 +218,13 @@ void remove_member(App& app, const ExchangePtr& ex) {
           if (!owners) return std::move(owners).take_problem();
           if (*owners <= 1) return fail(409, "cannot remove the last OWNER of a workspace");
         }
+        *removed = m->user_id;
         return store::remove_member(w, member, m->user_id, workspace);
       },
-      [ex](Status st) {
+      [&app, ex, removed](Status st) {
         if (!st) return reply_problem(ex, st.problem());
+        // Their live pushes end: no event of the workspace reaches them again.
+        drop_user_clients(app, *removed);
         reply_no_content(ex);
       });
 }

@@ -25,6 +25,7 @@ namespace crewship {
 class Server;
 namespace api {
 struct Bridge;
+struct Hub;
 }
 
 struct App {
@@ -46,6 +47,7 @@ struct App {
   RateLimiter ipc_agent_rate;  // IPC presence writes by agent, with a bound token
   container::EngineInfo engine;
   std::unique_ptr<api::Bridge> bridge;  // the container engine's side; see api/bridge.h
+  std::unique_ptr<api::Hub> hub;        // live pushes (WebSocket, SSE); see api/realtime.h
   uint64_t started_ns = 0;  // uv_hrtime() at start
   time_t started_at = 0;    // wall clock at start
   std::vector<std::unique_ptr<Server>> servers;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/bridge.h"
+#include "api/realtime.h"
 #include "daemon/http_server.h"
 #include "daemon/data_lock.h"
 #include "daemon/dirs.h"
@@ -152,6 +153,7 @@ int Daemon::start() {
     return -1;
   }
   api::start_bridge(app_);
+  api::start_realtime(app_);
   if (int r = open_listeners(); r != 0) return r;
 
   std::vector<std::string> candidates = container::engine_candidates(cfg.docker_host, &error);
@@ -288,6 +290,7 @@ void Daemon::begin_shutdown() {
     probe_.reset();
   }
   api::stop_bridge(app_);
+  api::stop_realtime(app_);
   auto limit = static_cast<uint64_t>(app_.config.shutdown_timeout_ms);
   uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);

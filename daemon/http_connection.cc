@@ -192,6 +192,10 @@ void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(s->data);
   if (nread == 0) return;
+  if (c->state_ == State::kUpgraded) {
+    if (nread < 0) return c->close();
+    return c->upgraded_->on_data(buf->base, static_cast<size_t>(nread));
+  }
   if (nread < 0) {
     c->read_stop();
     // A client may half-close after sending its requests and still read the
@@ -253,15 +257,15 @@ size_t Connection::feed(const char* data, size_t len) {
   feed_begin_ = data;
   size_t off = 0;
   while (off < len && state_ != State::kHandling && state_ != State::kClosed &&
-         state_ != State::kLinger) {
+         state_ != State::kLinger && state_ != State::kUpgraded) {
     llhttp_errno_t err = llhttp_execute(&parser_, data + off, len - off);
     if (err == HPE_OK) {
       off = len;
       break;
     }
     if (err == HPE_PAUSED_UPGRADE) {
-      // The upgrade request itself was dispatched when its message completed;
-      // no protocol switch is served, so what follows is dropped and the
+      // The upgrade request itself was dispatched when its message completed
+      // and its handler did not switch: what follows is dropped and the
       // connection ends after that answer.
       off = len;
       close_after_ = true;
@@ -293,6 +297,11 @@ size_t Connection::feed(const char* data, size_t len) {
     }
   }
   in_feed_ = false;
+  // The handler switched protocols synchronously: the rest is the new one's.
+  if (state_ == State::kUpgraded && off < len) {
+    upgraded_->on_data(data + off, len - off);
+    off = len;
+  }
   return off;
 }
 
@@ -480,6 +489,34 @@ void Connection::dispatch() {
 }
 
 
+bool Connection::upgrade(http::Exchange* ex, http::Response&& head, http::Upgraded* to) {
+  assert(ex == ex_.get() && state_ == State::kHandling);
+  write(response_head(ex, head, false, false), {});
+  if (state_ == State::kClosed) return false;
+  ex_->conn_ = nullptr;
+  ex_.reset();
+  state_ = State::kUpgraded;
+  upgraded_ = to;
+  close_after_ = false;
+  clear_deadline();  // what is left: the send timeout of the 101 head
+  to->on_open(&h_.stream);
+  // The new protocol keeps its own count and limits.
+  if (counted_) {
+    counted_ = false;
+    --server_->active_;
+  }
+  // Bytes that came after the request while the handler decided: a
+  // synchronous switch leaves them to feed(), which delivers the rest.
+  if (!in_feed_ && !pending_.empty()) {
+    std::string early = std::move(pending_);
+    pending_.clear();
+    to->on_data(early.data(), early.size());
+    if (state_ == State::kClosed) return true;
+  }
+  read_start();
+  return true;
+}
+
 // Answers a request that could not be parsed or broke a limit, then closes.
 void Connection::fail(int status, std::string_view detail) {
   if (state_ == State::kClosed || state_ == State::kLinger) return;
@@ -550,12 +587,14 @@ void Connection::on_timer(uv_timer_t* t) {
       c->close();
       break;
     case State::kHandling:  // no deadline while a handler works or a stream pauses
+    case State::kUpgraded:  // the new protocol keeps its own
     case State::kClosed:
       break;
   }
 }
 
 void Connection::drain() {
+  if (state_ == State::kUpgraded) return upgraded_->on_drain();
   close_after_ = true;
   if (state_ == State::kIdle && writes_ == 0) close();
 }
@@ -577,6 +616,7 @@ void Connection::close() {
 void Connection::on_close(uv_handle_t* h) {
   auto* c = static_cast<Connection*>(h->data);
   if (--c->open_handles_ > 0) return;
+  if (c->upgraded_ != nullptr) std::exchange(c->upgraded_, nullptr)->on_closed();
   Server* s = c->server_;
   if (c->counted_) --s->active_;
   s->release_peer(c);

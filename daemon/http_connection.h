@@ -35,6 +35,7 @@ class Connection {
   // Ends an idle connection now; marks a busy one to close after its response.
   void drain();
   void fail(int status, std::string_view detail);
+  bool upgrade(http::Exchange* ex, http::Response&& head, http::Upgraded* to);
 
   Connection* prev = nullptr;
   Connection* next = nullptr;
@@ -49,7 +50,7 @@ class Connection {
   bool handling() const { return state_ == State::kHandling; }
 
  private:
-  enum class State : uint8_t { kIdle, kHeaders, kBody, kHandling, kLinger, kClosed };
+  enum class State : uint8_t { kIdle, kHeaders, kBody, kHandling, kLinger, kUpgraded, kClosed };
 
   static const llhttp_settings_t kSettings;
   static Connection* from(llhttp_t* p) { return static_cast<Connection*>(p->data); }
@@ -104,6 +105,7 @@ class Connection {
   llhttp_t parser_;
   State state_ = State::kIdle;
   http::ExchangePtr ex_;    // the request being read or handled
+  http::Upgraded* upgraded_ = nullptr;  // the protocol it switched to
   std::string pending_;     // received bytes not parsed yet
   size_t header_bytes_ = 0;
   int64_t body_limit_ = 0;

@@ -219,7 +219,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   }
   c->resume_after_output();
   if (c->state_ == State::kClosed) return;
-  if (c->writes_ == 0) {
+  if (c->writes_ == 0 && c->state_ != State::kUpgraded) {
     if (c->close_after_ && c->state_ != State::kHandling) {
       c->linger();
       return;
@@ -285,6 +285,14 @@ void Exchange::begin_stream(int status, std::string_view content_type) {
 bool Exchange::write_chunk(std::string_view data) {
   return streaming_ && conn_ != nullptr && conn_->stream_chunk(data);
 }
+
+bool Exchange::upgrade(http::Response head, Upgraded* to) {
+  if (responded_) return false;
+  responded_ = true;
+  return conn_ != nullptr && conn_->upgrade(this, std::move(head), to);
+}
+
+void close_upgraded(uv_stream_t* stream) { static_cast<Connection*>(stream->data)->close(); }
 
 size_t Exchange::queued_bytes() const { return conn_ != nullptr ? conn_->queued() : 0; }
 

@@ -24,6 +24,27 @@ class Server;
 
 namespace http {
 
+// A protocol that takes a connection over after its 101 answer (WebSocket).
+// From Exchange::upgrade() on, the server hands it every byte the client
+// sends, starting with those that followed the upgrade request; it writes
+// its own uv_write requests on the socket. The server no longer times the
+// connection nor counts it against max_connections.
+class Upgraded {
+ public:
+  virtual ~Upgraded() = default;
+  // First call: the socket, on which it writes from now on.
+  virtual void on_open(uv_stream_t* stream) = 0;
+  virtual void on_data(const char* data, size_t len) = 0;
+  // The server is stopping: say goodbye and close soon.
+  virtual void on_drain() = 0;
+  // The socket is closed (the peer left, close_upgraded(), close_all());
+  // the last call, after every write callback.
+  virtual void on_closed() = 0;
+};
+
+// Closes the socket of an upgraded connection (stream as upgrade() gave it).
+void close_upgraded(uv_stream_t* stream);
+
 // One request and its response. Handlers get it as ExchangePtr and may keep
 // it to answer later; if the client left meanwhile, respond() drops the answer.
 // A listener may have the server make a derived type instead
@@ -53,6 +74,9 @@ class Exchange {
   bool write_chunk(std::string_view data);
   void end_stream();
   size_t queued_bytes() const;  // written but not yet taken by the client
+  // Answers with head (a 101) and gives the connection to `to` (see
+  // Upgraded); false when the client is gone, and then `to` is never called.
+  bool upgrade(http::Response head, Upgraded* to);
   std::function<void()> on_gone;
   bool responded() const { return responded_; }
   bool client_gone() const { return conn_ == nullptr; }

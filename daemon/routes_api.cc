@@ -69,6 +69,9 @@ std::vector<Route> api_routes(App& app) {
 
       {M::kGet, "/api/v1/presence/roster", bind<api::presence_roster>(app), &kReader},
       {M::kGet, "/api/v1/presence/history", bind<api::presence_history>(app), &kReader},
+      {M::kGet, "/api/v1/presence/stream", bind<api::presence_stream>(app), &kReader},
+      // The ws-token in ?token= is checked by the handler, before the upgrade.
+      {M::kGet, "/ws", bind<api::ws_connect>(app)},
 
       {M::kGet, "/api/v1/agents/crews-status", bind<api::crews_status>(app), &kReader},
       {M::kGet, "/api/v1/agent-load", bind<api::agent_load>(app), &kReader},

@@ -16,6 +16,7 @@ constexpr Access kInternal{Auth::kInternal};
 std::vector<Route> ipc_routes(App& app) {
   return {
       {M::kGet, "/api/v1/internal/health", bind<ipc::health>(app), &kInternal},
+      {M::kGet, "/ws", bind<api::ws_connect>(app), &kInternal},
       {M::kPost, "/api/v1/internal/presence", bind<ipc::presence_upsert>(app), &kInternal, 64 << 10},
       {M::kPost, "/api/v1/internal/presence/heartbeat", bind<ipc::presence_heartbeat>(app), &kInternal,
        256 << 10},

@@ -11,7 +11,7 @@
 set -euo pipefail
 
 build=(cmake g++ make pkg-config libuv1-dev node-llhttp libsqlite3-dev libsodium-dev
-       libsystemd-dev rapidjson-dev)
+       libsystemd-dev rapidjson-dev libwslay-dev nettle-dev)
 case "${1:-build}" in
   build) want=("${build[@]}") ;;
   # Podman runs rootful with native overlay and CNI's loopback plugin only:

@@ -4,7 +4,8 @@
 
 #include <string_view>
 
-#include "api/bridge.h"  // App owns a Bridge
+#include "api/bridge.h"    // App owns a Bridge
+#include "api/realtime.h"  // and a Hub
 #include "daemon/routes.h"
 
 using namespace crewship;
@@ -76,7 +77,8 @@ Test(routes, every_route_is_bound_to_the_app) {
 Test(routes, every_ipc_route_is_internal) {
   App app;
   for (const Route& r : ipc_routes(app)) {
-    cr_assert(r.pattern.starts_with("/api/v1/internal/"));
+    // The WebSocket endpoint has the same path on both listeners.
+    cr_assert(r.pattern.starts_with("/api/v1/internal/") || r.pattern == "/ws");
     const Access* a = access_of(&r);
     cr_assert(a != nullptr && a->auth == Auth::kInternal, "%.*s", static_cast<int>(r.pattern.size()),
               r.pattern.data());

@@ -81,21 +81,6 @@ std::string str(const rapidjson::Value& v, const char* key) {
   return v[key].GetString();
 }
 
-// Runs SQL on the daemon's database: fixtures for what no public endpoint
-// writes yet (skills, credentials, chats, queued assignments, legacy rows).
-void sql(const TestDaemon& d, const std::string& statement) {
-  sqlite3* db = nullptr;
-  cr_assert_eq(sqlite3_open_v2((d.dir + "/crewship.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
-               SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err);
-  std::string message = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  cr_assert_eq(rc, SQLITE_OK, "%s: %s", statement.c_str(), message.c_str());
-}
-
 // Presence write over IPC, the way the runtime moves an agent's status:
 // busy/blocked -> RUNNING, an "error" in details -> ERROR.
 void presence(const TestDaemon& d, const std::string& agent, const std::string& status,

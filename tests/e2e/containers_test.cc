@@ -15,6 +15,7 @@
 #include "daemon/json.h"
 #include "tests/support/api.h"
 #include "tests/support/engine.h"
+#include "tests/support/ws_client.h"
 
 using namespace crewship::test;
 
@@ -244,6 +245,47 @@ void logs_follow_and_resume(const std::string& engine) {
     std::string want = "line" + std::to_string(i + 1);
     cr_assert_str_eq(doc["content"].GetString(), want.c_str(), "entry %d", i);
   }
+}
+
+// Over /ws: run.started, the run's lines as they come (agent_logs from
+// offset 0), run.finished.
+void ws_run_events_and_live_logs(const std::string& engine) {
+  World w = make_world(engine);
+  container_id(w);
+  Reply t = call(*w.d, "GET", "/api/v1/ws-token", w.owner.token);
+  cr_assert_eq(t.status, 200);
+  auto ws = WsClient::open(connect_tcp(w.d->port), std::string("/ws?token=") + json_of(t)["token"].GetString());
+  cr_assert(ws != nullptr);
+  cr_assert(ws->send_text(R"({"type":"subscribe","channel":"events","workspace_id":")" + w.owner.workspace_id + "\"}"));
+  cr_assert(ws->next_of("subscribed").has_value());
+  cr_assert(ws->send_text(R"({"type":"subscribe","channel":"agent_logs","workspace_id":")" + w.owner.workspace_id +
+                          R"(","agent_id":")" + w.agent + "\"}"));
+  cr_assert(ws->next_of("subscribed").has_value());
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start",
+                R"({"cmd":["sh","-c","for i in 1 2 3; do echo line$i; sleep 0.2; done"]})");
+  cr_assert_eq(r.status, 202, "%s", r.body.c_str());
+  std::string run_id = json_of(r)["run_id"].GetString();
+  int lines = 0;
+  bool started = false, finished = false;
+  for (int i = 0; i < 40 && !finished; ++i) {
+    auto m = ws->next_json(10000);
+    cr_assert(m.has_value(), "no frame after %d lines", lines);
+    std::string type = (*m)["type"].GetString();
+    if (type == "log") {
+      cr_assert_eq((*m)["offset"].GetInt(), lines);
+      cr_assert_str_eq((*m)["content"].GetString(), ("line" + std::to_string(++lines)).c_str());
+    } else if (type == "event" && std::string((*m)["event"].GetString()) == "run.started") {
+      cr_assert_str_eq((*m)["data"]["run_id"].GetString(), run_id.c_str());
+      started = true;
+    } else if (type == "event" && std::string((*m)["event"].GetString()) == "run.finished") {
+      cr_assert(started, "finished before started");
+      cr_assert_str_eq((*m)["data"]["status"].GetString(), "SUCCEEDED");
+      cr_assert_eq((*m)["data"]["exit_code"].GetInt(), 0);
+      finished = true;
+    }
+  }
+  cr_assert(finished);
+  cr_assert_eq(lines, 3);
 }
 
 void container_files(const std::string& engine) {
@@ -511,6 +553,7 @@ void rotated_token_remakes_the_container(const std::string& engine) {
 BOTH_ENGINES(crew_container_lifecycle)
 BOTH_ENGINES(run_output_reaches_logs)
 BOTH_ENGINES(logs_follow_and_resume)
+BOTH_ENGINES(ws_run_events_and_live_logs)
 BOTH_ENGINES(container_files)
 BOTH_ENGINES(git_log)
 BOTH_ENGINES(stop_agent)

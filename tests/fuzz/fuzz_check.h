@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -41,6 +44,34 @@ inline std::string temp_socket(const char* name) {
     rmdir(dir.c_str());
   });
   return sock;
+}
+
+// A non-blocking client socket connected to the Unix socket at path.
+inline int connect_unix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail("socket", std::strerror(errno));
+  struct sockaddr_un sa = {};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) fail("connect", std::strerror(errno));
+  return fd;
+}
+
+// Reads what is available into *out. Returns false at EOF (or reset).
+inline bool read_available(int fd, std::string* out) {
+  char buf[16384];
+  while (true) {
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    if (errno == ECONNRESET || errno == EPIPE) return false;
+    fail("recv", std::strerror(errno));
+  }
 }
 
 }  // namespace crewship::fuzz

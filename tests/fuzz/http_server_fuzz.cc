@@ -211,33 +211,10 @@ void pump(World& w, int client_fd, int wait_ms) {
   uv_run(&w.loop, UV_RUN_NOWAIT);
 }
 
-int connect_client(World& w) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail("socket", std::strerror(errno));
-  struct sockaddr_un sa = {};
-  sa.sun_family = AF_UNIX;
-  std::memcpy(sa.sun_path, w.sock.c_str(), w.sock.size() + 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-    fail("connect", std::strerror(errno));
-  return fd;
-}
+int connect_client(World& w) { return crewship::fuzz::connect_unix(w.sock); }
 
 // Reads what is available. Returns false at EOF (or reset).
-bool drain_client(int fd, std::string* out) {
-  char buf[16384];
-  while (true) {
-    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) {
-      out->append(buf, static_cast<size_t>(n));
-      continue;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    if (errno == ECONNRESET || errno == EPIPE) return false;
-    fail("recv", std::strerror(errno));
-  }
-}
+bool drain_client(int fd, std::string* out) { return crewship::fuzz::read_available(fd, out); }
 
 // Shrinks the send buffer of every accepted connection so that answers to a
 // pipelined burst overflow it and the server takes its queued uv_write path.

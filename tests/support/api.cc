@@ -1,6 +1,7 @@
 #include "tests/support/api.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 namespace crewship::test {
 
@@ -112,6 +113,19 @@ DaemonOptions api_options(std::vector<std::string> more_env) {
   o.env = {"CREWSHIP_ALLOW_SIGNUP=true"};
   o.env.insert(o.env.end(), more_env.begin(), more_env.end());
   return o;
+}
+
+void sql(const TestDaemon& d, const std::string& statement) {
+  sqlite3* db = nullptr;
+  cr_assert_eq(sqlite3_open_v2((d.dir + "/crewship.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+               SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err);
+  std::string message = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  cr_assert_eq(rc, SQLITE_OK, "%s: %s", statement.c_str(), message.c_str());
 }
 
 }  // namespace crewship::test

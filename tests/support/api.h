@@ -44,6 +44,10 @@ Session signup(const TestDaemon& d, std::string_view email,
 // (OWNER, ADMIN, MANAGER, MEMBER or VIEWER).
 Session member(const TestDaemon& d, const Session& owner, std::string_view email, std::string_view role);
 
+// Runs SQL on the daemon's database: fixtures for what no public endpoint
+// writes yet (skills, credentials, chats, queued assignments, legacy rows).
+void sql(const TestDaemon& d, const std::string& statement);
+
 // The daemon settings these helpers need (signup open).
 DaemonOptions api_options(std::vector<std::string> more_env = {});
 

@@ -212,8 +212,9 @@ int TestDaemon::stop(int sig, int timeout_ms) {
   return wait_exit(timeout_ms);
 }
 
-int connect_tcp(int port) {
+int connect_tcp(int port, int rcvbuf) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   struct sockaddr_in a = {};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));

@@ -63,7 +63,9 @@ class TestDaemon {
   int exit_code_ = -1;
 };
 
-int connect_tcp(int port);              // 127.0.0.1; -1 on failure
+// 127.0.0.1; -1 on failure. rcvbuf > 0: that receive buffer (bytes), so a
+// client that stops reading fills up fast.
+int connect_tcp(int port, int rcvbuf = 0);
 int connect_unix(const std::string& path);
 bool send_all(int fd, std::string_view data);
 
