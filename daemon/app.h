@@ -14,6 +14,7 @@
 #include "api/password.h"
 #include "container/engine_probe.h"
 #include "daemon/config.h"
+#include "daemon/vault.h"
 #include "ipc/internal_token.h"
 #include "store/presence_service.h"
 #include "store/store.h"
@@ -32,6 +33,13 @@ struct App {
   ipc::InternalAuth internal;
   api::PasswordHasher hasher;  // Argon2id in a helper process
   std::string auth_secret;  // session JWT key: NEXTAUTH_SECRET or <data dir>/auth-secret
+  Vault vault;              // credential values and webhook secrets at rest
+  // Agent id -> the webhook triggers of the current minute window.
+  struct WebhookWindow {
+    int64_t minute = 0;
+    int64_t count = 0;
+  };
+  std::unordered_map<std::string, WebhookWindow> webhook_windows;
   // CLI token id -> when its last_used_at was last written (unix seconds).
   std::unordered_map<std::string, int64_t> cli_token_touched;
   // User id -> sign-ins of it whose password check is under way: they count

@@ -88,6 +88,8 @@ const Setting kSettings[] = {
   {"CREWSHIP_PRESENCE_IDLE_TIMEOUT", {}, "--presence-idle-timeout", K::kDuration, "5m", 100,
    604'800'000, false, "Presence not refreshed for this long goes offline", nullptr,
    &Config::presence_idle_ms},
+  {"CREWSHIP_WEBHOOK_RATE", {}, "--webhook-rate", K::kInt, "60", 1, 1'000'000, false,
+   "Webhook triggers per agent and minute (429 beyond)", nullptr, &Config::webhook_rate},
   {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
    "Most writes the store commits in one group", nullptr, &Config::writer_batch},
 };

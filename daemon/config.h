@@ -42,6 +42,7 @@ struct Config {
   int64_t hash_queue = 0;           // hashes waiting or under way before 503
   int64_t presence_sweep_ms = 0;    // how often stale presence is swept
   int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
+  int64_t webhook_rate = 0;         // webhook triggers per agent and minute
 };
 
 enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };
