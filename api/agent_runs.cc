@@ -280,16 +280,19 @@ void write_stdin_file(App& app, const AgentRef& agent, const std::string& run_id
   std::string host = dir + "/stdin/" + run_id;
   offload(
       app.loop,
-      [dir, host, text = std::move(text), rc] {
+      [dir, run_id, text = std::move(text), rc] {
+        // Each step refuses a symlink: nothing a container planted leads out.
         ::mkdir(dir.c_str(), 0755);
-        ::mkdir((dir + "/stdin").c_str(), 0755);
-        int fd = ::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0) {
+        int top = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (top < 0) {
           *rc = -errno;
           return;
         }
-        size_t off = 0;
-        while (off < text.size()) {
+        ::mkdirat(top, "stdin", 0755);
+        int sub = ::openat(top, "stdin", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = sub < 0 ? -1 : ::openat(sub, run_id.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        *rc = fd < 0 ? -errno : 0;
+        for (size_t off = 0; fd >= 0 && off < text.size();) {
           ssize_t n = ::write(fd, text.data() + off, text.size() - off);
           if (n < 0 && errno == EINTR) continue;
           if (n <= 0) {
@@ -298,8 +301,10 @@ void write_stdin_file(App& app, const AgentRef& agent, const std::string& run_id
           }
           off += static_cast<size_t>(n);
         }
-        ::close(fd);
-        if (*rc != 0) ::unlink(host.c_str());
+        if (fd >= 0) ::close(fd);
+        if (*rc != 0 && fd >= 0) ::unlinkat(sub, run_id.c_str(), 0);
+        if (sub >= 0) ::close(sub);
+        ::close(top);
       },
       [rc, host, run_id, done = std::move(done)] {
         if (*rc != 0) {
