@@ -86,3 +86,51 @@ Test(audit, roles_filters_paging_and_tenancy) {
                "another workspace's rows are not shown");
   expect_problem(call(d, "GET", "/api/v1/audit?workspace_id=" + other_ws, owner.token), 403, "member");
 }
+
+// The audit row shares the change's transaction: when it cannot be written,
+// the change is undone too and the request answers 500.
+Test(audit, a_failed_audit_row_undoes_the_change) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  std::string ws = owner.workspace_id;
+  std::string q = "?workspace_id=" + ws;
+  std::string crew = create_id(d, owner.token, "/api/v1/crews" + q, R"({"name":"Core","slug":"core"})");
+  std::string agent = create_id(d, owner.token, "/api/v1/agents" + q,
+                                R"({"name":"Dev","slug":"dev","crew_id":")" + crew + R"("})");
+  std::string cred = create_id(d, owner.token, "/api/v1/credentials" + q,
+                               R"({"name":"Key","provider":"OPENAI","type":"API_KEY","value":"sk-1234567890"})");
+  std::string skill = create_id(d, owner.token, "/api/v1/skills" + q, R"({"name":"Go","slug":"go"})");
+  sql(d, "ALTER TABLE audit_logs RENAME TO audit_logs_away;");
+
+  auto refused = [&](const std::string& method, const std::string& path, const std::string& body) {
+    Reply r = call(d, method, path, owner.token, body);
+    cr_assert_eq(r.status, 500, "%s %s: %d %s", method.c_str(), path.c_str(), r.status, r.body.c_str());
+  };
+  refused("POST", "/api/v1/credentials" + q, R"({"name":"Two","provider":"OPENAI","type":"API_KEY","value":"sk-2"})");
+  refused("DELETE", "/api/v1/credentials/" + cred + q, "");
+  refused("POST", "/api/v1/agents/" + agent + "/credentials" + q,
+          R"({"credential_id":")" + cred + R"(","env_var_name":"OPENAI_API_KEY"})");
+  refused("POST", "/api/v1/skills" + q, R"({"name":"Rust","slug":"rust"})");
+  refused("POST", "/api/v1/agents/" + agent + "/skills" + q, R"({"skill_id":")" + skill + R"("})");
+  refused("POST", "/api/v1/agents/" + agent + "/chats" + q, "{}");
+  refused("POST", "/api/v1/agents/" + agent + "/webhook-secret" + q, "");
+  refused("POST", "/api/v1/agents" + q, R"({"name":"Ops","slug":"ops"})");
+  refused("PATCH", "/api/v1/agents/" + agent + q, R"({"role_title":"Changed"})");
+  refused("DELETE", "/api/v1/crews/" + crew + "/members/" + owner.user_id + q, "");
+
+  sql(d, "ALTER TABLE audit_logs_away RENAME TO audit_logs;");
+  cr_assert_eq(list_of(d, "/api/v1/credentials" + q, owner.token).Size(), 1u, "the credential is still there");
+  cr_assert_eq(list_of(d, "/api/v1/skills" + q, owner.token).Size(), 1u);
+  cr_assert_eq(list_of(d, "/api/v1/agents" + q, owner.token).Size(), 1u);
+  auto a = json_of(call(d, "GET", "/api/v1/agents/" + agent + q, owner.token));
+  cr_assert(a["role_title"].IsNull(), "the update was undone");
+  cr_assert_eq(a["_count"]["credentials"].GetInt64(), 0);
+  cr_assert_eq(a["_count"]["skills"].GetInt64(), 0);
+  cr_assert_eq(a["_count"]["chats"].GetInt64(), 0);
+  cr_assert_eq(list_of(d, "/api/v1/crews/" + crew + "/members" + q, owner.token).Size(), 1u);
+  // No secret was set: the agent still has none.
+  Reply t = call(d, "POST", "/api/v1/webhooks/" + crew + "/" + agent + "/trigger", "", "{}",
+                 "X-Webhook-Secret: anything\r\n");
+  cr_assert_eq(t.status, 401);
+  cr_assert_eq(audit_of(d, owner).Size(), 4u, "the four changes before the failure");
+}

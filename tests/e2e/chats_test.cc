@@ -146,3 +146,18 @@ Test(chats, crew_bound_tokens_append_only_to_their_crew) {
   cr_assert_eq(a["messages"].Size(), 1u);
   cr_assert_str_eq(a["messages"][0]["content"].GetString(), "done");
 }
+
+Test(chats, workspace_bound_tokens_append_only_in_their_workspace) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  std::string agent = create_id(d, owner.token, "/api/v1/agents?workspace_id=" + owner.workspace_id,
+                                R"({"name":"Dev","slug":"dev"})");
+  std::string chat = create_id(d, owner.token, chats(owner.workspace_id, agent), "{}");
+  Session other = signup(d, "other@example.com");
+  std::string other_ws = create_id(d, other.token, "/api/v1/workspaces", R"({"name":"Other"})");
+  expect_problem(append(d, chat, "user", "hi", bound_token(d, "workspace", other_ws)), 403, "may not");
+  Reply own = append(d, chat, "user", "hi", bound_token(d, "workspace", owner.workspace_id));
+  cr_assert_eq(own.status, 201, "%s", own.body.c_str());
+  cr_assert_eq(json_of(own)["seq"].GetInt64(), 1, "the refused append took no seq");
+  expect_problem(append(d, chat, "user", "hi", "not-a-token"), 401, "token");
+}

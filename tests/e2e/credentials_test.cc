@@ -242,3 +242,37 @@ Test(credentials, a_value_that_does_not_open_is_a_500_naming_it) {
   cr_assert_eq(call(d, "GET", "/api/health").status, 200);
   remove_tree(dir);
 }
+
+// Every id of another workspace answers like a missing one, on each new route.
+Test(credentials, cross_tenant_ids_answer_404) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  std::string ws = owner.workspace_id;
+  Session other = signup(d, "other@example.com");
+  std::string other_ws = create_id(d, other.token, "/api/v1/workspaces", R"({"name":"Other"})");
+  std::string theirs = create_id(d, other.token, "/api/v1/agents?workspace_id=" + other_ws, R"({"name":"Them","slug":"them"})");
+  std::string their_cred = create_id(d, other.token, creds(other_ws), credential_body("Theirs"));
+  std::string mine = create_id(d, owner.token, "/api/v1/agents?workspace_id=" + ws, R"({"name":"Mine","slug":"mine"})");
+  create_id(d, owner.token, creds(ws), credential_body("Mine"));
+
+  expect_problem(call(d, "DELETE", "/api/v1/credentials/" + their_cred + "?workspace_id=" + ws, owner.token), 404,
+                 "credential not found");
+  for (const char* tail : {"/credentials", "/skills", "/chats"}) {
+    expect_problem(call(d, "GET", agent_path(ws, theirs, tail), owner.token), 404, "agent not found");
+  }
+  expect_problem(call(d, "POST", agent_path(ws, theirs, "/chats"), owner.token, "{}"), 404, "agent not found");
+  expect_problem(call(d, "POST", agent_path(ws, theirs, "/webhook-secret"), owner.token), 404, "agent not found");
+  expect_problem(call(d, "POST", agent_path(ws, theirs, "/credentials"), owner.token,
+                      R"({"credential_id":")" + their_cred + R"(","env_var_name":"X"})"),
+                 404, "not found");
+  expect_problem(call(d, "DELETE", "/api/v1/agents/" + theirs + "/skills/any?workspace_id=" + ws, owner.token), 404,
+                 "agent not found");
+  expect_problem(call(d, "GET", "/api/v1/runs?workspace_id=" + ws + "&agent_id=" + theirs, owner.token), 404,
+                 "agent not found");
+  // Their workspace, asked for by name, is not ours to read.
+  expect_problem(call(d, "GET", creds(other_ws), owner.token), 403, "member");
+  auto their_list = list_of(d, creds(other_ws), other.token);
+  cr_assert_eq(their_list.Size(), 1u);
+  cr_assert_str_eq(their_list[0]["id"].GetString(), their_cred.c_str(), "and ours is not in theirs");
+  cr_assert_eq(list_of(d, agent_path(ws, mine, "/credentials"), owner.token).Size(), 0u);
+}
