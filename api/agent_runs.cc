@@ -116,6 +116,10 @@ void capture(App& app, Run& run, int stream, std::string_view piece) {
   }
 }
 
+void remove_stdin_file(App& app, const Run& run) {
+  if (!run.stdin_file.empty()) offload(app.loop, [path = run.stdin_file] { ::unlink(path.c_str()); }, [] {});
+}
+
 // The exec ended: the last partial lines go to the log, then the run's end
 // is written.
 void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r) {
@@ -125,7 +129,7 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
   container::AgentLog& log = agent_log(app, run.agent);
   if (!run.partial[0].empty()) log.append("stdout", run.partial[0]);
   if (!run.partial[1].empty()) log.append("stderr", run.partial[1]);
-  if (!run.stdin_file.empty()) offload(app.loop, [path = run.stdin_file] { ::unlink(path.c_str()); }, [] {});
+  remove_stdin_file(app, run);
   if (r.err == UV_ECANCELED) return;  // crewshipd stops; the next start marks the run LOST
 
   Status o = exec_status(r);
@@ -229,7 +233,8 @@ void begin_run(App& app, const AgentRef& agent, const std::string& container,
       std::move(u),
       [&app, container, in, started](Status st, const store::PresenceChange& c) {
         if (!st) {
-          app.bridge->runs.erase(c.agent_id);
+          auto node = app.bridge->runs.extract(c.agent_id);
+          if (!node.empty()) remove_stdin_file(app, *node.mapped());
           return started(st.problem());
         }
         launch(app, c.agent_id, container, in, started);

@@ -72,7 +72,8 @@ void credentials_reach_the_run_only(const std::string& engine) {
   Reply p = ipc(w, "POST", "/api/v1/internal/agents/" + peer + "/start",
                 R"({"cmd":["sh","-c","echo \"[$SERVICE_TOKEN][$TIE_TOKEN]\""]})");
   cr_assert_eq(p.status, 202, "%d %s", p.status, p.body.c_str());
-  cr_assert_str_eq(wait_run(w, peer, json_of(p)["run_id"].GetString())["status"].GetString(), "SUCCEEDED");
+  auto peer_run = wait_run(w, peer, json_of(p)["run_id"].GetString());
+  cr_assert_str_eq(peer_run["status"].GetString(), "SUCCEEDED");
   auto peer_lines = stdout_of(w, peer);
   cr_assert_eq(peer_lines.size(), 1u);
   cr_assert_str_eq(peer_lines[0].c_str(), "[][]");
