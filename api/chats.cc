@@ -2,7 +2,8 @@
 //   POST /api/v1/agents/{agentId}/chats {title?} (create) -> 201 the chat
 //   GET  /api/v1/agents/{agentId}/chats            newest first (read)
 //   GET  /api/v1/chats/{chatId}/messages?offset=&limit= (signed in; the
-//        workspace comes from the chat row and the caller must be a member)
+//        workspace comes from the chat row and the caller must be a member;
+//        on the socket, within the token's scope)
 //   POST /api/v1/internal/chats/{chatId}/messages {role, content} -> 201 {id, seq}
 // A page of messages is a seek on (chat_id, seq): seq is dense, so offset N
 // starts at seq N+1 and no page costs more than its own rows.
@@ -46,6 +47,15 @@ void reply_messages(const ExchangePtr& ex, const std::vector<store::Message>& me
   out.end_array();
   out.end_object();
   reply(ex, 200, out);
+}
+
+// An internal token's scope: its workspace and crew, when it is bound to
+// them (the master token's are empty: every chat).
+bool in_scope(std::string_view workspace, std::string_view crew, const store::ChatRef& chat) {
+  return (workspace.empty() || chat.workspace_id == workspace) && (crew.empty() || chat.crew_id == crew);
+}
+bool in_token_scope(const Exchange& ex, const store::ChatRef& chat) {
+  return in_scope(ex.who.workspace_id, ex.who.crew_id, chat);
 }
 
 }  // namespace
@@ -97,10 +107,14 @@ void list_chat_messages(App& app, const ExchangePtr& ex) {
   auto chat = store::find_chat(c, ex->req.param("chatId"));
   if (!chat) return reply_problem(ex, chat.problem());
   if (!*chat) return reply_messages(ex, {});  // a new session before its first message
-  auto role = store::member_role(c, (*chat)->workspace_id, ex->who.user_id);
-  if (!role) {
-    if (role.problem().status != 404) return reply_problem(ex, role.problem());
-    return reply_problem(ex, 403, "not a member of this chat's workspace");
+  if (ex->who.kind == Principal::Kind::kInternal) {
+    if (!in_token_scope(*ex, **chat)) return reply_problem(ex, 403, "this token may not read chats of that agent");
+  } else {
+    auto role = store::member_role(c, (*chat)->workspace_id, ex->who.user_id);
+    if (!role) {
+      if (role.problem().status != 404) return reply_problem(ex, role.problem());
+      return reply_problem(ex, 403, "not a member of this chat's workspace");
+    }
   }
   auto messages = store::list_messages(c, (*chat)->id, page.offset, page.limit);
   if (!messages) return reply_problem(ex, messages.problem());
@@ -131,8 +145,7 @@ void append_chat_message(App& app, const ExchangePtr& ex) {
         auto chat = store::find_chat(w, chat_id);
         if (!chat) return std::move(chat).take_problem();
         if (!*chat) return fail(404, "chat not found");
-        if ((!workspace.empty() && (*chat)->workspace_id != workspace) || (!crew.empty() && (*chat)->crew_id != crew))
-          return fail(403, "this token may not write to chats of that agent");
+        if (!in_scope(workspace, crew, **chat)) return fail(403, "this token may not write to chats of that agent");
         auto seq = store::append_message(w, chat_id, m);
         if (!seq) return std::move(seq).take_problem();
         store::Message out;

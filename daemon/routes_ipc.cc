@@ -33,6 +33,7 @@ std::vector<Route> ipc_routes(App& app) {
       {M::kGet, "/api/v1/internal/agents/{agentId}/debug", bind<api::agent_debug>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/runs", bind<api::list_agent_runs>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/logs", bind<api::agent_logs>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/chats/{chatId}/messages", bind<api::list_chat_messages>(app), &kInternal},
       // 256 KiB of content may take six times that as JSON escapes.
       {M::kPost, "/api/v1/internal/chats/{chatId}/messages", bind<api::append_chat_message>(app), &kInternal,
        2 << 20},

@@ -142,6 +142,13 @@ Test(chats, crew_bound_tokens_append_only_to_their_crew) {
   expect_problem(append(d, chat_b, "assistant", "sneaky", token_a), 403, "may not");
   auto b = json_of(call(d, "GET", messages(chat_b), owner.token));
   cr_assert_eq(b["messages"].Size(), 0u, "the refused append wrote nothing");
+  // The socket's read twin: the same answer, within the token's scope.
+  Reply mine = ipc_call(d, "GET", "/api/v1/internal/chats/" + chat_a + "/messages", "", token_a);
+  cr_assert_eq(mine.status, 200, "%s", mine.body.c_str());
+  cr_assert_eq(json_of(mine)["messages"].Size(), 1u);
+  expect_problem(ipc_call(d, "GET", "/api/v1/internal/chats/" + chat_b + "/messages", "", token_a), 403, "may not");
+  Reply master = ipc_call(d, "GET", "/api/v1/internal/chats/" + chat_b + "/messages");
+  cr_assert_eq(master.status, 200, "%s", master.body.c_str());
   auto a = json_of(call(d, "GET", messages(chat_a), owner.token));
   cr_assert_eq(a["messages"].Size(), 1u);
   cr_assert_str_eq(a["messages"][0]["content"].GetString(), "done");
