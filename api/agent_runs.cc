@@ -1,14 +1,20 @@
 // Agent runs and their logs:
 //   POST /api/v1/internal/agents/{agentId}/start {cmd, env?, chat_id?} -> 202 {run_id}
 //   GET  .../agents/{agentId}/runs                 newest first
+//   GET  /api/v1/runs?workspace_id=&agent_id=&status=  the workspace's, newest first
 //   GET  .../agents/{agentId}/logs?offset=&limit=&follow=1
 // A run is an exec in the crew container as uid 1001 in /output/<slug>; its
 // stdout and stderr become log entries line by line; its end writes the exit
-// code, the agent's status and presence.
+// code, the agent's status and presence. The agent's assigned credentials
+// are opened into that exec's environment only, never the container's.
+#include <cerrno>
 #include <optional>
 
+#include <fcntl.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/bridge.h"
 #include "api/realtime.h"
@@ -16,6 +22,8 @@
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
+#include "daemon/offload.h"
+#include "store/credential_store.h"
 #include "store/presence_service.h"
 #include "store/run_store.h"
 
@@ -35,14 +43,7 @@ bool valid_env_name(std::string_view n) {
   return !n.starts_with("CREWSHIP_");  // crewshipd's own
 }
 
-struct RunInput {
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;
-  std::string cmd_json;
-  std::string chat_id;
-};
-
-bool read_run_input(const ExchangePtr& ex, RunInput* in) {
+bool read_run_input(const ExchangePtr& ex, RunRequest* in) {
   rapidjson::Document doc;
   if (!read_json(ex, &doc)) return false;
   auto fail = [&ex](std::string_view detail) {
@@ -59,10 +60,6 @@ bool read_run_input(const ExchangePtr& ex, RunInput* in) {
     in->cmd.emplace_back(a.GetString(), a.GetStringLength());
   }
   if (in->cmd[0].empty()) return fail("cmd[0] must name a program");
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  cmd->value.Accept(w);
-  in->cmd_json.assign(buf.GetString(), buf.GetSize());
   if (auto env = doc.FindMember("env"); env != doc.MemberEnd() && !env->value.IsNull()) {
     if (!env->value.IsObject() || env->value.MemberCount() > kMaxEnv)
       return fail("env must be an object of at most 128 strings");
@@ -88,10 +85,12 @@ void write_run(json::Out& out, const store::RunRow& run) {
   out.begin_object();
   out.member("id", run.id);
   out.member("agent_id", run.agent_id);
+  out.member("workspace_id", run.workspace_id);
   nullable_text(out, "chat_id", run.chat_id);
   out.key("cmd");
   out.w().RawValue(run.cmd_json.data(), run.cmd_json.size(), rapidjson::kArrayType);
   out.member("status", run.status);
+  out.member("source", run.source);
   out.key("exit_code");
   run.exit_code ? void(out.w().Int64(*run.exit_code)) : void(out.w().Null());
   nullable_text(out, "error", run.error);
@@ -135,6 +134,10 @@ void publish_run(App& app, std::string_view event, const std::string& run_id, co
   publish_event(app, c.workspace_id, c.crew_id, event, d.take());
 }
 
+void remove_stdin_file(App& app, const Run& run) {
+  if (!run.stdin_file.empty()) offload(app.loop, [path = run.stdin_file] { ::unlink(path.c_str()); }, [] {});
+}
+
 // The exec ended: the last partial lines go to the log, then the run's end
 // is written.
 void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r) {
@@ -144,6 +147,7 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
   container::AgentLog& log = agent_log(app, run.agent);
   if (!run.partial[0].empty()) log.append("stdout", run.partial[0]);
   if (!run.partial[1].empty()) log.append("stderr", run.partial[1]);
+  remove_stdin_file(app, run);
   if (r.err == UV_ECANCELED) return;  // crewshipd stops; the next start marks the run LOST
 
   Status o = exec_status(r);
@@ -184,34 +188,35 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
       });
 }
 
+using Started = std::function<void(Result<std::string>)>;
+
 // The run's row and busy presence are committed: the exec starts.
-void launch(App& app, const ExchangePtr& ex, const std::string& container, const RunInput& in) {
-  const std::string agent_id(ex->req.param("agentId"));
+void launch(App& app, const std::string& agent_id, const std::string& container,
+            const std::shared_ptr<RunRequest>& in, const Started& started) {
   Run& run = *app.bridge->runs.find(agent_id)->second;
-  json::Out out;
-  out.begin_object();
-  out.member("run_id", run.id);
-  out.end_object();
   // Stopped while it was starting, or crewshipd is stopping: the run ends
   // before its exec begins.
   bool stopped = crews(app).stopped();
   if (run.stopping || stopped) {
+    std::string id = run.id;
     container::ExecResult never;
     never.err = stopped ? UV_ECANCELED : 0;
     run_ended(app, agent_id, std::move(never));
-    return stopped ? reply_problem(ex, fail(503, "shutting down", 1)) : reply(ex, 202, out);
+    return stopped ? started(fail(503, "shutting down", 1)) : started(id);
   }
   container::ExecSpec spec;
   spec.container = container;
-  spec.cmd = in.cmd;
+  spec.cmd = in->cmd;
   spec.workdir = "/output/" + run.agent.slug;
   // crewshipd's own first: `crewship-hook stop` finds the agent's processes
   // by the start of their environment.
   spec.env = {"CREWSHIP_AGENT_ID=" + run.agent.id, "CREWSHIP_RUN_ID=" + run.id,
               "CREWSHIP_AGENT_SLUG=" + run.agent.slug, "HOME=/home/agent"};
-  spec.env.insert(spec.env.end(), in.env.begin(), in.env.end());
+  spec.env.insert(spec.env.end(), in->env.begin(), in->env.end());
+  in->env.clear();  // the opened credentials live on in the exec's spec only
   spec.timeout_ms = 0;  // as long as the agent works
   spec.key = run.agent.crew_id;
+  std::string id = run.id;
   auto* exec = crews(app).engine().exec(
       std::move(spec), [&app, agent_id](int stream, std::string_view piece) {
         auto r = app.bridge->runs.find(agent_id);
@@ -222,15 +227,15 @@ void launch(App& app, const ExchangePtr& ex, const std::string& container, const
     container::ExecResult busy;
     busy.err = UV_EBUSY;
     run_ended(app, agent_id, std::move(busy));
-    return reply_problem(ex, engine_failure(UV_EBUSY, "exec"));
+    return started(engine_failure(UV_EBUSY, "exec"));
   }
-  reply(ex, 202, out);
+  started(id);
 }
 
 // The crew's container runs and the agent's workspace exists: the run's row
 // and busy presence are written, then the exec starts.
-void begin_run(App& app, const ExchangePtr& ex, const AgentRef& agent, const std::string& container,
-               const std::shared_ptr<RunInput>& in) {
+void begin_run(App& app, const AgentRef& agent, const std::string& container,
+               const std::shared_ptr<RunRequest>& in, const Started& started) {
   const std::string run_id = app.bridge->runs[agent.id]->id;
   store::PresenceUpdate u;
   u.agent_id = agent.id;
@@ -238,47 +243,158 @@ void begin_run(App& app, const ExchangePtr& ex, const AgentRef& agent, const std
   u.crew_id = agent.crew_id;
   u.status = "busy";
   u.details = R"({"run_id":")" + run_id + R"("})";
+  json::Out cmd;
+  cmd.begin_array();
+  for (const std::string& a : in->cmd) cmd.str(a);
+  cmd.end_array();
   app.presence.set(
       std::move(u),
-      [&app, ex, container, in](Status st, const store::PresenceChange& c) {
+      [&app, container, in, started](Status st, const store::PresenceChange& c) {
         if (!st) {
-          app.bridge->runs.erase(c.agent_id);
-          return reply_problem(ex, st.problem());
+          auto node = app.bridge->runs.extract(c.agent_id);
+          if (!node.empty()) remove_stdin_file(app, *node.mapped());
+          return started(st.problem());
         }
         publish_run(app, "run.started", app.bridge->runs[c.agent_id]->id, c, "RUNNING", std::nullopt);
-        launch(app, ex, container, *in);
+        launch(app, c.agent_id, container, in, started);
       },
-      [run_id, in](store::Connection& c, const store::PresenceWrite& w) {
-        return store::insert_run(c, {run_id, w.agent_id, w.workspace_id, w.crew_id, in->chat_id, in->cmd_json, w.since});
+      [run_id, in, cmd_json = cmd.take()](store::Connection& c, const store::PresenceWrite& w) {
+        int rc = store::insert_run(
+            c, {run_id, w.agent_id, w.workspace_id, w.crew_id, in->chat_id, cmd_json, w.since, in->source});
+        if (rc != SQLITE_OK || !in->audit) return rc;
+        store::AuditEntry audit = *in->audit;
+        audit.details = details_of({{"run_id", run_id}, {"source", in->source}});
+        return store::insert_audit(c, audit) ? SQLITE_OK : SQLITE_ABORT;
+      });
+}
+
+// The agent's credentials, opened, as NAME=value entries that replace any of
+// the request's own env entries of the same names.
+Status open_credentials(App& app, const AgentRef& agent, RunRequest* in) {
+  auto sealed = store::credentials_to_inject(app.store.reader(), agent.id);
+  if (!sealed) return std::move(sealed).take_problem();
+  if (sealed->empty()) return {};
+  std::vector<std::string> env;
+  for (const store::SealedEnv& s : *sealed) {
+    SecretText value;
+    if (!app.vault.open(s.sealed, &value)) {
+      Problem p = fail(500, "credential " + s.credential_id + " could not be opened");
+      p.cause = "credential " + s.credential_id + " of agent " + agent.id +
+                " does not open under this vault key (ENCRYPTION_KEY or " + Vault::kFileName + " changed?)";
+      return p;
+    }
+    env.push_back(s.env_var_name + "=" + value.value);
+  }
+  for (std::string& e : in->env) {
+    std::string_view name = std::string_view(e).substr(0, e.find('='));
+    bool shadowed = false;
+    for (const store::SealedEnv& s : *sealed) shadowed = shadowed || s.env_var_name == name;
+    if (!shadowed) env.push_back(std::move(e));
+  }
+  in->env = std::move(env);
+  return {};
+}
+
+// Writes the run's stdin to <crew storage>/.crewship/stdin/<run id> (0644:
+// the exec runs as uid 1001), off the loop.
+void write_stdin_file(App& app, const AgentRef& agent, const std::string& run_id, std::string text,
+                      std::function<void(Status, std::string host, std::string inside)> done) {
+  std::string dir = crew_storage_dir(app.config, agent.crew_id) + "/.crewship";
+  auto rc = std::make_shared<int>(0);
+  std::string host = dir + "/stdin/" + run_id;
+  offload(
+      app.loop,
+      [dir, run_id, text = std::move(text), rc] {
+        // Each step refuses a symlink: nothing a container planted leads out.
+        ::mkdir(dir.c_str(), 0755);
+        int top = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (top < 0) {
+          *rc = -errno;
+          return;
+        }
+        ::mkdirat(top, "stdin", 0755);
+        int sub = ::openat(top, "stdin", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = sub < 0 ? -1 : ::openat(sub, run_id.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        *rc = fd < 0 ? -errno : 0;
+        for (size_t off = 0; fd >= 0 && off < text.size();) {
+          ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) {
+            *rc = -EIO;
+            break;
+          }
+          off += static_cast<size_t>(n);
+        }
+        if (fd >= 0) ::close(fd);
+        if (*rc != 0 && fd >= 0) ::unlinkat(sub, run_id.c_str(), 0);
+        if (sub >= 0) ::close(sub);
+        ::close(top);
+      },
+      [rc, host, run_id, done = std::move(done)] {
+        if (*rc != 0) {
+          Problem p = fail(500, "the run's input could not be written");
+          p.cause = host + ": " + std::strerror(-*rc);
+          return done(p, {}, {});
+        }
+        done({}, host, "/output/.crewship/stdin/" + run_id);
       });
 }
 
 }  // namespace
 
-// POST /api/v1/internal/agents/{agentId}/start
-void start_agent_run(App& app, const ExchangePtr& ex) {
-  if (!bridge_open(app, ex)) return;
-  auto in = std::make_shared<RunInput>();
-  if (!read_run_input(ex, in.get())) return;
-  AgentRef agent;
-  if (!find_agent(app, ex, &agent, true)) return;
-  if (app.bridge->runs.contains(agent.id)) return reply_problem(ex, 409, "the agent is already running");
+void start_run(App& app, const AgentRef& agent, std::shared_ptr<RunRequest> in, Started started) {
+  if (app.bridge->runs.contains(agent.id)) return started(fail(409, "the agent is already running"));
+  if (Status st = open_credentials(app, agent, in.get()); !st) return started(st.problem());
   auto run = std::make_unique<Run>();
   run->id = new_id();
   run->agent = agent;
   app.bridge->runs[agent.id] = std::move(run);  // holds the agent's place while it starts
 
-  auto give_up = [&app, ex, agent](const Problem& why) {
+  auto give_up = [&app, agent, started](const Problem& why) {
     app.bridge->runs.erase(agent.id);
-    reply_problem(ex, why);
+    started(why);
   };
-  crews(app).ensure(agent.crew_id, [&app, ex, agent, in, give_up](Result<std::string> found) {
+  crews(app).ensure(agent.crew_id, [&app, agent, in, give_up, started](Result<std::string> found) {
     if (!found) return give_up(found.problem());
-    crews(app).prepare_agent_dir(agent, [&app, ex, agent, in, give_up, container = *found](Status dir) {
+    crews(app).prepare_agent_dir(agent, [&app, agent, in, give_up, started, container = *found](Status dir) {
       if (!dir) return give_up(dir.problem());
-      begin_run(app, ex, agent, container, in);
+      if (!in->stdin_text) return begin_run(app, agent, container, in, started);
+      std::string run_id = app.bridge->runs[agent.id]->id;
+      write_stdin_file(app, agent, run_id, std::move(*in->stdin_text),
+                       [&app, agent, in, give_up, started, container](Status st, std::string host, std::string inside) {
+                         if (!st) return give_up(st.problem());
+                         app.bridge->runs[agent.id]->stdin_file = host;
+                         // sh gives the command the file as stdin; the file's
+                         // path and the command stay separate arguments.
+                         std::vector<std::string> cmd = {"sh", "-c", "exec \"$@\" < \"$0\"", inside};
+                         cmd.insert(cmd.end(), in->cmd.begin(), in->cmd.end());
+                         in->cmd = std::move(cmd);
+                         in->stdin_text.reset();
+                         begin_run(app, agent, container, in, started);
+                       });
     });
   });
+}
+
+std::function<void(Result<std::string>)> reply_run_started(const ExchangePtr& ex) {
+  return [ex](Result<std::string> run_id) {
+    if (!run_id) return reply_problem(ex, run_id.problem());
+    json::Out out;
+    out.begin_object();
+    out.member("run_id", *run_id);
+    out.end_object();
+    reply(ex, 202, out);
+  };
+}
+
+// POST /api/v1/internal/agents/{agentId}/start
+void start_agent_run(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
+  auto in = std::make_shared<RunRequest>();
+  if (!read_run_input(ex, in.get())) return;
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent, true)) return;
+  start_run(app, agent, in, reply_run_started(ex));
 }
 
 // GET /api/v1/agents/{agentId}/runs
@@ -294,6 +410,27 @@ void list_agent_runs(App& app, const ExchangePtr& ex) {
   for (const store::RunRow& run : *runs) write_run(out, run);
   out.end_array();
   reply_list(ex, "runs", out.take());
+}
+
+// GET /api/v1/runs?workspace_id=&agent_id=&status=: the workspace's runs,
+// newest first. An agent_id that is not a live agent of the workspace 404s.
+void list_workspace_runs(App& app, const ExchangePtr& ex) {
+  Page page;
+  if (!read_page(ex, 20, 100, &page)) return;
+  std::optional<std::string> agent_id = ex->req.query_param("agent_id"), status = ex->req.query_param("status");
+  if (agent_id && agent_id->empty()) agent_id.reset();
+  if (status && status->empty()) status.reset();
+  if (status && *status != "RUNNING" && *status != "SUCCEEDED" && *status != "FAILED" && *status != "STOPPED" &&
+      *status != "LOST")
+    return reply_problem(ex, 400, "status must be one of RUNNING, SUCCEEDED, FAILED, STOPPED, LOST");
+  if (agent_id) {
+    if (auto a = store::find_agent(app.store.reader(), *agent_id, ex->who.workspace_id, ""); !a)
+      return reply_problem(ex, a.problem());
+  }
+  reply_list(ex,
+             store::list_workspace_runs(app.store.reader(), ex->who.workspace_id, agent_id, status, page.limit,
+                                        page.offset),
+             write_run);
 }
 
 // GET /api/v1/agents/{agentId}/logs?offset=&limit=&follow=1

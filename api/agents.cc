@@ -303,12 +303,12 @@ void create_agent(App& app, const ExchangePtr& ex) {
   std::string id = new_id();
   submit(
       app,
-      [a, id, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       now = now_rfc3339()](store::Connection& w) -> Status {
+      [a, id, workspace = ex->who.workspace_id, user = ex->who.user_id, now = now_rfc3339(),
+       audit = audit_of(*ex, "agent.create", "agent", id, details_of({{"slug", a.slug}}))](store::Connection& w) -> Status {
         if (a.crew_id) {
           if (auto c = store::find_crew(w, *a.crew_id, workspace); !c) return std::move(c).take_problem();
         }
-        return store::insert_agent(w, id, workspace, user, now, a);
+        return audited(w, store::insert_agent(w, id, workspace, user, now, a), audit);
       },
       [&app, ex, id](Status st) {
         if (!st) return reply_problem(ex, st.problem());
@@ -330,7 +330,8 @@ void update_agent(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [in, id, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& w) -> Status {
+       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339(),
+       audit = audit_of(*ex, "agent.update", "agent", id)](store::Connection& w) -> Status {
         auto a = load_for_edit(w, id, workspace, user, any_agent);
         if (!a) return std::move(a).take_problem();
         if (in.empty()) return {};
@@ -339,7 +340,7 @@ void update_agent(App& app, const ExchangePtr& ex) {
         if (a->crew_id && a->crew_id != old_crew) {
           if (auto c = store::find_crew(w, *a->crew_id, workspace); !c) return std::move(c).take_problem();
         }
-        return store::update_agent(w, id, workspace, now, *a);
+        return audited(w, store::update_agent(w, id, workspace, now, *a), audit);
       },
       [&app, ex, id](Status st) {
         if (!st) return reply_problem(ex, st.problem());
@@ -356,10 +357,11 @@ void delete_agent(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [id, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& w) -> Status {
+       any_agent = ex->who.role >= Role::kAdmin, now = now_rfc3339(),
+       audit = audit_of(*ex, "agent.delete", "agent", id)](store::Connection& w) -> Status {
         if (auto a = load_for_edit(w, id, workspace, user, any_agent); !a)
           return std::move(a).take_problem();
-        return store::delete_agent(w, id, now);
+        return audited(w, store::delete_agent(w, id, now), audit);
       },
       [&app, ex, id](Status st) {
         if (!st) return reply_problem(ex, st.problem());

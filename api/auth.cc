@@ -158,6 +158,7 @@ Result<bool> authenticate(App& app, Exchange& ex) {
 
 bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny) {
   if (route == nullptr || route->auth == Auth::kNone) return true;
+  if (route->auth == Auth::kWebhook) return webhook_guard(app, ex, deny);
   auto authenticated = authenticate(app, ex);
   if (!authenticated) {
     *deny = problem_response(ex, authenticated.problem());

@@ -25,6 +25,9 @@ constexpr std::string_view kCliPrefix = "crewship_cli_";
 
 // The public listener's guard: checks the route's Access (null: anyone).
 bool guard(App& app, Exchange& ex, const Access* route, http::Response* deny);
+// The guard of a webhook route (api/webhooks.cc): the {agentId}'s secret in
+// X-Webhook-Secret, the agent in the path's {crewId}, the per-agent rate.
+bool webhook_guard(App& app, Exchange& ex, http::Response* deny);
 // Fills ex.who from a session or CLI token: true when it did, false when the
 // request has none that is valid, a problem when the store failed.
 Result<bool> authenticate(App& app, Exchange& ex);

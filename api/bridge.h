@@ -3,14 +3,18 @@
 // runs in progress and the agents' logs.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "api/agent_ref.h"
 #include "container/agent_log.h"
 #include "container/crew_service.h"
 #include "daemon/app.h"
+#include "store/audit_store.h"
 
 namespace crewship::api {
 
@@ -26,7 +30,31 @@ struct Run {
   AgentRef agent;
   bool stopping = false;
   std::string partial[2];  // stdout, stderr bytes after the last newline
+  std::string stdin_file;  // host path of the run's stdin, removed at its end
 };
+
+// What a run executes and where it came from.
+struct RunRequest {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // NAME=value
+  std::string chat_id;           // empty: none
+  std::string source = "ipc";    // ipc | webhook
+  // Given: written to a file of the crew's storage that becomes the
+  // command's stdin (the engine's execs here attach no stdin).
+  std::optional<std::string> stdin_text;
+  // Given: written with the run's row, its details gaining the run_id.
+  std::optional<store::AuditEntry> audit;
+};
+// Starts a run of agent (which has a crew): opens its credentials into the
+// exec's environment, starts the crew's container when it must, records the
+// run and busy presence, then starts the exec. started gets the run id once
+// the exec began, or the problem that stopped it (409 when the agent runs
+// already, 500 when a credential does not open, 502/503 from the engine).
+void start_run(App& app, const AgentRef& agent, std::shared_ptr<RunRequest> in,
+               std::function<void(Result<std::string>)> started);
+// The started callback of a run a request asked for: 202 {run_id}, or the
+// problem.
+std::function<void(Result<std::string>)> reply_run_started(const ExchangePtr& ex);
 
 struct Bridge {
   std::unique_ptr<container::CrewService> crews;

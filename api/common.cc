@@ -25,6 +25,25 @@ void nullable(json::Out& out, std::string_view key, const std::optional<std::str
   }
 }
 
+store::AuditEntry audit_of(const Exchange& ex, std::string action, std::string target_type,
+                           std::string target_id, std::string details) {
+  return {ex.who.workspace_id, std::move(action), ex.who.user_id, std::move(target_type), std::move(target_id),
+          std::move(details)};
+}
+
+Status audited(store::Connection& w, Status st, const store::AuditEntry& e) {
+  if (!st) return st;
+  return store::insert_audit(w, e);
+}
+
+std::string details_of(std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+  json::Out out;
+  out.begin_object();
+  for (const auto& [k, v] : members) out.member(k, v);
+  out.end_object();
+  return out.take();
+}
+
 const std::string_view kBadSlug =
     "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit";
 

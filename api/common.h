@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -16,6 +18,7 @@
 #include "daemon/json.h"
 #include "daemon/json_input.h"
 #include "daemon/result.h"
+#include "store/audit_store.h"
 #include "store/db.h"
 #include "store/writer.h"
 
@@ -45,6 +48,17 @@ template <class Work, class Done>
 void submit(App& app, Work work, Done done) {
   store::submit(app.store.writer(), std::move(work), std::move(done));
 }
+
+// The audit row of a change the caller makes in their workspace (an internal
+// caller has no user: actor_user_id stays empty). details is a JSON object
+// or empty, and never holds a secret value.
+store::AuditEntry audit_of(const Exchange& ex, std::string action, std::string target_type,
+                           std::string target_id, std::string details = {});
+// st, and when it is ok the audit row e written after it, in the same
+// transaction.
+Status audited(store::Connection& w, Status st, const store::AuditEntry& e);
+// The JSON object of string members {k1: v1, k2: v2, ...}.
+std::string details_of(std::initializer_list<std::pair<std::string_view, std::string_view>> members);
 
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);

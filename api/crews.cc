@@ -116,12 +116,12 @@ void create_crew(App& app, const ExchangePtr& ex) {
   std::string id = new_id();
   submit(
       app,
-      [crew, id, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       now = now_rfc3339()](store::Connection& w) -> Status {
+      [crew, id, workspace = ex->who.workspace_id, user = ex->who.user_id, now = now_rfc3339(),
+       audit = audit_of(*ex, "crew.create", "crew", id, details_of({{"slug", crew.slug}}))](store::Connection& w) -> Status {
         auto taken = store::crew_slug_taken(w, workspace, crew.slug, id);
         if (!taken) return std::move(taken).take_problem();
         if (*taken) return fail(409, std::string(kSlugTaken));
-        return store::insert_crew(w, id, workspace, crew, user, now);
+        return audited(w, store::insert_crew(w, id, workspace, crew, user, now), audit);
       },
       [&app, ex, id](Status st) {
         if (!st) return reply_problem(ex, st.problem());
@@ -153,7 +153,8 @@ void update_crew(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [patch, id, workspace = ex->who.workspace_id, user = ex->who.user_id,
-       any_crew = ex->who.role >= Role::kAdmin, now = now_rfc3339()](store::Connection& w) -> Status {
+       any_crew = ex->who.role >= Role::kAdmin, now = now_rfc3339(),
+       audit = audit_of(*ex, "crew.update", "crew", id)](store::Connection& w) -> Status {
         auto rights = store::crew_rights(w, id, workspace, user);
         if (!rights) return std::move(rights).take_problem();
         if (!any_crew && !rights->creator && !rights->crew_admin)
@@ -163,7 +164,7 @@ void update_crew(App& app, const ExchangePtr& ex) {
           if (!taken) return std::move(taken).take_problem();
           if (*taken) return fail(409, std::string(kSlugTaken));
         }
-        return store::update_crew(w, id, workspace, patch, now);
+        return audited(w, store::update_crew(w, id, workspace, patch, now), audit);
       },
       [&app, ex, id](Status st) {
         if (!st) return reply_problem(ex, st.problem());
@@ -176,13 +177,13 @@ void update_crew(App& app, const ExchangePtr& ex) {
 void delete_crew(App& app, const ExchangePtr& ex) {
   submit(
       app,
-      [id = std::string(ex->req.param("crewId")), workspace = ex->who.workspace_id,
-       now = now_rfc3339()](store::Connection& w) -> Status {
+      [id = std::string(ex->req.param("crewId")), workspace = ex->who.workspace_id, now = now_rfc3339(),
+       audit = audit_of(*ex, "crew.delete", "crew", std::string(ex->req.param("crewId")))](store::Connection& w) -> Status {
         if (auto crew = store::find_crew(w, id, workspace); !crew) return std::move(crew).take_problem();
         auto has_agents = store::crew_has_agents(w, id);
         if (!has_agents) return std::move(has_agents).take_problem();
         if (*has_agents) return fail(409, "the crew still has agents; delete or move them first");
-        return store::delete_crew(w, id, now);
+        return audited(w, store::delete_crew(w, id, now), audit);
       },
       [&app, ex](Status st) {
         if (!st) return reply_problem(ex, st.problem());
@@ -232,13 +233,17 @@ void add_crew_member(App& app, const ExchangePtr& ex) {
       [now, role = role.value, by_id = user_id.has_value(),
        who = user_id.has_value() ? user_id.value : email.value,
        crew = std::string(ex->req.param("crewId")),
-       workspace = ex->who.workspace_id](store::Connection& w) -> Result<store::UserRef> {
+       workspace = ex->who.workspace_id,
+       audit = audit_of(*ex, "crew.member_add", "crew", std::string(ex->req.param("crewId")))](store::Connection& w) mutable
+      -> Result<store::UserRef> {
         if (auto c = store::find_crew(w, crew, workspace); !c) return std::move(c).take_problem();
         auto user = store::find_workspace_user(w, workspace, by_id, who);
         if (!user) return user;
         auto added = store::insert_crew_member(w, crew, user->id, role, now);
         if (!added) return std::move(added).take_problem();
         if (!*added) return fail(409, "this user is already a member of the crew");
+        audit.details = details_of({{"user_id", user->id}, {"role", role}});
+        if (auto st = store::insert_audit(w, audit); !st) return std::move(st).take_problem();
         return user;
       },
       [ex, now, role = role.value](Result<store::UserRef> user) {
@@ -260,12 +265,14 @@ void remove_crew_member(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [crew = std::string(ex->req.param("crewId")), user = std::string(ex->req.param("userId")),
-       workspace = ex->who.workspace_id](store::Connection& w) -> Status {
+       workspace = ex->who.workspace_id,
+       audit = audit_of(*ex, "crew.member_remove", "crew", std::string(ex->req.param("crewId")),
+                        details_of({{"user_id", ex->req.param("userId")}}))](store::Connection& w) -> Status {
         if (auto c = store::find_crew(w, crew, workspace); !c) return std::move(c).take_problem();
         auto removed = store::delete_crew_member(w, crew, user);
         if (!removed) return std::move(removed).take_problem();
         if (!*removed) return fail(404, "this user is not a member of the crew");
-        return {};
+        return store::insert_audit(w, audit);
       },
       [ex](Status st) {
         if (!st) return reply_problem(ex, st.problem());

@@ -78,6 +78,30 @@ CREWSHIP_HANDLER(agent_debug);
 CREWSHIP_HANDLER(start_agent_run);
 CREWSHIP_HANDLER(list_agent_runs);
 CREWSHIP_HANDLER(agent_logs);
+CREWSHIP_HANDLER(list_workspace_runs);
+// credentials.cc: the vault and agents' credential assignments
+CREWSHIP_HANDLER(create_credential);
+CREWSHIP_HANDLER(list_credentials);
+CREWSHIP_HANDLER(delete_credential);
+CREWSHIP_HANDLER(list_agent_credentials);
+CREWSHIP_HANDLER(assign_credential);
+CREWSHIP_HANDLER(unassign_credential);
+// skills.cc: the catalog and agents' skill assignments
+CREWSHIP_HANDLER(create_skill);
+CREWSHIP_HANDLER(list_skills);
+CREWSHIP_HANDLER(list_agent_skills);
+CREWSHIP_HANDLER(assign_skill);
+CREWSHIP_HANDLER(remove_skill);
+// chats.cc
+CREWSHIP_HANDLER(create_chat);
+CREWSHIP_HANDLER(list_chats);
+CREWSHIP_HANDLER(list_chat_messages);
+CREWSHIP_HANDLER(append_chat_message);
+// webhooks.cc
+CREWSHIP_HANDLER(rotate_webhook_secret);
+CREWSHIP_HANDLER(trigger_webhook);
+// audit.cc
+CREWSHIP_HANDLER(list_audit);
 
 // presence.cc
 CREWSHIP_HANDLER(presence_roster);

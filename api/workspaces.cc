@@ -181,8 +181,8 @@ void add_member(App& app, const ExchangePtr& ex) {
   m.created_at = now_rfc3339();
   submit(
       app,
-      [m, workspace = ex->who.workspace_id, email = email.value](store::Connection& w) mutable
-      -> Result<store::Member> {
+      [m, workspace = ex->who.workspace_id, email = email.value,
+       audit = audit_of(*ex, "member.add", "member", m.id)](store::Connection& w) mutable -> Result<store::Member> {
         auto user = store::find_user_by_email(w, email);
         if (!user) return std::move(user).take_problem();
         m.user_id = user->id;
@@ -191,6 +191,8 @@ void add_member(App& app, const ExchangePtr& ex) {
         auto added = store::insert_member(w, workspace, m);
         if (!added) return std::move(added).take_problem();
         if (!*added) return fail(409, "this user is already a member of the workspace");
+        audit.details = details_of({{"user_id", m.user_id}, {"role", m.role}});
+        if (auto st = store::insert_audit(w, audit); !st) return std::move(st).take_problem();
         return m;
       },
       [ex](Result<store::Member> added) {
@@ -209,7 +211,9 @@ void remove_member(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [workspace = ex->who.workspace_id, member = std::string(ex->req.param("memberId")),
-       caller_is_owner = ex->who.role == Role::kOwner, removed](store::Connection& w) -> Status {
+       caller_is_owner = ex->who.role == Role::kOwner, removed,
+       audit = audit_of(*ex, "member.remove", "member", std::string(ex->req.param("memberId")))](
+          store::Connection& w) mutable -> Status {
         auto m = store::find_member(w, member, workspace);
         if (!m) return std::move(m).take_problem();
         if (m->role == "OWNER") {
@@ -219,7 +223,8 @@ void remove_member(App& app, const ExchangePtr& ex) {
           if (*owners <= 1) return fail(409, "cannot remove the last OWNER of a workspace");
         }
         *removed = m->user_id;
-        return store::remove_member(w, member, m->user_id, workspace);
+        audit.details = details_of({{"user_id", m->user_id}, {"role", m->role}});
+        return audited(w, store::remove_member(w, member, m->user_id, workspace), audit);
       },
       [&app, ex, removed](Status st) {
         if (!st) return reply_problem(ex, st.problem());

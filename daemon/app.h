@@ -16,6 +16,7 @@
 #include "container/engine_probe.h"
 #include "daemon/config.h"
 #include "daemon/rate_limit.h"
+#include "daemon/vault.h"
 #include "ipc/internal_token.h"
 #include "store/presence_service.h"
 #include "store/store.h"
@@ -36,6 +37,13 @@ struct App {
   api::PasswordHasher hasher;  // Argon2id in a helper process
   std::string auth_secret;  // session JWT key: NEXTAUTH_SECRET or <data dir>/auth-secret
   api::VerifiedJwts verified_jwts{auth_secret};  // session JWTs already checked against it
+  Vault vault;              // credential values and webhook secrets at rest
+  // Agent id -> the webhook triggers of the current minute window.
+  struct WebhookWindow {
+    int64_t minute = 0;
+    int64_t count = 0;
+  };
+  std::unordered_map<std::string, WebhookWindow> webhook_windows;
   // CLI token id -> when its last_used_at was last written (unix seconds).
   std::unordered_map<std::string, int64_t> cli_token_touched;
   // User id -> sign-ins of it whose password check is under way: they count

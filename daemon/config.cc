@@ -120,6 +120,8 @@ const Setting kSettings[] = {
    &Config::ws_ping_ms},
   {"CREWSHIP_SSE_HEARTBEAT", {}, "--sse-heartbeat", K::kDuration, "15s", 50, 3'600'000, false,
    "Comment heartbeat of SSE streams", nullptr, &Config::sse_heartbeat_ms},
+  {"CREWSHIP_WEBHOOK_RATE", {}, "--webhook-rate", K::kInt, "60", 1, 1'000'000, false,
+   "Webhook triggers per agent and minute (429 beyond)", nullptr, &Config::webhook_rate},
   {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
    "Most writes the store commits in one group", nullptr, &Config::writer_batch},
 };

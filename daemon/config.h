@@ -50,6 +50,7 @@ struct Config {
   int64_t ws_max_queue = 0;         // unsent bytes of one of them before it is dropped
   int64_t ws_ping_ms = 0;           // server ping interval
   int64_t sse_heartbeat_ms = 0;     // SSE comment heartbeat interval
+  int64_t webhook_rate = 0;         // webhook triggers per agent and minute
 };
 
 enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };

@@ -140,6 +140,13 @@ int Daemon::start() {
     if (created) LOG_NOTICE("generated a session secret in %s/auth-secret", cfg.data_dir.c_str());
   }
 
+  bool vault_created = false;
+  if (app_.vault.load(cfg.encryption_key, cfg.data_dir, &vault_created, &error) != 0) {
+    LOG_ERROR("vault key: %s", error.c_str());
+    return -1;
+  }
+  if (vault_created) LOG_NOTICE("generated a vault key in %s/%s", cfg.data_dir.c_str(), Vault::kFileName);
+
   app_.hasher.configure(static_cast<size_t>(cfg.hash_workers), static_cast<size_t>(cfg.hash_queue),
                         cfg.hash_wait_ms);
   // Bursts: half a minute's sign-ins (at least 5), two seconds of IPC writes.

@@ -61,7 +61,7 @@ bool read_page(const ExchangePtr& ex, int64_t default_limit, int64_t max_limit, 
                                  " are returned)");
       return false;
     }
-    std::string_view significant = v->substr(v->find_first_not_of('0'));
+    std::string_view significant = std::string_view(*v).substr(v->find_first_not_of('0'));
     if (!parse_int(significant, &out->limit) || out->limit > max_limit) out->limit = max_limit;
   }
   if (auto v = ex->req.query_param("offset")) {

@@ -57,9 +57,9 @@ constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
 
 }  // namespace
 
-bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* error) {
+bool parse_value(std::string_view body, rapidjson::Document* doc, std::string* error) {
   if (body.empty()) {
-    *error = "request body must be a JSON object";
+    *error = "request body must be JSON";
     return false;
   }
   // A whole UTF-8 byte order mark may lead (RFC 8259 lets a parser ignore
@@ -92,6 +92,15 @@ bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* 
       return false;
     }
   }
+  return true;
+}
+
+bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* error) {
+  if (body.empty()) {
+    *error = "request body must be a JSON object";
+    return false;
+  }
+  if (!parse_value(body, doc, error)) return false;
   if (!doc->IsObject()) {
     *error = "request body must be a JSON object";
     return false;

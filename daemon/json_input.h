@@ -14,7 +14,9 @@ namespace crewship::json {
 
 constexpr int kMaxDepth = 32;
 
-// Parses body, which must be one JSON object. On failure *error says why.
+// Parses body, which must be one JSON value. On failure *error says why.
+bool parse_value(std::string_view body, rapidjson::Document* doc, std::string* error);
+// Likewise, and the value must be an object.
 bool parse_object(std::string_view body, rapidjson::Document* doc, std::string* error);
 
 // A field of a request: absent, null, or a value.

@@ -13,6 +13,7 @@ enum class Auth : uint8_t {
   kNone,      // anyone
   kUser,      // session cookie or CLI token
   kInternal,  // X-Internal-Token (IPC listener)
+  kWebhook,   // X-Webhook-Secret of the {agentId} in the path
 };
 
 // Workspace roles in rank order; read = any member, create = MANAGER and up,

@@ -13,6 +13,7 @@ constexpr Access kSignedIn{Auth::kUser};  // authenticated, no workspace needed
 constexpr Access kReader{Auth::kUser, kRead};
 constexpr Access kCreator{Auth::kUser, kCreate};
 constexpr Access kManager{Auth::kUser, kManage};
+constexpr Access kWebhook{Auth::kWebhook};
 
 // A path the API reserves but does not serve yet: the same 404 as an unknown
 // path.
@@ -89,6 +90,27 @@ std::vector<Route> api_routes(App& app) {
       {M::kGet, "/api/v1/agents/{agentId}/debug", bind<api::agent_debug>(app), &kManager},
       {M::kGet, "/api/v1/agents/{agentId}/runs", bind<api::list_agent_runs>(app), &kReader},
       {M::kGet, "/api/v1/agents/{agentId}/logs", bind<api::agent_logs>(app), &kReader},
+      {M::kGet, "/api/v1/agents/{agentId}/skills", bind<api::list_agent_skills>(app), &kReader},
+      {M::kPost, "/api/v1/agents/{agentId}/skills", bind<api::assign_skill>(app), &kCreator},
+      {M::kDelete, "/api/v1/agents/{agentId}/skills/{skillId}", bind<api::remove_skill>(app), &kCreator},
+      {M::kGet, "/api/v1/agents/{agentId}/credentials", bind<api::list_agent_credentials>(app), &kReader},
+      {M::kPost, "/api/v1/agents/{agentId}/credentials", bind<api::assign_credential>(app), &kManager},
+      {M::kDelete, "/api/v1/agents/{agentId}/credentials/{assignmentId}", bind<api::unassign_credential>(app),
+       &kManager},
+      {M::kGet, "/api/v1/agents/{agentId}/chats", bind<api::list_chats>(app), &kReader},
+      {M::kPost, "/api/v1/agents/{agentId}/chats", bind<api::create_chat>(app), &kCreator},
+      {M::kPost, "/api/v1/agents/{agentId}/webhook-secret", bind<api::rotate_webhook_secret>(app), &kManager},
+      // The chat's workspace comes from its row: the handler checks membership.
+      {M::kGet, "/api/v1/chats/{chatId}/messages", bind<api::list_chat_messages>(app), &kSignedIn},
+      {M::kGet, "/api/v1/runs", bind<api::list_workspace_runs>(app), &kReader},
+      {M::kPost, "/api/v1/webhooks/{crewId}/{agentId}/trigger", bind<api::trigger_webhook>(app), &kWebhook},
+
+      {M::kPost, "/api/v1/credentials", bind<api::create_credential>(app), &kManager},
+      {M::kGet, "/api/v1/credentials", bind<api::list_credentials>(app), &kReader},
+      {M::kDelete, "/api/v1/credentials/{credentialId}", bind<api::delete_credential>(app), &kManager},
+      {M::kPost, "/api/v1/skills", bind<api::create_skill>(app), &kCreator},
+      {M::kGet, "/api/v1/skills", bind<api::list_skills>(app), &kReader},
+      {M::kGet, "/api/v1/audit", bind<api::list_audit>(app), &kManager},
       {M::kGet, "/api/v1/agents/{agentId}/files", bind<api::list_agent_files>(app), &kReader},
       {M::kGet, "/api/v1/agents/{agentId}/files/download", bind<api::download_agent_file>(app), &kReader},
       {M::kPut, "/api/v1/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kCreator, api::kAgentFileMaxBytes},

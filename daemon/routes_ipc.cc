@@ -34,6 +34,10 @@ std::vector<Route> ipc_routes(App& app) {
       {M::kGet, "/api/v1/internal/agents/{agentId}/debug", bind<api::agent_debug>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/runs", bind<api::list_agent_runs>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/logs", bind<api::agent_logs>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/chats/{chatId}/messages", bind<api::list_chat_messages>(app), &kInternal},
+      // 256 KiB of content may take six times that as JSON escapes.
+      {M::kPost, "/api/v1/internal/chats/{chatId}/messages", bind<api::append_chat_message>(app), &kInternal,
+       2 << 20},
       {M::kGet, "/api/v1/internal/agents/{agentId}/files", bind<api::list_agent_files>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/files/download", bind<api::download_agent_file>(app),
        &kInternal},

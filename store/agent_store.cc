@@ -24,7 +24,8 @@ constexpr int kFieldCount = 21;
   " a.status, a.schedule_last_run, a.schedule_next_run, a.created_at, a.updated_at,"            \
   " c.id, c.name, c.slug, c.color, c.avatar_style,"                                             \
   " (SELECT count(*) FROM agent_skills k WHERE k.agent_id = a.id),"                             \
-  " (SELECT count(*) FROM agent_credentials r WHERE r.agent_id = a.id),"                        \
+  " (SELECT count(*) FROM agent_credentials r JOIN credentials v ON v.id = r.credential_id"        \
+  "   AND v.deleted_at IS NULL WHERE r.agent_id = a.id),"                                         \
   " (SELECT count(*) FROM chats h WHERE h.agent_id = a.id),"                                    \
   " a.created_by_user_id, a.ephemeral, a.expires_at, a.expired_at, a.parent_lead_id,"           \
   " a.hire_reason"                                                                              \

@@ -245,6 +245,76 @@ CREATE INDEX agent_status_workspace ON agent_status(workspace_id, status);
 CREATE INDEX agent_status_crew ON agent_status(crew_id, status);
 CREATE INDEX agent_status_seen ON agent_status(last_seen) WHERE status != 'offline';
 )sql"},
+    {7, R"sql(
+-- Agent resources: the credentials vault, the skills catalog, chat messages,
+-- webhook secrets, where a run came from, and the audit log.
+CREATE TABLE credentials (
+  id                  TEXT PRIMARY KEY,
+  workspace_id        TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  name                TEXT NOT NULL,
+  provider            TEXT NOT NULL
+                      CHECK (provider IN ('ANTHROPIC','OPENAI','GOOGLE','GITHUB','CUSTOM')),
+  type                TEXT NOT NULL
+                      CHECK (type IN ('API_KEY','AI_CLI_TOKEN','OAUTH_TOKEN','SECRET')),
+  sealed              BLOB NOT NULL,  -- nonce || crypto_secretbox(value)
+  hint                TEXT NOT NULL,  -- the value's last 4 characters at most
+  created_by_user_id  TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL,
+  deleted_at          TEXT
+) STRICT;
+CREATE INDEX credentials_workspace ON credentials(workspace_id, created_at);
+CREATE INDEX agent_credentials_credential ON agent_credentials(credential_id);
+
+CREATE TABLE skills (
+  id                  TEXT PRIMARY KEY,
+  workspace_id        TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  name                TEXT NOT NULL,
+  slug                TEXT NOT NULL,
+  description         TEXT,
+  content             TEXT,
+  created_by_user_id  TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL,
+  UNIQUE (workspace_id, slug)
+) STRICT;
+
+CREATE INDEX chats_agent_created ON chats(agent_id, created_at);
+-- seq is dense per chat (1, 2, ...), so a page at offset N starts at seq N+1.
+CREATE TABLE chat_messages (
+  id          TEXT PRIMARY KEY,
+  chat_id     TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+  seq         INTEGER NOT NULL,
+  role        TEXT NOT NULL CHECK (role IN ('user','assistant','system','tool')),
+  content     TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  UNIQUE (chat_id, seq)
+) STRICT;
+
+CREATE TABLE agent_webhooks (
+  agent_id     TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+  secret_hash  TEXT NOT NULL,  -- hex HMAC-SHA256 under a key derived from the vault key
+  created_at   TEXT NOT NULL,
+  rotated_at   TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE agent_runs ADD COLUMN source TEXT NOT NULL DEFAULT 'ipc'
+  CHECK (source IN ('ipc','webhook'));
+CREATE INDEX agent_runs_workspace ON agent_runs(workspace_id, started_at);
+
+CREATE TABLE audit_logs (
+  id             TEXT PRIMARY KEY,
+  workspace_id   TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  actor_user_id  TEXT,
+  target_type    TEXT NOT NULL,
+  target_id      TEXT NOT NULL,
+  details        TEXT,  -- a JSON object, never a secret value
+  created_at     TEXT NOT NULL  -- RFC 3339, 9 fractional digits
+) STRICT;
+CREATE INDEX audit_logs_workspace ON audit_logs(workspace_id, created_at);
+CREATE INDEX audit_logs_action ON audit_logs(workspace_id, action, created_at);
+)sql"},
 };
 
 }  // namespace

@@ -97,5 +97,13 @@ inline void bind_opt(StmtLease& s, int i, const std::optional<double>& v) {
   }
 }
 inline void bind_real(StmtLease& s, int i, double v) { sqlite3_bind_double(s.get(), i, v); }
+inline void bind_blob(StmtLease& s, int i, std::string_view v) {
+  sqlite3_bind_blob(s.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+inline std::string blob(const StmtLease& s, int col) {
+  const void* p = sqlite3_column_blob(s.get(), col);
+  return p == nullptr ? std::string()
+                      : std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s.get(), col)));
+}
 
 }  // namespace crewship::store

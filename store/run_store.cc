@@ -1,6 +1,7 @@
 #include "store/run_store.h"
 
 #include "store/errors.h"
+#include "store/query.h"
 
 namespace crewship::store {
 namespace {
@@ -17,6 +18,9 @@ void bind_or_null(StmtLease& s, int i, const std::string& v) {
 
 std::string text_or_empty(const StmtLease& s, int col) { return s.is_null(col) ? std::string() : std::string(s.text(col)); }
 
+#define RUN_SELECT \
+  "SELECT id, agent_id, chat_id, cmd, status, exit_code, error, started_at, ended_at, workspace_id, source FROM agent_runs"
+
 RunRow run_row(const StmtLease& s) {
   RunRow r;
   r.id = s.text(0);
@@ -28,6 +32,8 @@ RunRow run_row(const StmtLease& s) {
   r.error = text_or_empty(s, 6);
   r.started_at = s.text(7);
   r.ended_at = text_or_empty(s, 8);
+  r.workspace_id = s.text(9);
+  r.source = s.text(10);
   return r;
 }
 
@@ -35,12 +41,13 @@ RunRow run_row(const StmtLease& s) {
 
 int insert_run(Connection& c, const NewRun& run) {
   auto s = c.prepare(
-      "INSERT INTO agent_runs (id, agent_id, workspace_id, crew_id, chat_id, cmd, status, started_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7)");
+      "INSERT INTO agent_runs (id, agent_id, workspace_id, crew_id, chat_id, cmd, status, started_at, source)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8)");
   s.bind_all(run.id, run.agent_id, run.workspace_id, run.crew_id);
   bind_or_null(s, 5, run.chat_id);
   s.bind(6, run.cmd_json);
   s.bind(7, run.started_at);
+  s.bind(8, run.source);
   return done(c, s.step());
 }
 
@@ -75,7 +82,7 @@ int mark_agent_stopped(Connection& c, const std::string& agent_id) {
 
 Result<std::vector<RunRow>> list_runs(Connection& c, std::string_view agent_id, int64_t limit, int64_t offset) {
   auto s = c.prepare(
-      "SELECT id, agent_id, chat_id, cmd, status, exit_code, error, started_at, ended_at FROM agent_runs"
+      RUN_SELECT
       " WHERE agent_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3");
   s.bind_all(agent_id, limit, offset);
   std::vector<RunRow> rows;
@@ -85,9 +92,24 @@ Result<std::vector<RunRow>> list_runs(Connection& c, std::string_view agent_id, 
   return rows;
 }
 
+Result<std::vector<RunRow>> list_workspace_runs(Connection& c, std::string_view workspace_id,
+                                                const std::optional<std::string>& agent_id,
+                                                const std::optional<std::string>& status, int64_t limit,
+                                                int64_t offset) {
+  auto s = c.prepare(RUN_SELECT
+                     " WHERE workspace_id = ?1 AND (?2 IS NULL OR agent_id = ?2) AND (?3 IS NULL OR status = ?3)"
+                     " ORDER BY started_at DESC, id DESC LIMIT ?4 OFFSET ?5");
+  s.bind(1, workspace_id);
+  bind_opt(s, 2, agent_id);
+  bind_opt(s, 3, status);
+  s.bind(4, limit);
+  s.bind(5, offset);
+  return collect(c, s, run_row);
+}
+
 Result<std::optional<RunRow>> latest_run(Connection& c, std::string_view agent_id) {
   auto s = c.prepare(
-      "SELECT id, agent_id, chat_id, cmd, status, exit_code, error, started_at, ended_at FROM agent_runs"
+      RUN_SELECT
       " WHERE agent_id = ?1 ORDER BY started_at DESC LIMIT 1");
   s.bind(1, agent_id);
   int rc = s.step();

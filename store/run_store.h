@@ -21,6 +21,7 @@ struct NewRun {
   std::string chat_id;   // empty: none
   std::string cmd_json;  // the command, a JSON array of strings
   std::string started_at;
+  std::string source = "ipc";  // ipc | webhook
 };
 int insert_run(Connection& c, const NewRun& run);
 
@@ -39,11 +40,17 @@ int mark_lost_runs(Connection& c, const std::string& ended_at);
 int mark_agent_stopped(Connection& c, const std::string& agent_id);
 
 struct RunRow {
-  std::string id, agent_id, chat_id, cmd_json, status, error, started_at, ended_at;  // empty: NULL
+  std::string id, agent_id, workspace_id, chat_id, cmd_json, status, source, error, started_at,
+      ended_at;  // empty: NULL
   std::optional<int64_t> exit_code;
 };
 // The agent's runs, newest first.
 Result<std::vector<RunRow>> list_runs(Connection& c, std::string_view agent_id, int64_t limit, int64_t offset);
+// The runs of workspace_id (of agent_id, in status, when given), newest first.
+Result<std::vector<RunRow>> list_workspace_runs(Connection& c, std::string_view workspace_id,
+                                                const std::optional<std::string>& agent_id,
+                                                const std::optional<std::string>& status, int64_t limit,
+                                                int64_t offset);
 // The agent's newest run, if any.
 Result<std::optional<RunRow>> latest_run(Connection& c, std::string_view agent_id);
 

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <criterion/criterion.h>
-#include <sqlite3.h>
 
 #include "tests/support/api.h"
 
@@ -23,17 +22,6 @@ std::string agents_of(const std::string& ws, const std::string& extra = "") {
 }
 std::string agent_of(const std::string& ws, const std::string& id) {
   return "/api/v1/agents/" + id + q(ws);
-}
-
-void expect_problem(const Reply& r, int status, const std::string& what) {
-  cr_assert_eq(r.status, status, "want %d, got %d: %s", status, r.status, r.body.c_str());
-  cr_assert_eq(r.header("Content-Type").value_or(""), "application/problem+json", "%s", r.body.c_str());
-  auto doc = json_of(r);
-  cr_assert_eq(doc["status"].GetInt(), status);
-  std::string detail = doc["detail"].GetString();
-  cr_assert(detail.find(what) != std::string::npos, "detail \"%s\" should name \"%s\"",
-            detail.c_str(), what.c_str());
-  cr_assert_eq(std::string(doc["error"].GetString()), detail, "error carries the detail");
 }
 
 std::vector<std::string> ids_of(const rapidjson::Document& list) { return members_of(list, "id"); }
@@ -251,12 +239,18 @@ Test(agents, object_shape) {
   cr_assert(json_of(p)["description"].IsNull());
   cr_assert(json_of(p)["schedule_cron"].IsNull());
 
-  // _count comes from the assignment tables; a legacy row without a creator
+  // _count comes from the assignment tables (credentials that are not
+  // deleted); a legacy row without a creator
   // omits created_by_user_id in GET and in the list.
   sql(d, "INSERT INTO agent_skills(id, agent_id, skill_id, created_at) VALUES"
          " ('s1','" + id + "','sk1','2024-01-01T00:00:00Z'), ('s2','" + id + "','sk2','2024-01-01T00:00:00Z');"
+         "INSERT INTO credentials(id, workspace_id, name, provider, type, sealed, hint, created_at, updated_at)"
+         " VALUES ('cr1','" + ws + "','Key','OPENAI','API_KEY',x'00','','t','t'),"
+         " ('cr2','" + ws + "','Gone','OPENAI','API_KEY',x'00','','t','t');"
+         "UPDATE credentials SET deleted_at = 't' WHERE id = 'cr2';"
          "INSERT INTO agent_credentials(id, agent_id, credential_id, env_var_name, created_at) VALUES"
-         " ('k1','" + id + "','cr1','API_KEY','2024-01-01T00:00:00Z');"
+         " ('k1','" + id + "','cr1','API_KEY','2024-01-01T00:00:00Z'),"
+         " ('k2','" + id + "','cr2','OTHER_KEY','2024-01-01T00:00:00Z');"
          "INSERT INTO chats(id, agent_id, workspace_id, created_at) VALUES"
          " ('h1','" + id + "','" + ws + "','2024-01-01T00:00:00Z'), ('h2','" + id + "','" + ws +
          "','2024-01-01T00:00:00Z'), ('h3','" + id + "','" + ws + "','2024-01-01T00:00:00Z');"

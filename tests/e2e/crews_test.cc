@@ -17,16 +17,6 @@ std::string crew_of(const std::string& ws, const std::string& id, const std::str
   return "/api/v1/crews/" + id + tail + "?workspace_id=" + ws;
 }
 
-void expect_problem(const Reply& r, int status, const std::string& what) {
-  cr_assert_eq(r.status, status, "want %d, got %d: %s", status, r.status, r.body.c_str());
-  cr_assert_eq(r.header("Content-Type").value_or(""), "application/problem+json");
-  auto doc = json_of(r);
-  cr_assert_eq(doc["status"].GetInt(), status);
-  std::string detail = doc["detail"].GetString();
-  cr_assert(detail.find(what) != std::string::npos, "detail \"%s\" should name \"%s\"", detail.c_str(),
-            what.c_str());
-}
-
 std::string create(const TestDaemon& d, const Session& s, const std::string& ws, const std::string& body) {
   Reply r = call(d, "POST", crews_of(ws), s.token, body);
   cr_assert_eq(r.status, 201, "create %s: %s", body.c_str(), r.body.c_str());

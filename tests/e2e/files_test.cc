@@ -83,7 +83,7 @@ const rapidjson::Value* entry(const rapidjson::Document& list, const std::string
   return nullptr;
 }
 
-void expect_problem(const Reply& r, int status, const char* what) {
+void expect_refused(const Reply& r, int status, const char* what) {
   cr_assert_eq(r.status, status, "%s: want %d, got %d: %s", what, status, r.status, r.body.c_str());
   cr_assert_eq(r.header("Content-Type").value_or(""), "application/problem+json", "%s: %s", what, r.body.c_str());
 }
@@ -143,14 +143,14 @@ Test(files, save_download_round_trip) {
   for (const auto& e : fs::directory_iterator(w.dir))
     cr_assert(e.path().filename().string().rfind(".crewship", 0) != 0, "left behind: %s", e.path().c_str());
 
-  expect_problem(download(d, w, "missing"), 404, "missing file");
-  expect_problem(download(d, w, "bin"), 400, "a directory");
-  expect_problem(download(d, w, "big.bin/x"), 409, "through a file");
-  expect_problem(save(d, w, "bin", "x"), 400, "over a directory");
-  expect_problem(save(d, w, "big.bin/x", "x"), 409, "below a file");
-  expect_problem(download(d, w, ""), 400, "empty path");
-  expect_problem(save(d, w, "", "x"), 400, "empty path");
-  expect_problem(call(d, "GET", url(w, "/download"), w.owner.token), 400, "no path");
+  expect_refused(download(d, w, "missing"), 404, "missing file");
+  expect_refused(download(d, w, "bin"), 400, "a directory");
+  expect_refused(download(d, w, "big.bin/x"), 409, "through a file");
+  expect_refused(save(d, w, "bin", "x"), 400, "over a directory");
+  expect_refused(save(d, w, "big.bin/x", "x"), 409, "below a file");
+  expect_refused(download(d, w, ""), 400, "empty path");
+  expect_refused(save(d, w, "", "x"), 400, "empty path");
+  expect_refused(call(d, "GET", url(w, "/download"), w.owner.token), 400, "no path");
   cr_assert_eq(download(d, w, "big.bin").body, "short", "refusals changed nothing");
 }
 
@@ -180,8 +180,8 @@ Test(files, list_depth_and_order) {
                                                          "d1/d2/d3/d4", "d1/d2/d3/d4/e.txt"}));
   cr_assert_str_eq(below[2]["name"].GetString(), "d.txt");
 
-  expect_problem(call(d, "GET", url(w, "", "&subdir=nope"), w.owner.token), 404, "missing subdir");
-  expect_problem(call(d, "GET", url(w, "", "&subdir=a.txt"), w.owner.token), 409, "subdir is a file");
+  expect_refused(call(d, "GET", url(w, "", "&subdir=nope"), w.owner.token), 404, "missing subdir");
+  expect_refused(call(d, "GET", url(w, "", "&subdir=a.txt"), w.owner.token), 409, "subdir is a file");
 }
 
 Test(files, odd_names) {
@@ -204,7 +204,7 @@ Test(files, odd_names) {
   cr_assert_eq(download(d, w, "odd/new\nline").header("Content-Disposition").value_or(""),
                "attachment; filename=\"new_line\"; filename*=UTF-8''new%0Aline");
   // '+' in a query means a space; "a b" was never saved.
-  expect_problem(call(d, "GET", url(w, "/download", "&path=odd/a+b"), w.owner.token), 404, "'+' is a space");
+  expect_refused(call(d, "GET", url(w, "/download", "&path=odd/a+b"), w.owner.token), 404, "'+' is a space");
 }
 
 Test(files, traversal_refused) {
@@ -217,9 +217,9 @@ Test(files, traversal_refused) {
                             "..%255cx", "a%00b", "%00"};
   for (const char* p : attempts) {
     std::string q = std::string("&path=") + p;
-    expect_problem(call(d, "GET", url(w, "/download", q), w.owner.token), 400, p);
-    expect_problem(call(d, "PUT", url(w, "/save", q), w.owner.token, "pwned"), 400, p);
-    expect_problem(call(d, "GET", url(w, "", "&subdir=" + std::string(p)), w.owner.token), 400, p);
+    expect_refused(call(d, "GET", url(w, "/download", q), w.owner.token), 400, p);
+    expect_refused(call(d, "PUT", url(w, "/save", q), w.owner.token, "pwned"), 400, p);
+    expect_refused(call(d, "GET", url(w, "", "&subdir=" + std::string(p)), w.owner.token), 400, p);
   }
   auto detail = json_of(call(d, "GET", url(w, "/download", "&path=../x"), w.owner.token));
   cr_assert(std::string(detail["detail"].GetString()).rfind("path must be a relative path", 0) == 0);
@@ -248,12 +248,12 @@ Test(files, symlinks_out_refused) {
   fs::create_symlink("/proc/self/root/etc/passwd", w.dir + "/magic");
 
   for (const char* p : {"out/secret", "pw", "up/secret", "magic"}) {
-    expect_problem(download(d, w, p), 403, p);
-    expect_problem(save(d, w, p, "pwned"), 403, p);
+    expect_refused(download(d, w, p), 403, p);
+    expect_refused(save(d, w, p, "pwned"), 403, p);
   }
-  expect_problem(save(d, w, "out/new", "pwned"), 403, "a new file through the link");
-  expect_problem(save(d, w, "out/sub/new", "pwned"), 403, "a new directory through the link");
-  expect_problem(call(d, "GET", url(w, "", "&subdir=out"), w.owner.token), 403, "list through the link");
+  expect_refused(save(d, w, "out/new", "pwned"), 403, "a new file through the link");
+  expect_refused(save(d, w, "out/sub/new", "pwned"), 403, "a new directory through the link");
+  expect_refused(call(d, "GET", url(w, "", "&subdir=out"), w.owner.token), 403, "list through the link");
   cr_assert_eq(read_file(outside + "/secret"), "secret");
   cr_assert_eq(std::distance(fs::directory_iterator(outside), fs::directory_iterator()), 1, "nothing made outside");
 
@@ -271,9 +271,9 @@ Test(files, symlinks_out_refused) {
   // The agent's directory itself replaced by a link.
   fs::rename(w.dir, w.dir + ".old");
   fs::create_directory_symlink(outside, w.dir);
-  expect_problem(download(d, w, "secret"), 403, "agent directory is a link");
-  expect_problem(save(d, w, "x", "pwned"), 403, "agent directory is a link");
-  expect_problem(call(d, "GET", url(w, ""), w.owner.token), 403, "agent directory is a link");
+  expect_refused(download(d, w, "secret"), 403, "agent directory is a link");
+  expect_refused(save(d, w, "x", "pwned"), 403, "agent directory is a link");
+  expect_refused(call(d, "GET", url(w, ""), w.owner.token), 403, "agent directory is a link");
   cr_assert_not(fs::exists(outside + "/x"));
 }
 
@@ -307,14 +307,14 @@ Test(files, size_limits) {
     cr_assert(c.send(head + expect + "\r\n" + std::string(64 << 10, 'x')));
     auto r = c.read();
     cr_assert(r.has_value(), "an answer before the body is sent");
-    expect_problem(*r, 413, "33 MiB save");
+    expect_refused(*r, 413, "33 MiB save");
   }
   cr_assert_not(fs::exists(w.dir + "/huge"));
 
   // A file the agent made larger than a download may be.
   expect_saved(save(d, w, "small", "s"), "small", 1);
   fs::resize_file(w.dir + "/small", (32 << 20) + 1);
-  expect_problem(download(d, w, "small"), 413, "33 MiB download");
+  expect_refused(download(d, w, "small"), 413, "33 MiB download");
   cr_assert_eq((*entry(list(d, w), "small"))["size"].GetInt64(), (32 << 20) + 1);
 }
 
@@ -329,12 +329,12 @@ Test(files, roles) {
   Reply r = call(d, "GET", url(w, "/download", "&path=f"), viewer.token);
   cr_assert_eq(r.status, 200);
   cr_assert_eq(r.body, "owner's");
-  expect_problem(save(d, w, "f", "viewer's", viewer.token), 403, "viewer saves");
-  expect_problem(save(d, w, "f", "member's", plain.token), 403, "member saves");
+  expect_refused(save(d, w, "f", "viewer's", viewer.token), 403, "viewer saves");
+  expect_refused(save(d, w, "f", "member's", plain.token), 403, "member saves");
   cr_assert_eq(read_file(w.dir + "/f"), "owner's");
   expect_saved(save(d, w, "f", "manager's", manager.token), "f", 9);
-  expect_problem(call(d, "GET", url(w, "")), 401, "anonymous");
-  expect_problem(call(d, "GET", "/api/v1/agents/" + w.agent + "/files", w.owner.token), 400, "no workspace");
+  expect_refused(call(d, "GET", url(w, "")), 401, "anonymous");
+  expect_refused(call(d, "GET", "/api/v1/agents/" + w.agent + "/files", w.owner.token), 400, "no workspace");
 }
 
 // An agent without a crew has no workspace; another workspace's agent answers
@@ -350,15 +350,15 @@ Test(files, tenancy) {
   expect_saved(save(d, w, "f", "x"), "f", 1);
 
   for (const std::string& what : {std::string(""), std::string("/download")}) {
-    expect_problem(call(d, "GET", url(w, what, "&path=f", loner), w.owner.token), 404, "no crew");
+    expect_refused(call(d, "GET", url(w, what, "&path=f", loner), w.owner.token), 404, "no crew");
     Reply theirs = call(d, "GET", url(other, what, "&path=f"), w.owner.token);
     Reply missing = call(d, "GET", url(other, what, "&path=f", "c000000000000000000000000"), w.owner.token);
-    expect_problem(theirs, 404, "other workspace");
+    expect_refused(theirs, 404, "other workspace");
     cr_assert_eq(theirs.body.substr(0, theirs.body.find("\"instance\"")),
                  missing.body.substr(0, missing.body.find("\"instance\"")), "%s", theirs.body.c_str());
   }
-  expect_problem(save(d, other, "f", "pwned"), 404, "save in another workspace");
-  expect_problem(call(d, "PUT", url(w, "/save", "&path=f", loner), w.owner.token, "x"), 404, "no crew");
+  expect_refused(save(d, other, "f", "pwned"), 404, "save in another workspace");
+  expect_refused(call(d, "PUT", url(w, "/save", "&path=f", loner), w.owner.token, "x"), 404, "no crew");
   cr_assert_eq(read_file(w.dir + "/f"), "x");
   cr_assert_not(fs::exists(d.dir + "/storage/crews//loner"));
 }

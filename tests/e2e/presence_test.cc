@@ -76,14 +76,6 @@ std::string hook_binary() {
   return bin.substr(0, bin.rfind('/')) + "/crewship-hook";
 }
 
-std::string bound_token(const TestDaemon& d, const std::string& kind, const std::string& id) {
-  std::string out;
-  int rc = run({daemon_binary(), "token", kind, id}, {"CREWSHIP_DATA_DIR=" + d.dir}, &out);
-  cr_assert_eq(rc, 0, "token %s %s: %s", kind.c_str(), id.c_str(), out.c_str());
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 }  // namespace
 
 TestSuite(presence, .timeout = 120);

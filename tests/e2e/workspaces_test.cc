@@ -12,23 +12,8 @@ namespace {
 
 std::string ws_path(const std::string& id) { return "/api/v1/workspaces/" + id; }
 
-std::string detail_of(const Reply& r) {
-  auto doc = json_of(r);
-  cr_assert(doc.IsObject() && doc.HasMember("detail"), "no problem body: %s", r.body.c_str());
-  cr_assert_eq(doc["status"].GetInt(), r.status);
-  cr_assert_str_eq(doc["detail"].GetString(), doc["error"].GetString());
-  return doc["detail"].GetString();
-}
 
 // A 4xx problem whose detail mentions what.
-void expect_problem(const Reply& r, int status, const std::string& what) {
-  cr_assert_eq(r.status, status, "want %d, got %d: %s", status, r.status, r.body.c_str());
-  cr_assert_eq(r.header("Content-Type").value_or(""), "application/problem+json");
-  std::string detail = detail_of(r);
-  cr_assert(detail.find(what) != std::string::npos, "detail \"%s\" should name \"%s\"", detail.c_str(),
-            what.c_str());
-}
-
 size_t list_size(const TestDaemon& d, const std::string& path, const std::string& token) {
   Reply r = call(d, "GET", path, token);
   cr_assert_eq(r.status, 200, "%s: %s", path.c_str(), r.body.c_str());

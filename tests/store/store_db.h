@@ -49,6 +49,12 @@ struct StoreDb {
          "INSERT INTO crews(id, workspace_id, name, slug, created_at, updated_at)"
          " VALUES ('c1', 'w1', 'Crew', 'crew', 't', 't');");
   }
+  // seed(), and agent a1 in crew c1.
+  void seed_agent() {
+    seed();
+    exec("INSERT INTO agents(id, workspace_id, crew_id, name, slug, created_at, updated_at)"
+         " VALUES ('a1', 'w1', 'c1', 'A', 'a', 't', 't')");
+  }
 };
 
 // A store failure is a 500 whose cause names SQLite's error, never a 4xx.

@@ -1,5 +1,7 @@
 #include "tests/support/api.h"
 
+#include <filesystem>
+
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
@@ -106,6 +108,69 @@ Session member(const TestDaemon& d, const Session& owner, std::string_view email
   cr_assert_eq(r.status, 201, "add member: %d %s", r.status, r.body.c_str());
   s.workspace_id = owner.workspace_id;
   return s;
+}
+
+void expect_problem(const Reply& r, int status, std::string_view what) {
+  cr_assert_eq(r.status, status, "want %d, got %d: %s", status, r.status, r.body.c_str());
+  cr_assert_eq(r.header("Content-Type").value_or(""), "application/problem+json");
+  auto doc = json_of(r);
+  cr_assert_eq(doc["status"].GetInt(), status);
+  std::string detail = doc["detail"].GetString();
+  cr_assert(detail.find(what) != std::string::npos, "detail \"%s\" should name \"%.*s\"", detail.c_str(),
+            static_cast<int>(what.size()), what.data());
+  cr_assert_eq(std::string(doc["error"].GetString()), detail, "error carries the detail");
+}
+
+Reply ipc_call(const TestDaemon& d, std::string_view method, std::string_view path, std::string_view body,
+               std::string_view token) {
+  std::string raw(method);
+  raw += " ";
+  raw += path;
+  raw += " HTTP/1.1\r\nHost: t\r\nX-Internal-Token: ";
+  raw += token.empty() ? std::string_view(d.token) : token;
+  raw += "\r\n";
+  if (!body.empty() || method == "POST") {
+    raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  raw += "\r\n";
+  raw += body;
+  auto r = request_unix(d.socket, raw, 30000);
+  cr_assert(r.has_value(), "no answer to %.*s %.*s", static_cast<int>(method.size()), method.data(),
+            static_cast<int>(path.size()), path.data());
+  return *r;
+}
+
+std::string bound_token(const TestDaemon& d, const std::string& kind, const std::string& id) {
+  std::string out;
+  int rc = run({daemon_binary(), "token", kind, id}, {"CREWSHIP_DATA_DIR=" + d.dir}, &out);
+  cr_assert_eq(rc, 0, "token %s %s: %s", kind.c_str(), id.c_str(), out.c_str());
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string create_id(const TestDaemon& d, const std::string& token, const std::string& path,
+                      const std::string& body) {
+  Reply r = call(d, "POST", path, token, body);
+  cr_assert_eq(r.status, 201, "POST %s %s: %d %s", path.c_str(), body.c_str(), r.status, r.body.c_str());
+  return json_of(r)["id"].GetString();
+}
+
+rapidjson::Document audit_of(const TestDaemon& d, const Session& s, const std::string& action) {
+  std::string path = "/api/v1/audit?limit=100&workspace_id=" + s.workspace_id;
+  if (!action.empty()) path += "&action=" + action;
+  return list_of(d, path, s.token);
+}
+
+std::vector<std::string> files_holding(const std::string& dir, std::string_view needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string path = it->path().string();
+    if (read_file(path).find(needle) != std::string::npos) out.push_back(path);
+  }
+  return out;
 }
 
 DaemonOptions api_options(std::vector<std::string> more_env) {

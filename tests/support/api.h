@@ -44,9 +44,24 @@ Session signup(const TestDaemon& d, std::string_view email,
 // (OWNER, ADMIN, MANAGER, MEMBER or VIEWER).
 Session member(const TestDaemon& d, const Session& owner, std::string_view email, std::string_view role);
 
-// Runs SQL on the daemon's database: fixtures for what no public endpoint
-// writes yet (skills, credentials, chats, queued assignments, legacy rows).
+// Asserts a problem+json answer of status whose detail names what.
+void expect_problem(const Reply& r, int status, std::string_view what);
+// One request on the IPC socket with token (default: the master token).
+Reply ipc_call(const TestDaemon& d, std::string_view method, std::string_view path, std::string_view body = "",
+               std::string_view token = "");
+// `crewshipd token <kind> <id>` for d's data dir: a crew- or workspace-bound
+// internal token.
+std::string bound_token(const TestDaemon& d, const std::string& kind, const std::string& id);
+// Runs statement on d's database (a second connection, as a damaged or
+// older instance would have written it).
 void sql(const TestDaemon& d, const std::string& statement);
+// POSTs body to path, asserts 201 and returns the answer's id.
+std::string create_id(const TestDaemon& d, const std::string& token, const std::string& path,
+                      const std::string& body);
+// The audit rows of ws (of action when given), newest first.
+rapidjson::Document audit_of(const TestDaemon& d, const Session& s, const std::string& action = "");
+// Every file under dir, recursively, that holds needle (empty: none).
+std::vector<std::string> files_holding(const std::string& dir, std::string_view needle);
 
 // The daemon settings these helpers need (signup open).
 DaemonOptions api_options(std::vector<std::string> more_env = {});
