@@ -97,6 +97,15 @@ const Setting kSettings[] = {
   {"CREWSHIP_PRESENCE_IDLE_TIMEOUT", {}, "--presence-idle-timeout", K::kDuration, "5m", 100,
    604'800'000, false, "Presence not refreshed for this long goes offline", nullptr,
    &Config::presence_idle_ms},
+  {"CREWSHIP_JOURNAL_RETENTION", {}, "--journal-retention", K::kDuration, "30d", 1000,
+   3650LL * 86'400'000, false, "Presence journal entries older than this are deleted", nullptr,
+   &Config::journal_retention_ms},
+  {"CREWSHIP_JOURNAL_MAX_ROWS", {}, "--journal-max-rows", K::kInt, "1000000", 0, kMaxInt, false,
+   "Most presence journal entries kept, the oldest deleted first (0: no limit)", nullptr,
+   &Config::journal_max_rows},
+  {"CREWSHIP_JOURNAL_PRUNE_INTERVAL", {}, "--journal-prune-interval", K::kDuration, "60s", 100,
+   86'400'000, false, "How often the presence journal is pruned", nullptr,
+   &Config::journal_prune_ms},
   {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
    "Most writes the store commits in one group", nullptr, &Config::writer_batch},
 };
@@ -167,7 +176,7 @@ bool apply(const Setting& s, std::string_view value, Config* cfg, std::string* e
       break;
     case K::kDuration:
       if (!parse_duration_ms(value, &n) || n < s.min || n > s.max)
-        return fail(range_text("a duration such as 500ms, 2s, 5m or 1h, in ms"));
+        return fail(range_text("a duration such as 500ms, 2s, 5m, 1h or 30d, in ms"));
       break;
   }
   if (s.num != nullptr) cfg->*s.num = n;
@@ -194,6 +203,7 @@ bool parse_duration_ms(std::string_view text, int64_t* ms) {
   else if (unit == "s" || unit.empty()) scale = 1000;
   else if (unit == "m") scale = 60'000;
   else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
   else return false;
   if (n > kMaxInt / scale) return false;
   *ms = n * scale;

@@ -46,6 +46,9 @@ struct Config {
   int64_t ipc_agent_rate = 0;       // IPC presence writes per second per agent (bound tokens)
   int64_t presence_sweep_ms = 0;    // how often stale presence is swept
   int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
+  int64_t journal_retention_ms = 0; // journal entries older than this are pruned
+  int64_t journal_max_rows = 0;     // most journal entries kept; 0: no limit
+  int64_t journal_prune_ms = 0;     // how often the journal is pruned
 };
 
 enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };
@@ -78,7 +81,7 @@ ParseOutcome parse_config(int argc, char** argv, int first, const EnvLookup& env
 EnvLookup process_env();
 std::string usage_text();
 
-// "500ms", "2s", "5m", "1h" or a bare number of seconds.
+// "500ms", "2s", "5m", "1h", "30d" or a bare number of seconds.
 bool parse_duration_ms(std::string_view text, int64_t* ms);
 // "1048576", "64KiB", "1MiB", "2G".
 bool parse_bytes(std::string_view text, int64_t* bytes);
