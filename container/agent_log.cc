@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <fcntl.h>
@@ -17,43 +20,136 @@
 
 namespace crewship::container {
 
+namespace fs = std::filesystem;
+
 class AgentLog::Follower {
  public:
   std::function<bool(const std::string&)> sink;
   std::function<bool()> ready;
   std::function<void()> ended;
-  int64_t skip = 0;     // entries still to skip (the requested offset)
-  int64_t pos = 0;      // byte position read up to
-  bool live = false;    // caught up: gets appends as they happen
+  int64_t want = 0;       // entries before this offset are not sent
+  int64_t seg_first = 0;  // the segment read from
+  int64_t pos = 0;        // byte position in it read up to
+  int64_t at = 0;         // offset of the entry at pos
+  bool live = false;      // caught up: gets appends as they happen
   bool gone = false;
+};
+
+// A read on the thread pool, across the segments from the one holding the
+// start; a segment deleted meanwhile is stepped over.
+struct AgentLog::Scan {
+  struct Ref {
+    std::string path;
+    int64_t first;
+  };
+  std::vector<Ref> segs;
+  size_t seg = 0;       // being read
+  int64_t pos = 0;      // byte position in segs[seg]; afterwards, where its complete lines end
+  int64_t at = 0;       // offset of the entry at pos
+  int64_t want = 0;     // entries before this offset are skipped
+  int64_t limit = -1;   // entries wanted (-1: all)
+  int64_t max_bytes = INT64_MAX;  // stop after keeping this much
+  Lines lines;
+  int64_t first = -1;   // offset of lines[0]
 };
 
 namespace {
 
 constexpr int64_t kCatchUpBytes = 256 << 10;  // what a follower is sent per read
 constexpr uint64_t kRoomRetryMs = 20;
+constexpr size_t kDigits = 20;
 
-struct Scan {
-  std::vector<std::string> lines;
-  int64_t skip = 0;   // entries to skip first
-  int64_t limit = 0;  // entries wanted (-1: all)
-  int64_t pos = 0;    // where to start; afterwards, where the complete lines end
-  int64_t max_bytes = INT64_MAX;  // stop after keeping this much
+std::string segment_name(int64_t first) {
+  char name[kDigits + 8];
+  std::snprintf(name, sizeof name, "%020" PRId64 ".jsonl", first);
+  return name;
+}
+
+// "00000000000000001234.jsonl" -> 1234; -1 for any other name.
+int64_t segment_first(const std::string& name) {
+  if (name.size() != kDigits + 6 || name.compare(kDigits, 6, ".jsonl") != 0) return -1;
+  int64_t v = 0;
+  for (size_t i = 0; i < kDigits; ++i) {
+    if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10) return -1;
+    v = v * 10 + (name[i] - '0');
+  }
+  return v;
+}
+
+int64_t count_lines(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  std::string buf(64 << 10, '\0');
+  int64_t n = 0;
+  ssize_t got;
+  while ((got = ::read(fd, buf.data(), buf.size())) > 0)
+    n += std::count(buf.data(), buf.data() + got, '\n');
+  ::close(fd);
+  return n;
+}
+
+struct Found {
+  std::vector<std::pair<int64_t, int64_t>> segs;  // first, bytes
+  int64_t last_entries = 0;
+  std::string error;
 };
 
-// Reads complete lines from scan->pos, skipping and keeping as asked. Runs on
-// the thread pool.
-void scan_file(const std::string& path, Scan* scan) {
+// Lists dir's segments, taking over the newest legacy log when there is none.
+// Runs on the thread pool.
+void find_segments(const std::string& dir, const std::string& legacy_root, Found* out) {
+  if (int r = make_dirs(dir, 0700); r != 0) {
+    out->error = std::strerror(-r);
+    return;
+  }
+  std::error_code ec;
+  for (int round = 0; round < 2 && out->segs.empty(); ++round) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      int64_t first = segment_first(e.path().filename().string());
+      struct stat st;
+      if (first >= 0 && ::stat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+        out->segs.emplace_back(first, st.st_size);
+    }
+    if (!out->segs.empty() || legacy_root.empty() || round > 0) break;
+    std::string agent = fs::path(dir).filename().string();
+    std::string newest;
+    int64_t newest_mtime = -1;
+    for (const auto& crew : fs::directory_iterator(legacy_root, ec)) {
+      std::string p = crew.path().string() + "/agents/" + agent + "/current.jsonl";
+      struct stat st;
+      if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > newest_mtime) {
+        newest = p;
+        newest_mtime = st.st_mtime;
+      }
+    }
+    if (newest.empty()) break;
+    std::string taken = dir + "/" + segment_name(0);
+    if (::rename(newest.c_str(), taken.c_str()) != 0) {
+      out->error = "taking over " + newest + ": " + std::strerror(errno);
+      return;
+    }
+    ::chmod(taken.c_str(), 0600);
+  }
+  std::sort(out->segs.begin(), out->segs.end());
+  if (!out->segs.empty()) out->last_entries = count_lines(dir + "/" + segment_name(out->segs.back().first));
+}
+
+// Reads complete lines of one file from scan->pos. Returns false when the
+// file cannot be opened; *at_end tells whether it read to the end.
+bool scan_file(const std::string& path, AgentLog::Scan* scan, bool* at_end) {
+  *at_end = false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0) return false;
   std::string buf(64 << 10, '\0');
   std::string partial;
-  int64_t at = scan->pos;
+  int64_t from = scan->pos;
   int64_t kept = 0;
   while (scan->limit != 0 && kept < scan->max_bytes) {
-    ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
-    if (n <= 0) break;
-    at += n;
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), from);
+    if (n <= 0) {
+      *at_end = true;
+      break;
+    }
+    from += n;
     std::string_view data(buf.data(), static_cast<size_t>(n));
     while (!data.empty() && scan->limit != 0 && kept < scan->max_bytes) {
       size_t nl = data.find('\n');
@@ -64,9 +160,8 @@ void scan_file(const std::string& path, Scan* scan) {
       partial.append(data.substr(0, nl));
       data.remove_prefix(nl + 1);
       scan->pos += static_cast<int64_t>(partial.size()) + 1;
-      if (scan->skip > 0) {
-        --scan->skip;
-      } else {
+      if (scan->at++ >= scan->want) {
+        if (scan->first < 0) scan->first = scan->at - 1;
         kept += static_cast<int64_t>(partial.size());
         scan->lines.push_back(std::move(partial));
         if (scan->limit > 0) --scan->limit;
@@ -75,12 +170,30 @@ void scan_file(const std::string& path, Scan* scan) {
     }
   }
   ::close(fd);
+  return true;
+}
+
+void scan_segments(AgentLog::Scan* scan) {
+  while (scan->seg < scan->segs.size()) {
+    bool at_end = false;
+    bool opened = scan_file(scan->segs[scan->seg].path, scan, &at_end);
+    if (opened && !at_end) return;  // limit or max_bytes reached
+    if (scan->seg + 1 == scan->segs.size()) return;
+    ++scan->seg;
+    scan->pos = 0;
+    scan->at = scan->segs[scan->seg].first;
+  }
 }
 
 }  // namespace
 
-AgentLog::AgentLog(uv_loop_t* loop, std::string path)
-    : loop_(loop), path_(std::move(path)), alive_(std::make_shared<bool>(true)) {}
+AgentLog::AgentLog(uv_loop_t* loop, std::string dir, int64_t max_bytes, std::string legacy_root)
+    : loop_(loop),
+      dir_(std::move(dir)),
+      legacy_root_(std::move(legacy_root)),
+      max_bytes_(max_bytes),
+      segment_bytes_(std::max<int64_t>(1, max_bytes / kSegmentsPerCap)),
+      alive_(std::make_shared<bool>(true)) {}
 
 AgentLog::~AgentLog() {
   *alive_ = false;
@@ -93,14 +206,32 @@ AgentLog::~AgentLog() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-int AgentLog::open_for_append() {
-  if (fd_ >= 0) return 0;
-  make_dirs(std::filesystem::path(path_).parent_path().string(), 0700);
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) return -errno;
-  struct stat st;
-  size_ = fstat(fd_, &st) == 0 ? st.st_size : 0;
-  return 0;
+std::string AgentLog::segment_path(int64_t first) const { return dir_ + "/" + segment_name(first); }
+
+void AgentLog::when_loaded(std::function<void()> then) {
+  if (state_ == State::kReady) return then();
+  on_loaded_.push_back(std::move(then));
+  if (state_ == State::kLoading) return;
+  state_ = State::kLoading;
+  auto found = std::make_shared<Found>();
+  auto alive = alive_;
+  offload(loop_, [dir = dir_, legacy = legacy_root_, found] { find_segments(dir, legacy, found.get()); },
+          [this, alive, found] {
+            if (!*alive) return;
+            if (!found->error.empty()) LOG_WARN("agent log %s: %s", dir_.c_str(), found->error.c_str());
+            for (size_t i = 0; i < found->segs.size(); ++i) {
+              auto [first, bytes] = found->segs[i];
+              segments_.push_back({first, bytes});
+              total_bytes_ += bytes;
+            }
+            if (!segments_.empty()) end_ = segments_.back().first + found->last_entries;
+            state_ = State::kReady;
+            for (std::string& line : pending_) write_line(std::move(line));
+            pending_.clear();
+            std::vector<std::function<void()>> waiting = std::move(on_loaded_);
+            on_loaded_.clear();
+            for (auto& fn : waiting) fn();
+          });
 }
 
 void AgentLog::append(std::string_view stream, std::string_view content) {
@@ -111,59 +242,108 @@ void AgentLog::append(std::string_view stream, std::string_view content) {
   out.member("content", json::printable(content));
   out.end_object();
   std::string line = out.take();
-  line += '\n';
-  if (int r = open_for_append(); r != 0) {
-    LOG_WARN("agent log %s: %s", path_.c_str(), strerror(-r));
+  if (state_ != State::kReady) {
+    pending_.push_back(std::move(line));
+    when_loaded([] {});
     return;
+  }
+  write_line(std::move(line));
+}
+
+// Starts the next segment, then deletes (on the thread pool) the oldest ones
+// the cap has no room for.
+void AgentLog::rotate() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  segments_.push_back({end_, 0});
+  while (segments_.size() > 1 && total_bytes_ + segment_bytes_ > max_bytes_) {
+    std::string path = segment_path(segments_.front().first);
+    total_bytes_ -= segments_.front().bytes;
+    segments_.pop_front();
+    offload(loop_, [path] { ::unlink(path.c_str()); }, [] {});
+  }
+}
+
+void AgentLog::write_line(std::string line) {
+  line += '\n';
+  auto size = static_cast<int64_t>(line.size());
+  if (segments_.empty()) {
+    segments_.push_back({end_, 0});
+  } else if (segments_.back().bytes > 0 && segments_.back().bytes + size > segment_bytes_) {
+    rotate();
+  }
+  if (fd_ < 0) {
+    fd_ = ::open(segment_path(segments_.back().first).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      LOG_WARN("agent log %s: %s", dir_.c_str(), strerror(errno));
+      return;
+    }
   }
   size_t done = 0;
   while (done < line.size()) {
     ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      LOG_WARN("agent log %s: %s", path_.c_str(), strerror(errno));
+      LOG_WARN("agent log %s: %s", dir_.c_str(), strerror(errno));
       break;
     }
     done += static_cast<size_t>(n);
   }
-  size_ += static_cast<int64_t>(done);
+  segments_.back().bytes += static_cast<int64_t>(done);
+  total_bytes_ += static_cast<int64_t>(done);
+  if (done < line.size()) return;  // a partial line joins the next one: still one entry
+  int64_t offset = end_++;
   line.pop_back();
   for (auto it = followers_.begin(); it != followers_.end();) {
     Follower* f = it->get();
     ++it;
     if (!f->live) continue;
-    f->pos = size_;
-    if (f->skip > 0) {
-      --f->skip;
-    } else if (!f->sink(line)) {
-      remove(f);
-    }
+    f->seg_first = segments_.back().first;
+    f->pos = segments_.back().bytes;
+    f->at = end_;
+    if (offset >= f->want && !f->sink(line)) remove(f);
   }
 }
 
-void AgentLog::read(int64_t offset, int64_t limit, std::function<void(Lines)> done) {
+std::shared_ptr<AgentLog::Scan> AgentLog::scan_from(int64_t seg_first, int64_t pos, int64_t at,
+                                                    int64_t want) const {
   auto scan = std::make_shared<Scan>();
-  scan->skip = offset;
-  scan->limit = limit;
-  offload(loop_, [path = path_, scan] { scan_file(path, scan.get()); },
-          [scan, done = std::move(done)] { done(std::move(scan->lines)); });
+  for (const Segment& s : segments_)
+    if (s.first >= seg_first) scan->segs.push_back({segment_path(s.first), s.first});
+  scan->pos = pos;
+  scan->at = at;
+  scan->want = want;
+  return scan;
+}
+
+void AgentLog::read(int64_t offset, int64_t limit, std::function<void(Page)> done) {
+  when_loaded([this, offset, limit, done = std::move(done)]() mutable {
+    if (segments_.empty() || offset >= end_) {
+      Page empty;
+      empty.first = offset;
+      return done(std::move(empty));
+    }
+    int64_t start = std::max(offset, segments_.front().first);
+    // The segment holding start: the last that begins at or before it.
+    auto seg = std::upper_bound(segments_.begin(), segments_.end(), start,
+                                [](int64_t v, const Segment& s) { return v < s.first; });
+    int64_t seg_first = std::prev(seg)->first;
+    auto scan = scan_from(seg_first, 0, seg_first, start);
+    scan->limit = limit;
+    offload(loop_, [scan] { scan_segments(scan.get()); }, [scan, offset, done = std::move(done)] {
+      Page page;
+      page.lines = std::move(scan->lines);
+      page.first = scan->first >= 0 ? scan->first : scan->at;
+      page.truncated = page.first > offset && !page.lines.empty();
+      done(std::move(page));
+    });
+  });
 }
 
 void AgentLog::tail(int64_t n, std::function<void(Lines)> done) {
-  // The last 256 KiB hold them unless the entries are long; a scan that
-  // starts inside an entry drops that first piece.
-  struct stat st;
-  int64_t size = ::stat(path_.c_str(), &st) == 0 ? st.st_size : 0;
-  auto scan = std::make_shared<Scan>();
-  scan->pos = std::max<int64_t>(0, size - kCatchUpBytes);
-  scan->limit = -1;
-  offload(loop_, [path = path_, scan] { scan_file(path, scan.get()); },
-          [scan, n, cut = scan->pos > 0, done = std::move(done)] {
-            Lines& lines = scan->lines;
-            if (cut && !lines.empty()) lines.erase(lines.begin());
-            if (static_cast<int64_t>(lines.size()) > n) lines.erase(lines.begin(), lines.end() - n);
-            done(std::move(lines));
-          });
+  when_loaded([this, n, done = std::move(done)]() mutable {
+    read(std::max<int64_t>(0, end_ - n), n, [done = std::move(done)](Page p) { done(std::move(p.lines)); });
+  });
 }
 
 AgentLog::Follower* AgentLog::follow(int64_t offset, std::function<bool(const std::string&)> sink,
@@ -172,41 +352,69 @@ AgentLog::Follower* AgentLog::follow(int64_t offset, std::function<bool(const st
   f->sink = std::move(sink);
   f->ready = std::move(ready);
   f->ended = std::move(ended);
-  f->skip = offset;
+  f->want = offset;
   Follower* raw = f.get();
   followers_.push_back(std::move(f));
-  catch_up(raw);
+  auto alive = alive_;
+  when_loaded([this, alive, raw] {
+    if (!*alive) return;
+    if (raw->gone) return remove(raw);
+    start_follow(raw);
+  });
   return raw;
 }
 
-// Reads the file from the follower's position; once nothing is left that this
-// process has written, the follower goes live. Appends happen on this thread,
-// so the comparison with size_ cannot miss one.
-void AgentLog::catch_up(Follower* f) {
-  if (size_ < 0) {
-    struct stat st;
-    size_ = ::stat(path_.c_str(), &st) == 0 ? st.st_size : 0;
-  }
-  if (f->skip == 0 && f->pos >= size_) {
+void AgentLog::start_follow(Follower* f) {
+  if (segments_.empty() || f->want >= end_) {
+    f->seg_first = segments_.empty() ? end_ : segments_.back().first;
+    f->pos = segments_.empty() ? 0 : segments_.back().bytes;
+    f->at = end_;
     f->live = true;
     return;
   }
-  auto scan = std::make_shared<Scan>();
-  scan->skip = f->skip;
-  scan->limit = -1;
-  scan->pos = f->pos;
+  int64_t start = std::max(f->want, segments_.front().first);
+  auto seg = std::upper_bound(segments_.begin(), segments_.end(), start,
+                              [](int64_t v, const Segment& s) { return v < s.first; });
+  f->seg_first = f->at = std::prev(seg)->first;
+  f->pos = 0;
+  catch_up(f);
+}
+
+bool AgentLog::caught_up(const Follower* f) const {
+  return segments_.empty() || (f->seg_first == segments_.back().first && f->pos >= segments_.back().bytes);
+}
+
+// Reads the segments from the follower's position; once nothing is left
+// that this process has written, the follower goes live. Appends happen on
+// this thread, so the comparison with the newest segment cannot miss one.
+void AgentLog::catch_up(Follower* f) {
+  if (f->seg_first < segments_.front().first) {  // its segment was deleted: on from the oldest kept
+    f->seg_first = f->at = segments_.front().first;
+    f->pos = 0;
+  }
+  if (caught_up(f)) {
+    f->live = true;
+    return;
+  }
+  auto scan = scan_from(f->seg_first, f->pos, f->at, f->want);
   scan->max_bytes = kCatchUpBytes;
   auto alive = alive_;
-  offload(loop_, [path = path_, scan] { scan_file(path, scan.get()); }, [this, alive, f, scan] {
+  offload(loop_, [scan] { scan_segments(scan.get()); }, [this, alive, f, scan] {
     if (!*alive) return;
     if (f->gone) return remove(f);
-    f->skip = scan->skip;  // what is left when the offset lies beyond the end
-    f->pos = scan->pos;
+    if (scan->seg < scan->segs.size()) {
+      f->seg_first = scan->segs[scan->seg].first;
+      f->pos = scan->pos;
+      f->at = scan->at;
+    }
     for (const std::string& line : scan->lines) {
       if (!f->sink(line)) return remove(f);
     }
-    if (f->pos < size_) return f->ready() ? catch_up(f) : wait_for_room(f);
-    f->live = true;
+    if (caught_up(f)) {
+      f->live = true;
+      return;
+    }
+    f->ready() ? catch_up(f) : wait_for_room(f);
   });
 }
 
@@ -237,7 +445,7 @@ void AgentLog::wait_for_room(Follower* f) {
 
 void AgentLog::unfollow(Follower* f) {
   if (!f->live) {
-    f->gone = true;  // its read in flight removes it
+    f->gone = true;  // the read or load in flight removes it
     return;
   }
   remove(f);

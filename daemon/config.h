@@ -46,6 +46,7 @@ struct Config {
   int64_t ipc_agent_rate = 0;       // IPC presence writes per second per agent (bound tokens)
   int64_t presence_sweep_ms = 0;    // how often stale presence is swept
   int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
+  int64_t agent_log_max_bytes = 0; // per agent; oldest segments deleted beyond
   int64_t journal_retention_ms = 0; // journal entries older than this are pruned
   int64_t journal_max_rows = 0;     // most journal entries kept; 0: no limit
   int64_t journal_prune_ms = 0;     // how often the journal is pruned

@@ -35,15 +35,16 @@ std::string create(const World& w, const std::string& path, const std::string& b
   return json_of(r)["id"].GetString();
 }
 
-World make_world(const std::string& engine, const std::string& slug = "coder") {
+World make_world(const std::string& engine, const std::string& slug = "coder",
+                 std::vector<std::string> more_env = {}) {
   World w;
   w.engine = engine;
   cr_assert(!engine.empty(), "this engine is not available on this machine");
-  w.d = std::make_unique<TestDaemon>(api_options({"DOCKER_HOST=unix://" + engine,
-                                                   "CREWSHIP_SANDBOX_IMAGE=" + engines().image,
-                                                   "CREWSHIP_CONTAINER_NETWORK=none",
-                                                   "CREWSHIP_ENGINE_TIMEOUT=5s",
-                                                   "CREWSHIP_STOP_GRACE=2s"}));
+  std::vector<std::string> env = {"DOCKER_HOST=unix://" + engine, "CREWSHIP_SANDBOX_IMAGE=" + engines().image,
+                                  "CREWSHIP_CONTAINER_NETWORK=none", "CREWSHIP_ENGINE_TIMEOUT=5s",
+                                  "CREWSHIP_STOP_GRACE=2s"};
+  env.insert(env.end(), more_env.begin(), more_env.end());
+  w.d = std::make_unique<TestDaemon>(api_options(std::move(env)));
   cr_assert(w.d->started());
   w.owner = bootstrap(*w.d);
   w.crew = create(w, "/api/v1/crews", R"({"name":"Crew","slug":"crew-)" + slug + R"("})");
@@ -175,9 +176,9 @@ void run_output_reaches_logs(const std::string& engine) {
   cr_assert_eq(stderr_lines.size(), 1u);
   cr_assert_str_eq(stderr_lines[0].c_str(), "two");
   // The log is private whatever the umask: 0600 in 0700 directories.
-  std::string log_dir = w.d->dir + "/logs/crews/" + w.crew + "/agents/" + w.agent;
+  std::string log_dir = w.d->dir + "/logs/agents/" + w.agent;
   struct stat st;
-  cr_assert_eq(stat((log_dir + "/current.jsonl").c_str(), &st), 0);
+  cr_assert_eq(stat((log_dir + "/00000000000000000000.jsonl").c_str(), &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0600, "log %o", st.st_mode & 0777);
   cr_assert_eq(stat(log_dir.c_str(), &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0700, "log dir %o", st.st_mode & 0777);
@@ -244,6 +245,56 @@ void logs_follow_and_resume(const std::string& engine) {
     std::string want = "line" + std::to_string(i + 1);
     cr_assert_str_eq(doc["content"].GetString(), want.c_str(), "entry %d", i);
   }
+}
+
+// A 4 KiB cap: the oldest segments go while a run writes, a page from 0
+// starts at the first entry kept and says so, a follower from the start of a
+// run gets every entry through the rotations, and a resume picks up at the
+// offset it asks for. Entry k carries "line<k>".
+void logs_rotate_under_followers(const std::string& engine) {
+  World w = make_world(engine, "coder", {"CREWSHIP_AGENT_LOG_MAX_BYTES=4KiB"});
+  container_id(w);
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start",
+                R"({"cmd":["sh","-c","i=0; while [ $i -lt 120 ]; do echo line$i; i=$((i+1)); sleep 0.01; done"]})");
+  cr_assert_eq(r.status, 202, "%s", r.body.c_str());
+  auto streamed = follow_lines(w, 0, 120);  // from the first entry, live through the run
+  for (int i = 0; i < 120; ++i) {
+    auto doc = json_of(Reply{200, {}, streamed[static_cast<size_t>(i)]});
+    cr_assert_str_eq(doc["content"].GetString(), ("line" + std::to_string(i)).c_str(), "streamed entry %d", i);
+  }
+  std::vector<std::string> names;
+  int64_t on_disk = 0;
+  for (const auto& e : std::filesystem::directory_iterator(w.d->dir + "/logs/agents/" + w.agent)) {
+    names.push_back(e.path().filename().string());
+    on_disk += static_cast<int64_t>(e.file_size());
+  }
+  cr_assert_leq(on_disk, 4096, "%lld bytes in %zu segments", static_cast<long long>(on_disk), names.size());
+  cr_assert_gt(names.size(), 2u);
+
+  Reply page = get(w, "/api/v1/agents/" + w.agent + "/logs?offset=0&limit=500");
+  cr_assert_eq(page.status, 200);
+  cr_assert_eq(page.header("X-Log-Truncated").value_or(""), "true");
+  int first = std::stoi(page.header("X-Log-First-Offset").value_or("0"));
+  cr_assert_gt(first, 0);
+  auto entries = json_of(page);
+  cr_assert_eq(static_cast<int>(entries.Size()), 120 - first);
+  for (int i = 0; i < static_cast<int>(entries.Size()); ++i)
+    cr_assert_str_eq(entries[i]["content"].GetString(), ("line" + std::to_string(first + i)).c_str());
+  Reply kept = get(w, "/api/v1/agents/" + w.agent + "/logs?offset=" + std::to_string(first) + "&limit=2");
+  cr_assert_not(kept.header("X-Log-Truncated").has_value(), "nothing below the offset asked for went");
+  cr_assert_str_eq(json_of(kept)[1]["content"].GetString(), ("line" + std::to_string(first + 1)).c_str());
+  auto env = json_of(ipc(w, "GET", "/api/v1/internal/agents/" + w.agent + "/logs?offset=0&limit=1"));
+  cr_assert(env["truncated"].GetBool());
+  cr_assert_eq(env["first_offset"].GetInt(), first);
+
+  // Followers that come later: one behind the first entry kept starts there,
+  // one resuming at 115 gets 115 on.
+  auto behind = follow_lines(w, 0, 1);
+  cr_assert_str_eq(json_of(Reply{200, {}, behind[0]})["content"].GetString(), ("line" + std::to_string(first)).c_str());
+  auto resumed = follow_lines(w, 115, 5);
+  for (int i = 0; i < 5; ++i)
+    cr_assert_str_eq(json_of(Reply{200, {}, resumed[static_cast<size_t>(i)]})["content"].GetString(),
+                     ("line" + std::to_string(115 + i)).c_str());
 }
 
 void container_files(const std::string& engine) {
@@ -511,6 +562,7 @@ void rotated_token_remakes_the_container(const std::string& engine) {
 BOTH_ENGINES(crew_container_lifecycle)
 BOTH_ENGINES(run_output_reaches_logs)
 BOTH_ENGINES(logs_follow_and_resume)
+BOTH_ENGINES(logs_rotate_under_followers)
 BOTH_ENGINES(container_files)
 BOTH_ENGINES(git_log)
 BOTH_ENGINES(stop_agent)
