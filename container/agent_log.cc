@@ -5,8 +5,10 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -51,6 +53,48 @@ struct AgentLog::Scan {
   int64_t max_bytes = INT64_MAX;  // stop after keeping this much
   Lines lines;
   int64_t first = -1;   // offset of lines[0]
+};
+
+// Appends of one log, in order: the newest segment's descriptor, used only by
+// the batch whose turn it is.
+struct AgentLog::Sink {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t turn = 0;    // the batch that may write now
+  uint64_t issued = 0;  // loop thread: batches handed out
+  int fd = -1;
+  int64_t fd_first = -1;  // the segment fd is open on
+
+  ~Sink() {
+    if (fd >= 0) ::close(fd);
+  }
+  void write(Batch* b) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return turn == b->turn; });
+    for (Batch::Chunk& c : b->chunks) {
+      if (fd < 0 || fd_first != c.first) {
+        if (fd >= 0) ::close(fd);
+        fd = ::open(c.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        fd_first = fd >= 0 ? c.first : -1;
+        if (fd < 0) {
+          b->error = c.path + ": " + std::strerror(errno);
+          break;
+        }
+      }
+      while (c.written < static_cast<int64_t>(c.data.size())) {
+        ssize_t n = ::write(fd, c.data.data() + c.written, c.data.size() - static_cast<size_t>(c.written));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          b->error = c.path + ": " + std::strerror(n < 0 ? errno : ENOSPC);
+          break;
+        }
+        c.written += n;
+      }
+      if (!b->error.empty()) break;
+    }
+    ++turn;
+    cv.notify_all();
+  }
 };
 
 namespace {
@@ -193,6 +237,7 @@ AgentLog::AgentLog(uv_loop_t* loop, std::string dir, int64_t max_bytes, std::str
       legacy_root_(std::move(legacy_root)),
       max_bytes_(max_bytes),
       segment_bytes_(std::max<int64_t>(1, max_bytes / kSegmentsPerCap)),
+      sink_(std::make_shared<Sink>()),
       alive_(std::make_shared<bool>(true)) {}
 
 AgentLog::~AgentLog() {
@@ -203,7 +248,8 @@ AgentLog::~AgentLog() {
   for (auto& f : followers_) {
     if (!f->gone && f->ended) f->ended();
   }
-  if (fd_ >= 0) ::close(fd_);
+  // Entries not written yet still go, after those under way (the sink's turns).
+  if (state_ == State::kReady && !queued_.empty()) write_queued();
 }
 
 std::string AgentLog::segment_path(int64_t first) const { return dir_ + "/" + segment_name(first); }
@@ -226,11 +272,11 @@ void AgentLog::when_loaded(std::function<void()> then) {
             }
             if (!segments_.empty()) end_ = segments_.back().first + found->last_entries;
             state_ = State::kReady;
-            for (std::string& line : pending_) write_line(std::move(line));
-            pending_.clear();
+            replan();
             std::vector<std::function<void()>> waiting = std::move(on_loaded_);
             on_loaded_.clear();
             for (auto& fn : waiting) fn();
+            if (!writing_ && !queued_.empty()) write_queued();
           });
 }
 
@@ -242,67 +288,108 @@ void AgentLog::append(std::string_view stream, std::string_view content) {
   out.member("content", json::printable(content));
   out.end_object();
   std::string line = out.take();
-  if (state_ != State::kReady) {
-    pending_.push_back(std::move(line));
-    when_loaded([] {});
-    return;
-  }
-  write_line(std::move(line));
-}
-
-// Starts the next segment, then deletes (on the thread pool) the oldest ones
-// the cap has no room for.
-void AgentLog::rotate() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  segments_.push_back({end_, 0});
-  while (segments_.size() > 1 && total_bytes_ + segment_bytes_ > max_bytes_) {
-    std::string path = segment_path(segments_.front().first);
-    total_bytes_ -= segments_.front().bytes;
-    segments_.pop_front();
-    offload(loop_, [path] { ::unlink(path.c_str()); }, [] {});
-  }
-}
-
-void AgentLog::write_line(std::string line) {
   line += '\n';
-  auto size = static_cast<int64_t>(line.size());
-  if (segments_.empty()) {
-    segments_.push_back({end_, 0});
-  } else if (segments_.back().bytes > 0 && segments_.back().bytes + size > segment_bytes_) {
-    rotate();
-  }
-  if (fd_ < 0) {
-    fd_ = ::open(segment_path(segments_.back().first).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      LOG_WARN("agent log %s: %s", dir_.c_str(), strerror(errno));
-      return;
+  queued_.push_back(std::move(line));
+  if (state_ != State::kReady) return when_loaded([] {});
+  if (!writing_) write_queued();
+}
+
+// Where the next entry goes: after what is written (nothing is under way).
+void AgentLog::replan() {
+  plan_first_ = segments_.empty() ? end_ : segments_.back().first;
+  plan_bytes_ = segments_.empty() ? 0 : segments_.back().bytes;
+  plan_end_ = end_;
+}
+
+// The file work of the appends queued: each entry goes to the newest segment,
+// or begins the next one when it would pass segment_bytes_; the writes run on
+// the thread pool, one batch of a log after the other (the sink's turns), and
+// wrote() takes the results back on the loop.
+void AgentLog::write_queued() {
+  auto batch = std::make_shared<Batch>();
+  for (std::string& line : queued_) {
+    auto size = static_cast<int64_t>(line.size());
+    if (plan_bytes_ > 0 && plan_bytes_ + size > segment_bytes_) {
+      plan_first_ = plan_end_;
+      plan_bytes_ = 0;
     }
+    if (batch->chunks.empty() || batch->chunks.back().first != plan_first_)
+      batch->chunks.push_back({plan_first_, segment_path(plan_first_), {}, {}, 0});
+    Batch::Chunk& c = batch->chunks.back();
+    c.data += line;
+    c.sizes.push_back(static_cast<uint32_t>(size));
+    plan_bytes_ += size;
+    ++plan_end_;
   }
-  size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      LOG_WARN("agent log %s: %s", dir_.c_str(), strerror(errno));
-      break;
+  queued_.clear();
+  writing_ = true;
+  batch->turn = sink_->issued++;
+  auto alive = alive_;
+  offload(loop_, [sink = sink_, batch] { sink->write(batch.get()); }, [this, alive, batch] {
+    if (!*alive) return;
+    wrote(*batch);
+  });
+}
+
+void AgentLog::wrote(const Batch& batch) {
+  writing_ = false;
+  if (!batch.error.empty()) LOG_WARN("agent log %s: %s", dir_.c_str(), batch.error.c_str());
+  for (const Batch::Chunk& c : batch.chunks) {
+    if (segments_.empty() || segments_.back().first != c.first) {
+      if (c.written == 0) break;  // never made
+      segments_.push_back({c.first, 0});
+      // The oldest segments the cap has no room for go (on the thread pool).
+      while (segments_.size() > 1 && total_bytes_ + segment_bytes_ > max_bytes_) {
+        std::string path = segment_path(segments_.front().first);
+        total_bytes_ -= segments_.front().bytes;
+        segments_.pop_front();
+        offload(loop_, [path] { ::unlink(path.c_str()); }, [] {});
+      }
     }
-    done += static_cast<size_t>(n);
+    Segment& seg = segments_.back();
+    int64_t at = 0;
+    for (uint32_t size : c.sizes) {
+      int64_t left = c.written - at;
+      if (left < static_cast<int64_t>(size)) {  // a partial line joins the next one: one entry
+        seg.bytes += std::max<int64_t>(0, left);
+        total_bytes_ += std::max<int64_t>(0, left);
+        break;
+      }
+      seg.bytes += size;
+      total_bytes_ += size;
+      int64_t offset = end_++;
+      std::string line = c.data.substr(static_cast<size_t>(at), size - 1);
+      at += size;
+      for (auto it = followers_.begin(); it != followers_.end();) {
+        Follower* f = it->get();
+        ++it;
+        // A follower that read this entry from the file already has it.
+        if (!f->live || offset < f->at) continue;
+        f->seg_first = seg.first;
+        f->pos = seg.bytes;
+        f->at = offset + 1;
+        if (offset >= f->want && !f->sink(line)) remove(f);
+      }
+    }
+    if (c.written < static_cast<int64_t>(c.data.size())) break;
   }
-  segments_.back().bytes += static_cast<int64_t>(done);
-  total_bytes_ += static_cast<int64_t>(done);
-  if (done < line.size()) return;  // a partial line joins the next one: still one entry
-  int64_t offset = end_++;
-  line.pop_back();
-  for (auto it = followers_.begin(); it != followers_.end();) {
-    Follower* f = it->get();
-    ++it;
-    if (!f->live) continue;
-    f->seg_first = segments_.back().first;
-    f->pos = segments_.back().bytes;
-    f->at = end_;
-    if (offset >= f->want && !f->sink(line)) remove(f);
-  }
+  replan();
+  ++batches_done_;
+  if (!queued_.empty()) write_queued();
+  std::vector<std::function<void()>> ready;
+  std::erase_if(after_writes_, [&](auto& w) {
+    if (w.first > batches_done_) return false;
+    ready.push_back(std::move(w.second));
+    return true;
+  });
+  for (auto& fn : ready) fn();
+}
+
+// Runs then once every entry appended so far is written, so a read sees them.
+void AgentLog::after_writes(std::function<void()> then) {
+  uint64_t need = sink_->issued + (queued_.empty() ? 0 : 1);
+  if (need <= batches_done_) return then();
+  after_writes_.emplace_back(need, std::move(then));
 }
 
 std::shared_ptr<AgentLog::Scan> AgentLog::scan_from(int64_t seg_first, int64_t pos, int64_t at,
@@ -318,31 +405,37 @@ std::shared_ptr<AgentLog::Scan> AgentLog::scan_from(int64_t seg_first, int64_t p
 
 void AgentLog::read(int64_t offset, int64_t limit, std::function<void(Page)> done) {
   when_loaded([this, offset, limit, done = std::move(done)]() mutable {
-    if (segments_.empty() || offset >= end_) {
-      Page empty;
-      empty.first = offset;
-      return done(std::move(empty));
-    }
-    int64_t start = std::max(offset, segments_.front().first);
-    // The segment holding start: the last that begins at or before it.
-    auto seg = std::upper_bound(segments_.begin(), segments_.end(), start,
-                                [](int64_t v, const Segment& s) { return v < s.first; });
-    int64_t seg_first = std::prev(seg)->first;
-    auto scan = scan_from(seg_first, 0, seg_first, start);
-    scan->limit = limit;
-    offload(loop_, [scan] { scan_segments(scan.get()); }, [scan, offset, done = std::move(done)] {
-      Page page;
-      page.lines = std::move(scan->lines);
-      page.first = scan->first >= 0 ? scan->first : scan->at;
-      page.truncated = page.first > offset && !page.lines.empty();
-      done(std::move(page));
-    });
+    after_writes([this, offset, limit, done = std::move(done)]() mutable { read_now(offset, limit, std::move(done)); });
+  });
+}
+
+void AgentLog::read_now(int64_t offset, int64_t limit, std::function<void(Page)> done) {
+  if (segments_.empty() || offset >= end_) {
+    Page empty;
+    empty.first = offset;
+    return done(std::move(empty));
+  }
+  int64_t start = std::max(offset, segments_.front().first);
+  // The segment holding start: the last that begins at or before it.
+  auto seg = std::upper_bound(segments_.begin(), segments_.end(), start,
+                              [](int64_t v, const Segment& s) { return v < s.first; });
+  int64_t seg_first = std::prev(seg)->first;
+  auto scan = scan_from(seg_first, 0, seg_first, start);
+  scan->limit = limit;
+  offload(loop_, [scan] { scan_segments(scan.get()); }, [scan, offset, done = std::move(done)] {
+    Page page;
+    page.lines = std::move(scan->lines);
+    page.first = scan->first >= 0 ? scan->first : scan->at;
+    page.truncated = page.first > offset && !page.lines.empty();
+    done(std::move(page));
   });
 }
 
 void AgentLog::tail(int64_t n, std::function<void(Lines)> done) {
   when_loaded([this, n, done = std::move(done)]() mutable {
-    read(std::max<int64_t>(0, end_ - n), n, [done = std::move(done)](Page p) { done(std::move(p.lines)); });
+    after_writes([this, n, done = std::move(done)]() mutable {
+      read_now(std::max<int64_t>(0, end_ - n), n, [done = std::move(done)](Page p) { done(std::move(p.lines)); });
+    });
   });
 }
 

@@ -6,10 +6,11 @@
 // a new one begins, and the oldest segments are deleted whole while the log
 // holds more than the cap (the newest segment always stays).
 //
-// Entries are appended on the loop (a write to the page cache, never a sync);
-// finding the segments at first use, reading, and deleting a segment run on
-// the thread pool. A log read before its segments are known waits for them,
-// and appends made meanwhile are kept in order. Followers first get what the
+// The file work runs on the thread pool: finding the segments at first use,
+// appends (in batches, one after the other; an entry counts and reaches
+// followers once written, never synced), reads, and deleting a segment. A
+// log read before its segments are known waits for them, and appends made
+// meanwhile are kept in order. Followers first get what the
 // segments hold from their offset, then each new entry, without gaps.
 #pragma once
 
@@ -75,8 +76,24 @@ class AgentLog {
     int64_t bytes;
   };
   void when_loaded(std::function<void()> then);
-  void write_line(std::string line);
-  void rotate();
+  struct Sink;
+  struct Batch {
+    struct Chunk {
+      int64_t first;  // the segment's
+      std::string path;
+      std::string data;  // whole lines
+      std::vector<uint32_t> sizes;
+      int64_t written;
+    };
+    std::vector<Chunk> chunks;
+    uint64_t turn = 0;
+    std::string error;
+  };
+  void replan();
+  void write_queued();
+  void wrote(const Batch& batch);
+  void after_writes(std::function<void()> then);
+  void read_now(int64_t offset, int64_t limit, std::function<void(Page)> done);
   std::string segment_path(int64_t first) const;
   std::shared_ptr<Scan> scan_from(int64_t seg_first, int64_t pos, int64_t at, int64_t want) const;
   void start_follow(Follower* f);
@@ -90,10 +107,14 @@ class AgentLog {
   std::string legacy_root_;
   int64_t max_bytes_;
   int64_t segment_bytes_;  // a segment ends once it would pass this
-  int fd_ = -1;            // the newest segment, open for appends
   enum class State { kNew, kLoading, kReady } state_ = State::kNew;
   std::vector<std::function<void()>> on_loaded_;
-  std::vector<std::string> pending_;  // appends before the segments were known
+  std::vector<std::string> queued_;   // entries not handed to a write yet
+  bool writing_ = false;              // a batch of this log is under way
+  int64_t plan_first_ = 0, plan_bytes_ = 0, plan_end_ = 0;  // where queued entries go
+  std::shared_ptr<Sink> sink_;
+  uint64_t batches_done_ = 0;
+  std::vector<std::pair<uint64_t, std::function<void()>>> after_writes_;  // batches they wait for
   std::deque<Segment> segments_;      // oldest first
   int64_t end_ = 0;                   // offset of the next entry
   int64_t total_bytes_ = 0;

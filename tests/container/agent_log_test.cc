@@ -138,6 +138,7 @@ Test(agent_log, reopened_it_goes_on_where_it_was) {
 Test(agent_log, a_follower_goes_on_across_rotations_and_resumes_where_it_left) {
   Fixture f;
   f.append(300);
+  f.settle();  // written and rotated before the follower comes
   std::vector<std::string> got;
   bool room = true;
   AgentLog::Follower* fw = f.log->follow(
@@ -239,4 +240,22 @@ Test(agent_log, an_empty_log) {
   while (!done) uv_run(&f.loop, UV_RUN_ONCE);
   cr_assert_eq(tail.size(), 5u);
   expect_run(tail, 3);
+}
+
+// Appends are written on the thread pool: a read still sees every entry
+// appended before it, and entries not yet written when the log goes (the
+// daemon stops) are written all the same.
+Test(agent_log, reads_see_earlier_appends_and_none_is_lost_at_the_end) {
+  Fixture f;
+  f.append(30);
+  auto page = f.read(0, 100);
+  cr_assert_eq(page.lines.size(), 30u);
+  expect_run(page.lines, 0);
+  f.append(5);
+  f.log.reset();  // with those 5 still queued or under way
+  f.settle();
+  f.open();
+  page = f.read(0, 100);
+  cr_assert_eq(page.lines.size(), 35u);
+  expect_run(page.lines, 0);
 }
