@@ -434,6 +434,7 @@ void list_workspace_runs(App& app, const ExchangePtr& ex) {
 }
 
 // GET /api/v1/agents/{agentId}/logs?offset=&limit=&follow=1
+// Offsets count entries since the log began; rotation keeps them.
 void agent_logs(App& app, const ExchangePtr& ex) {
   if (!bridge_open(app, ex)) return;
   Page page;
@@ -459,14 +460,26 @@ void agent_logs(App& app, const ExchangePtr& ex) {
     ex->on_gone = [&log, f] { log.unfollow(f); };
     return;
   }
-  log.read(page.offset, page.limit, [ex](container::AgentLog::Lines lines) {
-    std::string body = "[";
-    for (size_t i = 0; i < lines.size(); ++i) {
+  log.read(page.offset, page.limit, [ex](container::AgentLog::Page got) {
+    std::string body = ex->who.kind == Principal::Kind::kInternal ? "{\"logs\":[" : "[";
+    for (size_t i = 0; i < got.lines.size(); ++i) {
       if (i > 0) body += ',';
-      body += lines[i];
+      body += got.lines[i];
     }
     body += ']';
-    reply_list(ex, "logs", std::move(body));
+    // Entries below the offset asked for were rotated away: the answer starts
+    // at the first one kept, and says so (in the envelope on the socket; the
+    // public answer is a bare array, so there in headers only).
+    if (ex->who.kind == Principal::Kind::kInternal) {
+      if (got.truncated) body += ",\"truncated\":true,\"first_offset\":" + std::to_string(got.first);
+      body += '}';
+    }
+    http::Response r = http::Response::json(200, std::move(body));
+    if (got.truncated) {
+      r.headers.push_back({"X-Log-Truncated", "true"});
+      r.headers.push_back({"X-Log-First-Offset", std::to_string(got.first)});
+    }
+    ex->respond(std::move(r));
   });
 }
 

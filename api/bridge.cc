@@ -60,8 +60,11 @@ container::CrewService& crews(App& app) { return *app.bridge->crews; }
 container::AgentLog& agent_log(App& app, const AgentRef& agent) {
   auto& log = app.bridge->logs[agent.id];
   if (!log) {
-    log = std::make_unique<container::AgentLog>(
-        app.loop, app.config.data_dir + "/logs/crews/" + agent.crew_id + "/agents/" + agent.id + "/current.jsonl");
+    // Keyed by the agent alone, so that a move to another crew keeps it;
+    // older versions kept it under the crew's directory.
+    log = std::make_unique<container::AgentLog>(app.loop, app.config.data_dir + "/logs/agents/" + agent.id,
+                                                app.config.agent_log_max_bytes,
+                                                app.config.data_dir + "/logs/crews");
   }
   return *log;
 }

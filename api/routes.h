@@ -12,6 +12,9 @@ namespace crewship::api {
 
 // health.cc
 CREWSHIP_HANDLER(health);
+// ui.cc: the Watch Roster page's files
+CREWSHIP_HANDLER(ui_file);
+CREWSHIP_HANDLER(ui_home);
 // system.cc
 CREWSHIP_HANDLER(crewshipd_status);
 CREWSHIP_HANDLER(system_runtime);

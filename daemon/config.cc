@@ -122,6 +122,18 @@ const Setting kSettings[] = {
    "Comment heartbeat of SSE streams", nullptr, &Config::sse_heartbeat_ms},
   {"CREWSHIP_WEBHOOK_RATE", {}, "--webhook-rate", K::kInt, "60", 1, 1'000'000, false,
    "Webhook triggers per agent and minute (429 beyond)", nullptr, &Config::webhook_rate},
+  {"CREWSHIP_AGENT_LOG_MAX_BYTES", {}, "--agent-log-max-bytes", K::kBytes, "64MiB", 4096,
+   1LL << 40, false, "Most bytes of one agent's log; the oldest segments go whole beyond", nullptr,
+   &Config::agent_log_max_bytes},
+  {"CREWSHIP_JOURNAL_RETENTION", {}, "--journal-retention", K::kDuration, "30d", 1000,
+   3650LL * 86'400'000, false, "Presence journal entries older than this are deleted", nullptr,
+   &Config::journal_retention_ms},
+  {"CREWSHIP_JOURNAL_MAX_ROWS", {}, "--journal-max-rows", K::kInt, "1000000", 0, kMaxInt, false,
+   "Most presence journal entries kept, the oldest deleted first (0: no limit)", nullptr,
+   &Config::journal_max_rows},
+  {"CREWSHIP_JOURNAL_PRUNE_INTERVAL", {}, "--journal-prune-interval", K::kDuration, "60s", 100,
+   86'400'000, false, "How often the presence journal is pruned", nullptr,
+   &Config::journal_prune_ms},
   {"CREWSHIP_WRITER_BATCH", {}, "--writer-batch", K::kInt, "1024", 1, 1'000'000, false,
    "Most writes the store commits in one group", nullptr, &Config::writer_batch},
 };
@@ -192,7 +204,7 @@ bool apply(const Setting& s, std::string_view value, Config* cfg, std::string* e
       break;
     case K::kDuration:
       if (!parse_duration_ms(value, &n) || n < s.min || n > s.max)
-        return fail(range_text("a duration such as 500ms, 2s, 5m or 1h, in ms"));
+        return fail(range_text("a duration such as 500ms, 2s, 5m, 1h or 30d, in ms"));
       break;
   }
   if (s.num != nullptr) cfg->*s.num = n;
@@ -219,6 +231,7 @@ bool parse_duration_ms(std::string_view text, int64_t* ms) {
   else if (unit == "s" || unit.empty()) scale = 1000;
   else if (unit == "m") scale = 60'000;
   else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
   else return false;
   if (n > kMaxInt / scale) return false;
   *ms = n * scale;

@@ -51,6 +51,10 @@ struct Config {
   int64_t ws_ping_ms = 0;           // server ping interval
   int64_t sse_heartbeat_ms = 0;     // SSE comment heartbeat interval
   int64_t webhook_rate = 0;         // webhook triggers per agent and minute
+  int64_t agent_log_max_bytes = 0; // per agent; oldest segments deleted beyond
+  int64_t journal_retention_ms = 0; // journal entries older than this are pruned
+  int64_t journal_max_rows = 0;     // most journal entries kept; 0: no limit
+  int64_t journal_prune_ms = 0;     // how often the journal is pruned
 };
 
 enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };
@@ -83,7 +87,7 @@ ParseOutcome parse_config(int argc, char** argv, int first, const EnvLookup& env
 EnvLookup process_env();
 std::string usage_text();
 
-// "500ms", "2s", "5m", "1h" or a bare number of seconds.
+// "500ms", "2s", "5m", "1h", "30d" or a bare number of seconds.
 bool parse_duration_ms(std::string_view text, int64_t* ms);
 // "1048576", "64KiB", "1MiB", "2G".
 bool parse_bytes(std::string_view text, int64_t* bytes);

@@ -21,6 +21,7 @@
 #include "daemon/routes.h"
 #include "daemon/secret_file.h"
 #include "daemon/systemd.h"
+#include "store/journal_store.h"
 
 namespace crewship {
 namespace {
@@ -51,6 +52,7 @@ Daemon::Daemon(Config config) {
   std::memset(&watchdog_, 0, sizeof watchdog_);
   std::memset(&shutdown_timer_, 0, sizeof shutdown_timer_);
   std::memset(&sweeper_, 0, sizeof sweeper_);
+  std::memset(&pruner_, 0, sizeof pruner_);
 }
 
 Daemon::~Daemon() {
@@ -82,7 +84,8 @@ int Daemon::run() {
   uv_timer_init(&loop_, &watchdog_);
   uv_timer_init(&loop_, &shutdown_timer_);
   uv_timer_init(&loop_, &sweeper_);
-  watchdog_.data = shutdown_timer_.data = sweeper_.data = this;
+  uv_timer_init(&loop_, &pruner_);
+  watchdog_.data = shutdown_timer_.data = sweeper_.data = pruner_.data = this;
 
   if (start() != 0) {
     exit_code_ = 1;
@@ -184,6 +187,8 @@ int Daemon::start() {
 
   auto sweep_every = static_cast<uint64_t>(cfg.presence_sweep_ms);
   uv_timer_start(&sweeper_, on_sweep, sweep_every, sweep_every);
+  auto prune_every = static_cast<uint64_t>(cfg.journal_prune_ms);
+  uv_timer_start(&pruner_, on_prune, prune_every, prune_every);
 
   uint64_t usec = 0;
   if (sd::watchdog_enabled(&usec) && usec > 0) {
@@ -275,6 +280,49 @@ void Daemon::on_sweep(uv_timer_t* t) {
                          });
 }
 
+void Daemon::on_prune(uv_timer_t* t) {
+  auto* d = static_cast<Daemon*>(t->data);
+  if (d->pruning_ || d->shutting_down_) return;
+  d->pruning_ = true;
+  d->prune_journal_batch();
+}
+
+// Deletes the journal's expired entries a small batch per write, each its own
+// write in the writer's queue, so presence writes queued meanwhile go between
+// the batches; the next batch follows once this one committed.
+void Daemon::prune_journal_batch() {
+  if (shutting_down_) {
+    pruning_ = false;
+    return;
+  }
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t keep_ms = app_.config.journal_retention_ms;
+  ts.tv_sec -= static_cast<time_t>(keep_ms / 1000);
+  ts.tv_nsec -= static_cast<long>(keep_ms % 1000) * 1'000'000;
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1'000'000'000;
+    --ts.tv_sec;
+  }
+  store::JournalPrune p;
+  p.cutoff = rfc3339_nanos(ts);
+  p.max_rows = app_.config.journal_max_rows;
+  store::submit(
+      app_.store.writer(), [p](store::Connection& c) { return store::prune_journal(c, p); },
+      [this, batch = p.batch](Result<int> deleted) {
+        if (!deleted) {
+          pruning_ = false;
+          LOG_ERROR("journal pruning failed: %s", deleted.problem().cause.c_str());
+          return;
+        }
+        pruned_ += *deleted;
+        if (*deleted == batch) return prune_journal_batch();
+        pruning_ = false;
+        if (pruned_ > 0) LOG_INFO("journal: %lld entries pruned", static_cast<long long>(pruned_));
+        pruned_ = 0;
+      });
+}
+
 void Daemon::on_signal(uv_signal_t* s, int signum) {
   auto* d = static_cast<Daemon*>(s->data);
   if (d->shutting_down_) {
@@ -292,6 +340,7 @@ void Daemon::begin_shutdown() {
   sd::notify("STOPPING=1\nSTATUS=stopping");
   uv_timer_stop(&watchdog_);
   uv_timer_stop(&sweeper_);
+  uv_timer_stop(&pruner_);
   if (probe_) {
     container::cancel(*probe_);
     probe_.reset();
@@ -324,6 +373,7 @@ void Daemon::finish() {
   close_handle(&watchdog_);
   close_handle(&shutdown_timer_);
   close_handle(&sweeper_);
+  close_handle(&pruner_);
   // Signal handlers stay installed until the loop has ended, so a late
   // signal is never the default (fatal) action; unref'd, they do not keep
   // the loop alive.

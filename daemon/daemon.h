@@ -34,14 +34,18 @@ class Daemon {
   void finish();
   static void on_signal(uv_signal_t* s, int signum);
   static void on_sweep(uv_timer_t* t);
+  static void on_prune(uv_timer_t* t);
+  void prune_journal_batch();
 
   uv_loop_t loop_;
   App app_;
   std::unique_ptr<RouteTable> api_table_, ipc_table_;
   std::shared_ptr<container::EngineProbe> probe_;
   uv_signal_t sigterm_, sigint_;
-  uv_timer_t watchdog_, shutdown_timer_, sweeper_;
+  uv_timer_t watchdog_, shutdown_timer_, sweeper_, pruner_;
   bool sweeping_ = false;
+  bool pruning_ = false;
+  int64_t pruned_ = 0;  // journal entries deleted by the pruning under way
   bool shutting_down_ = false;
   bool owns_socket_file_ = false;
   size_t servers_left_ = 0;

@@ -26,6 +26,12 @@ void not_served(App&, const ExchangePtr& ex) {
 std::vector<Route> api_routes(App& app) {
   return {
       {M::kGet, "/api/health", bind<api::health>(app)},
+      {M::kGet, "/ui", bind<api::ui_home>(app)},
+      {M::kGet, "/ui/", bind<api::ui_file>(app)},
+      {M::kGet, "/ui/roster", bind<api::ui_file>(app)},
+      {M::kGet, "/ui/app.js", bind<api::ui_file>(app)},
+      {M::kGet, "/ui/app.css", bind<api::ui_file>(app)},
+      {M::kGet, "/ui/favicon.svg", bind<api::ui_file>(app)},
 
       {M::kPost, "/api/v1/bootstrap", bind<api::bootstrap>(app)},
       {M::kPost, "/api/v1/auth/signup", bind<api::signup>(app)},

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages crewshipd needs that are missing.
 #   scripts/deps.sh build    compiler, CMake and the libraries
-#   scripts/deps.sh test     build + Criterion, systemd's tools and the engines
+#   scripts/deps.sh test     build + Criterion, systemd's tools, the engines
 #                            the container tests start (docker.io, podman, runc)
+#                            and the browser the roster page's test drives
+#                            (chromium, chromium-driver, python3-selenium)
 #   scripts/deps.sh run      build + a container engine (docker.io), curl and jq
 #   scripts/deps.sh bench    build + the benchmarks' tools and peers (wrk,
 #                            nginx-light, Go with go-sqlite3, sqlite3, perf)
@@ -17,7 +19,7 @@ case "${1:-build}" in
   # Podman runs rootful with native overlay and CNI's loopback plugin only:
   # no uidmap, fuse-overlayfs or netavark needed.
   test) want=("${build[@]}" libcriterion-dev systemd docker.io curl jq podman runc
-              containernetworking-plugins) ;;
+              containernetworking-plugins chromium chromium-driver python3-selenium) ;;
   run) want=("${build[@]}" docker.io curl jq) ;;
   bench) want=("${build[@]}" curl wrk nginx-light golang-go golang-github-mattn-go-sqlite3-dev sqlite3
                linux-perf) ;;

@@ -44,6 +44,8 @@ Test(config, defaults) {
   cr_assert_eq(p.cfg.http.header_timeout_ms, 10'000);
   cr_assert_eq(p.cfg.log_level, log::Level::kInfo);
   cr_assert_eq(p.cfg.sandbox_image, "crewship-sandbox:latest");
+  cr_assert_eq(p.cfg.journal_retention_ms, 30LL * 86'400'000);
+  cr_assert_eq(p.cfg.journal_max_rows, 1'000'000);
 }
 
 Test(config, env_then_flags_win) {
@@ -81,6 +83,9 @@ Test(config, bad_values_name_the_setting) {
       {{}, {"--port"}, "CREWSHIP_PORT"},
       {{}, {"--bogus=1"}, "--bogus"},
       {{{"CREWSHIP_DATA_DIR", ""}}, {}, "CREWSHIP_DATA_DIR"},
+      {{{"CREWSHIP_JOURNAL_RETENTION", "500ms"}}, {}, "CREWSHIP_JOURNAL_RETENTION"},
+      {{{"CREWSHIP_JOURNAL_RETENTION", "3651d"}}, {}, "CREWSHIP_JOURNAL_RETENTION"},
+      {{{"CREWSHIP_JOURNAL_MAX_ROWS", "-1"}}, {}, "CREWSHIP_JOURNAL_MAX_ROWS"},
   };
   for (const Case& c : cases) {
     Parsed p = parse(c.env, c.args);
@@ -113,8 +118,9 @@ Test(config, durations) {
   cr_assert(parse_duration_ms("2s", &ms) && ms == 2000);
   cr_assert(parse_duration_ms("5m", &ms) && ms == 300'000);
   cr_assert(parse_duration_ms("1h", &ms) && ms == 3'600'000);
+  cr_assert(parse_duration_ms("30d", &ms) && ms == 2'592'000'000);
   cr_assert(parse_duration_ms("7", &ms) && ms == 7000, "a bare number is seconds");
-  for (const char* bad : {"", "s", "-1s", "1.5s", "1d", "1 s", "99999999999999999999h"})
+  for (const char* bad : {"", "s", "-1s", "1.5s", "1w", "1 s", "99999999999999999999h"})
     cr_assert_not(parse_duration_ms(bad, &ms), "accepted '%s'", bad);
 }
 

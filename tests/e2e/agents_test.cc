@@ -1,7 +1,7 @@
 // Agents end to end: the agent object's shape, create/get/list/update/soft
 // delete, the role each route needs and the per-agent edit gate, LEAD and
 // slug rules, bad input, tenancy between two workspaces, pagination, and the
-// crews-status and agent-load aggregates.
+// crews-status and agent-load aggregates, and the agent's log across a crew change.
 #include <algorithm>
 #include <string>
 #include <thread>
@@ -9,7 +9,10 @@
 #include <vector>
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 
+#include "daemon/dirs.h"
 #include "tests/support/api.h"
 
 using namespace crewship::test;
@@ -975,4 +978,38 @@ Test(agents, hire_is_not_an_agent_id) {
   expect_problem(wrong, 405, "method not allowed");
   cr_assert_eq(wrong.header("Allow").value_or(""), "GET, HEAD, PATCH, DELETE");
   cr_assert_eq(call(d, "GET", agent_of(ws, id), owner.token).status, 200);
+}
+
+// An agent's log is kept by the agent, not its crew: a log an older version
+// kept under the crew is taken over, and a move to another crew keeps it.
+Test(agents, logs_stay_readable_across_a_crew_change) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  const std::string& ws = owner.workspace_id;
+  std::string crew_a = make_crew(d, owner, ws, "crew-a"), crew_b = make_crew(d, owner, ws, "crew-b");
+  std::string id = make_agent(d, owner, ws, "mover", R"(,"crew_id":")" + crew_a + "\"");
+  std::string old_dir = d.dir + "/logs/crews/" + crew_a + "/agents/" + id;
+  cr_assert_eq(crewship::make_dirs(old_dir, 0700), 0);
+  std::string lines;
+  for (int i = 0; i < 3; ++i)
+    lines += R"({"ts":"2026-01-01T00:00:00.000000000Z","stream":"stdout","content":"old)" + std::to_string(i) + "\"}\n";
+  FILE* f = fopen((old_dir + "/current.jsonl").c_str(), "w");
+  cr_assert(f != nullptr);
+  fputs(lines.c_str(), f);
+  fclose(f);
+
+  cr_assert_eq(patch(d, owner, ws, id, R"({"crew_id":")" + crew_b + "\"}").status, 200);
+  Reply r = call(d, "GET", "/api/v1/agents/" + id + "/logs" + q(ws), owner.token);
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  auto logs = json_of(r);
+  cr_assert_eq(logs.Size(), 3u, "%s", r.body.c_str());
+  cr_assert_str_eq(logs[2]["content"].GetString(), "old2");
+  cr_assert_not(r.header("X-Log-Truncated").has_value());
+  auto one = json_of(call(d, "GET", "/api/v1/agents/" + id + "/logs" + q(ws) + "&offset=1&limit=1", owner.token));
+  cr_assert_eq(one.Size(), 1u);
+  cr_assert_str_eq(one[0]["content"].GetString(), "old1");
+  struct stat st;
+  cr_assert_eq(stat((d.dir + "/logs/agents/" + id + "/00000000000000000000.jsonl").c_str(), &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600u);
+  cr_assert_neq(stat((old_dir + "/current.jsonl").c_str(), &st), 0, "moved, not copied");
 }

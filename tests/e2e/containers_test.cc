@@ -104,9 +104,9 @@ void run_output_reaches_logs(const std::string& engine) {
   cr_assert_eq(stderr_lines.size(), 1u);
   cr_assert_str_eq(stderr_lines[0].c_str(), "two");
   // The log is private whatever the umask: 0600 in 0700 directories.
-  std::string log_dir = w.d->dir + "/logs/crews/" + w.crew + "/agents/" + w.agent;
+  std::string log_dir = w.d->dir + "/logs/agents/" + w.agent;
   struct stat st;
-  cr_assert_eq(stat((log_dir + "/current.jsonl").c_str(), &st), 0);
+  cr_assert_eq(stat((log_dir + "/00000000000000000000.jsonl").c_str(), &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0600, "log %o", st.st_mode & 0777);
   cr_assert_eq(stat(log_dir.c_str(), &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0700, "log dir %o", st.st_mode & 0777);

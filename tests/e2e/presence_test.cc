@@ -287,6 +287,70 @@ Test(presence, sweeper_and_heartbeats) {
   cr_assert(d.log().find("idle agents went offline") != std::string::npos);
 }
 
+namespace {
+
+rapidjson::Document history(const TestDaemon& d, const World& w) {
+  return json_of(call(d, "GET", "/api/v1/presence/history?limit=100&workspace_id=" + w.owner.workspace_id,
+                      w.owner.token));
+}
+
+// Polls the journal until it holds n entries or 5 s went by.
+rapidjson::Document history_until(const TestDaemon& d, const World& w, size_t n) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    auto h = history(d, w);
+    if (h["entries"].Size() == n || std::chrono::steady_clock::now() > until) return h;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+// 1,100 transitions and a cap of 10: the pruner deletes the oldest, 500 at a
+// time, and keeps the newest 10 whatever comes after.
+Test(presence, journal_keeps_at_most_max_rows, .timeout = 60) {
+  TestDaemon d(api_options({"CREWSHIP_JOURNAL_MAX_ROWS=10", "CREWSHIP_JOURNAL_PRUNE_INTERVAL=100ms"}));
+  World w = make_world(d, 1);
+  const std::string& a = w.agents_a[0];
+  for (int i = 0; i < 1100; ++i) {
+    Reply r = set_presence(d, d.token, a, i % 2 == 0 ? "busy" : "online");
+    cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  }
+  set_presence(d, d.token, a, "blocked");
+  auto h = history_until(d, w, 10);
+  cr_assert_eq(h["entries"].Size(), 10u, "%u entries kept", h["entries"].Size());
+  cr_assert_str_eq(h["entries"][0]["status"].GetString(), "blocked", "the newest stays");
+  cr_assert_str_eq(h["entries"][0]["prev"].GetString(), "online");
+  int64_t newest = h["entries"][0]["id"].GetInt64();
+  cr_assert_eq(h["entries"][9]["id"].GetInt64(), newest - 9, "the 10 newest, in a row");
+  cr_assert(d.wait_log("entries pruned", 2000), "%s", d.log().c_str());
+  set_presence(d, d.token, a, "online");
+  set_presence(d, d.token, w.agents_b[0], "busy");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  h = history(d, w);
+  cr_assert_eq(h["entries"].Size(), 10u);
+  cr_assert_eq(h["entries"][0]["agent_id"].GetString(), w.agents_b[0]);
+  cr_assert_eq(roster(d, w)["count"].GetInt(), 2, "pruning the journal leaves presence alone");
+}
+
+Test(presence, journal_entries_expire_after_the_retention) {
+  TestDaemon d(api_options({"CREWSHIP_JOURNAL_RETENTION=1s", "CREWSHIP_JOURNAL_PRUNE_INTERVAL=100ms"}));
+  World w = make_world(d, 1);
+  auto t0 = std::chrono::steady_clock::now();
+  set_presence(d, d.token, w.agents_a[0], "busy");
+  set_presence(d, d.token, w.agents_a[0], "online");
+  set_presence(d, d.token, w.agents_b[0], "busy");
+  auto h = history(d, w);
+  if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(800))
+    cr_assert_eq(h["entries"].Size(), 3u, "younger than the retention, they stay");
+  h = history_until(d, w, 0);
+  cr_assert_eq(h["entries"].Size(), 0u, "%s", "expired entries went");
+  cr_assert_geq(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900), "not before they expired");
+  cr_assert_eq(roster(d, w)["count"].GetInt(), 2);
+  set_presence(d, d.token, w.agents_a[0], "blocked");
+  cr_assert_eq(history(d, w)["entries"].Size(), 1u, "a new entry is kept");
+}
+
 Test(presence, crewship_hook) {
   TestDaemon d(api_options());
   World w = make_world(d, 1);

@@ -17,15 +17,15 @@ std::string create(const World& w, const std::string& path, const std::string& b
   return json_of(r)["id"].GetString();
 }
 
-World make_world(const std::string& engine, const std::string& slug) {
+World make_world(const std::string& engine, const std::string& slug, std::vector<std::string> more_env) {
   World w;
   w.engine = engine;
   cr_assert(!engine.empty(), "this engine is not available on this machine");
-  w.d = std::make_unique<TestDaemon>(api_options({"DOCKER_HOST=unix://" + engine,
-                                                   "CREWSHIP_SANDBOX_IMAGE=" + engines().image,
-                                                   "CREWSHIP_CONTAINER_NETWORK=none",
-                                                   "CREWSHIP_ENGINE_TIMEOUT=5s",
-                                                   "CREWSHIP_STOP_GRACE=2s"}));
+  std::vector<std::string> env = {"DOCKER_HOST=unix://" + engine, "CREWSHIP_SANDBOX_IMAGE=" + engines().image,
+                                  "CREWSHIP_CONTAINER_NETWORK=none", "CREWSHIP_ENGINE_TIMEOUT=5s",
+                                  "CREWSHIP_STOP_GRACE=2s"};
+  env.insert(env.end(), more_env.begin(), more_env.end());
+  w.d = std::make_unique<TestDaemon>(api_options(std::move(env)));
   cr_assert(w.d->started());
   w.owner = bootstrap(*w.d);
   w.crew = create(w, "/api/v1/crews", R"({"name":"Crew","slug":"crew-)" + slug + R"("})");

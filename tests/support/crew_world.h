@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -23,8 +24,10 @@ struct World {
 std::string q(const World& w);
 // POSTs body to path (in the owner's workspace) and returns the new id.
 std::string create(const World& w, const std::string& path, const std::string& body);
-// A daemon on engine with a crew "crew-<slug>" and its agent <slug>.
-World make_world(const std::string& engine, const std::string& slug = "coder");
+// A daemon on engine (with more_env among its settings) with a crew
+// "crew-<slug>" and its agent <slug>.
+World make_world(const std::string& engine, const std::string& slug = "coder",
+                 std::vector<std::string> more_env = {});
 // One request on the IPC socket with the master token.
 Reply ipc(const World& w, const std::string& method, const std::string& path, const std::string& body = "");
 // GET path as the owner, in the owner's workspace.
