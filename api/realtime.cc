@@ -10,24 +10,30 @@ namespace {
 
 Hub& hub(App& app) { return *app.hub; }
 
-Shared frame(json::Out& out) { return std::make_shared<const std::string>(out.take()); }
+// Framed once here; every subscriber's write sends this buffer as it is.
+Shared frame(json::Out& out) { return ws::text_frame(out.take()); }
 
 // Hands message to every subscriber of the topic that sees crew_id. A
 // delivery may close a subscriber, which removes it from the topic: walk a
-// copy.
+// copy, and look again only once a topic changed.
 void fan_out(App& app, const std::string& key, std::string_view crew_id, const Shared& message) {
-  auto it = hub(app).topics.find(key);
-  if (it == hub(app).topics.end() || it->second.empty()) return;
+  Hub& h = hub(app);
+  auto it = h.topics.find(key);
+  if (it == h.topics.end() || it->second.empty()) return;
   std::vector<Subscriber*> to;
   to.reserve(it->second.size());
   for (const auto& [s, crew] : it->second)
     if (crew.empty() || crew == crew_id) to.push_back(s);
+  uint64_t changes = h.topic_changes, delivered = 0;
   for (Subscriber* s : to) {
-    auto again = hub(app).topics.find(key);
-    if (again == hub(app).topics.end() || !again->second.contains(s)) continue;
+    if (h.topic_changes != changes) {
+      auto again = h.topics.find(key);
+      if (again == h.topics.end() || !again->second.contains(s)) continue;
+    }
     s->deliver(message);
-    ++hub(app).frames_out;
+    ++delivered;
   }
+  h.frames_out += delivered;
 }
 
 bool has_subscribers(App& app, const std::string& key) {
@@ -92,12 +98,14 @@ void write_presence_members(json::Out& out, std::string_view agent_id, std::stri
 
 void start_realtime(App& app) {
   app.hub = std::make_unique<Hub>();
+  app.hub->outbox = std::make_shared<ws::Outbox>(app.loop);
   app.presence.observe([&app](const store::PresenceChange& c) { on_presence(app, c); });
 }
 
 void stop_realtime(App& app) {
   if (!app.hub) return;
   hub(app).stopping = true;
+  hub(app).outbox->close();  // the closes of the drain are written at once
   auto streams = std::move(hub(app).streams);
   hub(app).streams.clear();
   for (auto& [s, end] : streams) end();
@@ -105,6 +113,7 @@ void stop_realtime(App& app) {
 
 void subscribe(App& app, const std::string& key, Subscriber* s, std::string crew_id) {
   hub(app).topics[key][s] = std::move(crew_id);
+  ++hub(app).topic_changes;
 }
 
 void unsubscribe(App& app, const std::string& key, Subscriber* s) {
@@ -112,6 +121,7 @@ void unsubscribe(App& app, const std::string& key, Subscriber* s) {
   if (it == hub(app).topics.end()) return;
   it->second.erase(s);
   if (it->second.empty()) hub(app).topics.erase(it);
+  ++hub(app).topic_changes;
 }
 
 void publish_event(App& app, std::string_view workspace_id, std::string_view crew_id, std::string_view name,

@@ -16,14 +16,17 @@
 #include "daemon/app.h"
 #include "daemon/json.h"
 #include "daemon/result.h"
+#include "daemon/websocket.h"
 #include "store/presence_service.h"
 
 namespace crewship::api {
 
 using Shared = std::shared_ptr<const std::string>;
 
-// What a topic delivers to. deliver() hands a shared message on; a
-// subscriber that closes because of it removes itself from its topics.
+// What a topic delivers to. deliver() hands a shared message on (a whole
+// WebSocket frame, ws::text_frame, on the /ws topics; an SSE event on
+// "sse\n" ones); a subscriber that closes because of it removes itself from
+// its topics.
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
@@ -45,6 +48,7 @@ struct Hub {
   // "presence\n<workspace>", "events\n<workspace>", "chat\n<chat>": WebSocket frames;
   // "sse\n<workspace>": SSE events of the presence stream.
   std::unordered_map<std::string, Topic> topics;
+  uint64_t topic_changes = 0;  // subscribes and unsubscribes so far
   size_t clients = 0;          // WebSocket sessions and SSE streams now
   uint64_t slow_closes = 0;    // clients closed for a full outbound queue
   uint64_t frames_out = 0;     // messages handed to clients
@@ -55,6 +59,8 @@ struct Hub {
   ChatAppend append_chat;
   // Live SSE streams, so shutdown can end them.
   std::unordered_map<Subscriber*, std::function<void()>> streams;
+  // The WebSocket sessions' writes, one per session and loop turn.
+  std::shared_ptr<ws::Outbox> outbox;
 };
 
 // Creates the hub and attaches it to the presence service's observers.

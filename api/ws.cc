@@ -46,7 +46,7 @@ class WsClient final : public ws::Session, public Subscriber {
     *alive_ = false;
   }
 
-  void deliver(const Shared& message) override { send(message); }
+  void deliver(const Shared& message) override { send_frame(message); }
   void revoke() override {
     on_gone();  // nothing more is delivered, even while the close is under way
     close(ws::kPolicyViolation, "workspace membership changed");
@@ -76,10 +76,11 @@ class WsClient final : public ws::Session, public Subscriber {
     ws::SessionOptions o;
     o.max_queue = static_cast<size_t>(app.config.ws_max_queue);
     o.ping_interval_ms = static_cast<uint64_t>(app.config.ws_ping_ms);
+    o.outbox = app.hub->outbox;
     return o;
   }
 
-  void answer(json::Out& out) { send(std::make_shared<const std::string>(out.take())); }
+  void answer(json::Out& out) { send_frame(ws::text_frame(out.take())); }
   void error(int code, std::string_view message);
   void acknowledge(std::string_view type, std::string_view channel, std::string_view workspace_id,
                    std::string_view chat_id = {});
@@ -274,7 +275,7 @@ void WsClient::follow_log(const std::string& workspace_id, const std::string& sc
           std::string frame = "{\"type\":\"log\",\"offset\":" + std::to_string((*next)++);
           frame += line.size() > 2 ? "," : "";
           frame.append(line, 1, std::string::npos);
-          ok = send(std::make_shared<const std::string>(std::move(frame)));
+          ok = send_frame(ws::text_frame(frame));
         }
         if (!ok) logs_.erase(agent_id);  // the follower ends with this answer
         return ok;

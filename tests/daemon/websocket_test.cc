@@ -67,3 +67,26 @@ Test(websocket, handshake_checks) {
   upper.headers[1].value = "UPGRADE";
   cr_assert(ws::wants_upgrade(upper, &key, &why), "%s", why.c_str());
 }
+
+// A server frame is made once per message: FIN and text opcode, no mask, the
+// shortest length encoding (RFC 6455 5.2), then the payload as it is.
+Test(websocket, text_frame_is_one_whole_unmasked_frame) {
+  struct Case {
+    size_t size;
+    std::string header;
+  } cases[] = {
+      {0, std::string("\x81\x00", 2)},
+      {125, std::string("\x81\x7d", 2)},
+      {126, std::string("\x81\x7e\x00\x7e", 4)},
+      {65535, std::string("\x81\x7e\xff\xff", 4)},
+      {65536, std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10)},
+  };
+  for (const Case& c : cases) {
+    std::string payload(c.size, 'x');
+    if (!payload.empty()) payload.back() = 'y';
+    auto frame = ws::text_frame(payload);
+    cr_assert_eq(frame->size(), c.header.size() + c.size, "size %zu", c.size);
+    cr_assert_eq(frame->substr(0, c.header.size()), c.header, "header of %zu", c.size);
+    cr_assert_eq(frame->substr(c.header.size()), payload, "payload of %zu", c.size);
+  }
+}

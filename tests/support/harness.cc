@@ -83,6 +83,15 @@ int on_complete(llhttp_t* p) {
 
 // CREWSHIP_TEST_DAEMON runs the suite against another build of the daemon
 // (an older one, to see a test fail where a defect is not fixed yet).
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 std::string daemon_binary() {
   const char* other = std::getenv("CREWSHIP_TEST_DAEMON");
   return other != nullptr && *other != '\0' ? other : CREWSHIPD_BIN;
