@@ -17,7 +17,6 @@
 #include <cstring>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -35,15 +34,6 @@ namespace {
 
 constexpr long kMaxRssKiB = 64 * 1024;
 const std::string kHealth = get("/api/health");
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 // A TCP connection to 127.0.0.1:port from the source address from (host order).
 int connect_from(uint32_t from, int port) {
