@@ -5,14 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
-#include <atomic>
 #include <cctype>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <criterion/criterion.h>
@@ -401,14 +397,6 @@ Test(files, ipc_twins) {
 
 namespace {
 
-// What <data>/tmp, where save bodies are written, holds.
-std::vector<std::string> uploads(const TestDaemon& d) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(d.dir + "/tmp", ec)) names.push_back(e.path().filename());
-  return names;
-}
-
 // Waits up to timeout_ms for <data>/tmp to be empty.
 bool uploads_gone(const TestDaemon& d, int timeout_ms = 5000) {
   for (int waited = 0; waited < timeout_ms; waited += 20) {
@@ -416,22 +404,6 @@ bool uploads_gone(const TestDaemon& d, int timeout_ms = 5000) {
     usleep(20 * 1000);
   }
   return uploads(d).empty();
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char mac[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(mac, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  char hex[2 * sizeof mac + 1];
-  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-  return hex;
-}
-
-// n bytes no two clients share: each save is checked to be its own.
-std::string distinct_bytes(size_t n, uint32_t seed) {
-  std::string out(n, '\0');
-  randombytes_buf_deterministic(out.data(), n, std::array<unsigned char, randombytes_SEEDBYTES>{
-                                                   static_cast<unsigned char>(seed), 1}.data());
-  return out;
 }
 
 }  // namespace
@@ -443,42 +415,18 @@ Test(files, concurrent_full_saves_stay_small, .timeout = 180) {
   World w = make_world(d);
   constexpr int kClients = 8;
   constexpr size_t kSize = 32 << 20;
-  std::vector<std::string> bodies;
-  for (int i = 0; i < kClients; ++i) bodies.push_back(distinct_bytes(kSize, static_cast<uint32_t>(i)));
-  std::vector<int> status(kClients, 0);
-  std::vector<std::string> answers(kClients);
-  std::atomic<int> running{kClients};
-  std::vector<std::thread> threads;
+  std::vector<std::string> paths, bodies;
   for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&, i] {
-      Client c(connect_tcp(d.port));
-      std::string head = "PUT " + url(w, "/save", "&path=up/" + std::to_string(i)) +
-                         " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + w.owner.token +
-                         "\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n";
-      if (c.send(head) && c.send(bodies[i])) {
-        if (auto r = c.read(60000)) {
-          status[i] = r->status;
-          answers[i] = r->body;
-        }
-      }
-      --running;
-    });
+    paths.push_back(url(w, "/save", "&path=up/" + std::to_string(i)));
+    bodies.push_back(seeded_bytes(kSize, static_cast<uint8_t>(i)));  // each save is checked to be its own
   }
-  long peak = 0;
-  bool saw_upload = false;
-  auto start = std::chrono::steady_clock::now();
-  while (running > 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(120)) {
-    long rss = rss_kib(d.pid);
-    peak = rss > peak ? rss : peak;
-    saw_upload = saw_upload || !uploads(d).empty();
-    usleep(10 * 1000);
-  }
-  for (auto& t : threads) t.join();
+  ConcurrentPuts run = concurrent_puts(d, paths, w.owner.token, bodies);
+  long peak = run.peak_rss_kib;
   cr_log_info("peak VmRSS %ld KiB during %d concurrent 32 MiB saves", peak, kClients);
   cr_assert_lt(peak, 64 * 1024, "VmRSS reached %ld KiB", peak);
-  cr_assert(saw_upload, "the bodies were never seen in <data>/tmp");
+  cr_assert(run.saw_uploads, "the bodies were never seen in <data>/tmp");
   for (int i = 0; i < kClients; ++i) {
-    cr_assert_eq(status[i], 200, "save %d: %d %s", i, status[i], answers[i].c_str());
+    expect_saved(run.replies[i], "up/" + std::to_string(i), kSize);
     std::string got = read_file(w.dir + "/up/" + std::to_string(i));
     cr_assert_eq(sha256_hex(got), sha256_hex(bodies[i]), "file %d arrived changed (%zu bytes)", i, got.size());
     struct stat st;
