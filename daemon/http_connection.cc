@@ -5,8 +5,6 @@
 #include <cstring>
 #include <utility>
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <sodium.h>
 

@@ -2,12 +2,14 @@
 // listing's depth and order, odd names, traversal and symlinks that lead out,
 // size limits, roles, tenancy and the IPC twins.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -406,6 +408,19 @@ bool uploads_gone(const TestDaemon& d, int timeout_ms = 5000) {
   return uploads(d).empty();
 }
 
+// Starts a 32 MiB save of "cut", sends 4 MiB of it and waits until its
+// temporary file is in <data>/tmp; the rest is never sent.
+std::unique_ptr<Client> start_cut_upload(const TestDaemon& d, const World& w) {
+  auto c = std::make_unique<Client>(connect_tcp(d.port));
+  cr_assert(c->send("PUT " + url(w, "/save", "&path=cut") + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                    w.owner.token + "\r\nContent-Length: " + std::to_string(32 << 20) + "\r\n\r\n"));
+  cr_assert(c->send(std::string(4 << 20, 'c')));
+  bool written = false;
+  for (int i = 0; i < 250 && !written; ++i, usleep(20 * 1000)) written = !uploads(d).empty();
+  cr_assert(written, "the body being received is in <data>/tmp");
+  return c;
+}
+
 }  // namespace
 
 // Saves stream their bodies to a temporary file: eight authenticated 32 MiB
@@ -443,13 +458,7 @@ Test(files, client_gone_mid_upload_leaves_nothing) {
   World w = make_world(d);
   for (int round = 0; round < 3; ++round) {
     {
-      Client c(connect_tcp(d.port));
-      cr_assert(c.send("PUT " + url(w, "/save", "&path=cut") + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
-                       w.owner.token + "\r\nContent-Length: " + std::to_string(32 << 20) + "\r\n\r\n"));
-      cr_assert(c.send(std::string(4 << 20, 'c')));
-      bool written = false;
-      for (int i = 0; i < 250 && !written; ++i, usleep(20 * 1000)) written = !uploads(d).empty();
-      cr_assert(written, "the body being received is in <data>/tmp");
+      auto c = start_cut_upload(d, w);
     }  // closed here, 28 MiB short
     cr_assert(uploads_gone(d), "temporary file left after the client left: %zu", uploads(d).size());
     cr_assert_not(fs::exists(w.dir + "/cut"));
@@ -493,4 +502,15 @@ Test(files, stale_uploads_removed_at_start) {
     cr_assert_eq(st.st_mode & 0777, 0700u);
   }
   remove_tree(dir);
+}
+
+// A daemon stopped while a save's body is arriving removes its temporary
+// file before it exits.
+Test(files, shutdown_mid_upload_leaves_nothing) {
+  TestDaemon d(api_options({"CREWSHIP_SHUTDOWN_TIMEOUT=1s"}));
+  World w = make_world(d);
+  auto c = start_cut_upload(d, w);
+  cr_assert_eq(d.stop(SIGTERM), 0);
+  cr_assert(uploads(d).empty(), "temporary file left by the stopped daemon: %zu", uploads(d).size());
+  cr_assert_not(fs::exists(w.dir + "/cut"));
 }
