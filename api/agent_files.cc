@@ -23,6 +23,9 @@
 #include "api/agent_ref.h"
 #include "api/common.h"
 #include "api/routes.h"
+#include "api/upload_file.h"
+#include "daemon/app.h"
+#include "daemon/dirs.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
 #include "daemon/offload.h"
@@ -119,7 +122,11 @@ struct Entry {
 struct Job {
   std::string dir;   // the agent's directory on the host
   std::string path;  // normalised, relative to dir
-  std::string data;  // save: the bytes to write; download: the bytes read
+  std::string data;  // download: the bytes read
+  // save: the body, in a temporary file (UploadFile); fd -1 when empty
+  std::string upload_path;
+  int upload_fd = -1;
+  int64_t upload_size = 0;
   std::vector<Entry> entries;
   int err = 0;  // negative errno
 };
@@ -184,14 +191,17 @@ int read_file(Job& job) {
   return 0;
 }
 
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+// Copies what from holds to out, a piece at a time.
+int copy_file(int from, int out) {
+  std::string buf(256 << 10, '\0');
+  for (off_t at = 0;;) {
+    ssize_t n = pread(from, buf.data(), buf.size(), at);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -errno;
-    data.remove_prefix(static_cast<size_t>(n));
+    if (n == 0) return 0;
+    if (int err = write_all(out, std::string_view(buf.data(), static_cast<size_t>(n))); err != 0) return err;
+    at += n;
   }
-  return 0;
 }
 
 int save_file(Job& job) {
@@ -211,12 +221,19 @@ int save_file(Job& job) {
   Fd dir(make_dirs_beneath(root.fd, slash == std::string::npos ? "" : job.path.substr(0, slash)));
   if (dir.fd < 0) return dir.fd;
   const char* name = job.path.c_str() + slash + 1;
-  // Written aside and renamed over the target, so readers see the old file or
-  // the new one, never a part; the syncs make both survive a crash.
+  // The body's temporary file is renamed over the target, so readers see the
+  // old file or the new one, never a part; the syncs make both survive a
+  // crash. Where the agent's directory is another file system, a copy is
+  // written aside in it and renamed the same way.
+  if (job.upload_fd >= 0) {
+    if (fchmod(job.upload_fd, mode) != 0 || fsync(job.upload_fd) != 0) return -errno;
+    if (renameat(AT_FDCWD, job.upload_path.c_str(), dir.fd, name) == 0) return fsync(dir.fd) == 0 ? 0 : -errno;
+    if (errno != EXDEV) return -errno;
+  }
   std::string tmp = ".crewship-save-" + random_hex(8);
   Fd out(or_errno(openat(dir.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)));
   if (out.fd < 0) return out.fd;
-  int err = write_all(out.fd, job.data);
+  int err = job.upload_fd >= 0 ? copy_file(job.upload_fd, out.fd) : 0;
   if (err == 0 && fsync(out.fd) != 0) err = -errno;
   if (err == 0 && renameat(dir.fd, tmp.c_str(), dir.fd, name) != 0) err = -errno;
   if (err != 0) {
@@ -289,7 +306,7 @@ void answer_save(const ExchangePtr& ex, Job& job) {
   json::Out out;
   out.begin_object();
   out.member("path", json::printable(job.path));
-  out.member("size", static_cast<int64_t>(job.data.size()));
+  out.member("size", job.upload_size);
   out.end_object();
   reply(ex, 200, out);
 }
@@ -305,7 +322,13 @@ void run(App& app, const ExchangePtr& ex, std::string_view param, bool required,
     return reply_problem(ex, 400, std::string(param) + std::string(kBadRelativePath));
   if (required && job->path.empty()) return reply_problem(ex, 400, std::string(param) + " is required");
   job->dir = agent_storage_dir(app.config, agent);
-  job->data = std::move(ex->req.body);
+  // The save's body is in its temporary file (save_body_sink), which lives
+  // with ex: the completion below holds it until the file is in place.
+  if (auto* upload = static_cast<UploadFile*>(ex->body_sink.get())) {
+    job->upload_path = upload->path();
+    job->upload_fd = upload->fd();
+    job->upload_size = upload->size();
+  }
   offload(ex->loop(), [job, op] { job->err = op(*job); }, [ex, job, param, answer] {
     if (job->err < 0) return reply_fs_error(ex, -job->err, param);
     answer(ex, *job);
@@ -328,9 +351,15 @@ void download_agent_file(App& app, const ExchangePtr& ex) {
 }
 
 // PUT .../agents/{agentId}/files/save?path=: the request body becomes the
-// file, atomically, with missing directories made; {"path", "size"}.
+// file, atomically, with missing directories made; {"path", "size"}. The
+// body never sits in memory: the route's sink writes it to a temporary file
+// under the data dir, which becomes the file.
 void save_agent_file(App& app, const ExchangePtr& ex) {
   run(app, ex, "path", true, save_file, answer_save);
+}
+
+std::unique_ptr<http::BodySink> save_body_sink(void* app, http::Exchange& ex) {
+  return std::make_unique<UploadFile>(ex.loop(), upload_dir(static_cast<App*>(app)->config.data_dir));
 }
 
 }  // namespace crewship::api

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "daemon/handler.h"
 
@@ -64,6 +65,8 @@ CREWSHIP_HANDLER(delete_agent);
 CREWSHIP_HANDLER(list_agent_files);
 CREWSHIP_HANDLER(download_agent_file);
 CREWSHIP_HANDLER(save_agent_file);
+// The save routes' body sink (Route::body_sink): a temporary file, ctx the App.
+std::unique_ptr<http::BodySink> save_body_sink(void* app, http::Exchange& ex);
 // The body limit of a save and the largest file a download sends.
 constexpr int64_t kAgentFileMaxBytes = 32 << 20;
 

@@ -12,6 +12,7 @@
 
 #include "api/bridge.h"
 #include "api/realtime.h"
+#include "api/upload_file.h"
 #include "daemon/http_server.h"
 #include "daemon/data_lock.h"
 #include "daemon/dirs.h"
@@ -124,6 +125,11 @@ int Daemon::start() {
   if (lock_data_dir(cfg.data_dir, &error) < 0) {
     LOG_ERROR("%s", error.c_str());
     return -1;
+  }
+  // Uploads a killed process was writing are of no use to anyone.
+  if (int r = api::reset_upload_dir(api::upload_dir(cfg.data_dir)); r != 0) {
+    LOG_ERROR("cannot prepare the upload dir %s: %s", api::upload_dir(cfg.data_dir).c_str(), std::strerror(-r));
+    return r;
   }
   if (app_.internal.load(cfg.internal_token, cfg.encryption_key, cfg.data_dir, &error) != 0) {
     LOG_ERROR("internal token: %s", error.c_str());

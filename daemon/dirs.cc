@@ -34,4 +34,14 @@ int ensure_file_mode(const std::string& path, mode_t mode) {
   return r;
 }
 
+int write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
 }  // namespace crewship

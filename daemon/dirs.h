@@ -1,7 +1,9 @@
-// Directories and files whose modes do not depend on the process's umask.
+// Directories and files whose modes do not depend on the process's umask,
+// and the blocking file IO helpers that work on the thread pool shares.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <sys/types.h>
 
@@ -15,5 +17,9 @@ int make_dirs(const std::string& path, mode_t mode);
 // Creates path as an empty file of mode when it is missing, and sets mode on
 // it when it exists. Returns 0 or a negative errno.
 int ensure_file_mode(const std::string& path, mode_t mode);
+
+// Writes all of data to fd (retrying short writes and EINTR). Returns 0 or a
+// negative errno.
+int write_all(int fd, std::string_view data);
 
 }  // namespace crewship

@@ -5,8 +5,6 @@
 #include <cstring>
 #include <utility>
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -85,63 +83,6 @@ Connection::Connection(Server* server) : server_(server) {
   parser_.data = this;
 }
 
-int Connection::accept(int fd) {
-  int r;
-  if (server_->is_unix_) {
-    uv_pipe_init(server_->loop_, &h_.pipe, 0);
-    r = uv_pipe_open(&h_.pipe, fd);
-  } else {
-    uv_tcp_init(server_->loop_, &h_.tcp);
-    r = uv_tcp_open(&h_.tcp, fd);
-  }
-  h_.handle.data = this;
-  ++open_handles_;
-  uv_timer_init(server_->loop_, &timer_);
-  timer_.data = this;
-  ++open_handles_;
-  server_->link(this);
-  if (r != 0) {
-    ::close(fd);
-    close();
-    return r;
-  }
-  if (server_->is_unix_) {
-    peer_is_local_ = true;
-    // A Unix peer is the process that connected: its uid and pid.
-    uv_os_fd_t fd;
-    struct ucred cred{};
-    socklen_t len = sizeof cred;
-    if (uv_fileno(&h_.handle, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-      char key[32];
-      int n = std::snprintf(key, sizeof key, "%u:%d", static_cast<unsigned>(cred.uid), static_cast<int>(cred.pid));
-      peer_key.assign(key, static_cast<size_t>(n));
-    }
-  } else {
-    uv_tcp_nodelay(&h_.tcp, 1);
-    struct sockaddr_storage peer;
-    int len = sizeof peer;
-    if (uv_tcp_getpeername(&h_.tcp, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
-      if (peer.ss_family == AF_INET) {
-        auto* in = reinterpret_cast<sockaddr_in*>(&peer);
-        peer_is_local_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-        uv_inet_ntop(AF_INET, &in->sin_addr, peer_address_, sizeof peer_address_);
-        peer_key.assign(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
-      } else if (peer.ss_family == AF_INET6) {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
-        peer_key.assign(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
-        peer_is_local_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-                         (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-          uv_inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], peer_address_, sizeof peer_address_);
-        } else {
-          uv_inet_ntop(AF_INET6, &in6->sin6_addr, peer_address_, sizeof peer_address_);
-        }
-      }
-    }
-  }
-  return 0;
-}
-
 void Connection::start() {
   set_deadline(server_->options_.limits.idle_timeout_ms);
   read_start();
@@ -165,19 +106,6 @@ void Connection::set_deadline(uint64_t ms) {
 
 void Connection::clear_deadline() {
   deadline_ = 0;
-  rearm();
-}
-
-// The body's deadline: the next pause may last body_timeout, and the whole
-// body must come at body_min_rate on average after a first body_timeout, so a
-// byte now and then does not hold the connection for ever.
-void Connection::body_deadline() {
-  const HttpLimits& l = server_->options_.limits;
-  uint64_t now = uv_now(server_->loop_);
-  uint64_t whole = body_start_ + static_cast<uint64_t>(l.body_timeout_ms) +
-                   body_bytes_ * 1000 / static_cast<uint64_t>(l.body_min_rate);
-  uint64_t pause = now + static_cast<uint64_t>(l.body_timeout_ms);
-  deadline_ = whole < pause ? whole : pause;
   rearm();
 }
 
@@ -235,7 +163,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (c->state_ == State::kBody) c->body_deadline();
   // Back-pressure: a client that pipelines far ahead of its answers waits.
   if (c->pending_.size() > static_cast<size_t>(c->server_->options_.limits.max_header_bytes) ||
-      c->output_paused_)
+      c->output_paused_ || c->sink_full())
     c->read_stop();
 }
 
@@ -330,6 +258,7 @@ int Connection::on_message_begin(llhttp_t* p) {
   c->error_status_ = 0;
   c->field_open_ = false;
   c->refused_ = false;
+  c->sink_reset();
   // The header timeout is absolute from the first byte: trickling bytes does
   // not extend it.
   c->set_deadline(c->server_->options_.limits.header_timeout_ms);
@@ -443,6 +372,10 @@ int Connection::on_headers_complete(llhttp_t* p) {
   }
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > static_cast<uint64_t>(c->body_limit_))
     return c->user_error(413, "request body too large");
+  if (m.route->body_sink != nullptr) {
+    ex.body_sink = m.route->body_sink(m.route->handler.ctx, ex);
+    if (!ex.body_sink) return c->user_error(500, "request body cannot be stored");
+  }
   if (auto expect = req.header("Expect")) {
     if (!http::iequals(*expect, "100-continue"))
       return c->user_error(417, "unsupported expectation");
@@ -455,16 +388,6 @@ int Connection::on_headers_complete(llhttp_t* p) {
   c->body_start_ = uv_now(c->server_->loop_);
   c->body_bytes_ = 0;
   c->body_deadline();
-  return 0;
-}
-
-int Connection::on_body(llhttp_t* p, const char* at, size_t len) {
-  Connection* c = from(p);
-  std::string& body = c->ex_->req.body;
-  if (body.size() + len > static_cast<size_t>(c->body_limit_))
-    return c->user_error(413, "request body too large");
-  body.append(at, len);
-  c->body_bytes_ += len;
   return 0;
 }
 
@@ -485,9 +408,9 @@ void Connection::dispatch() {
     ex->respond(std::move(refusal_));
     return;
   }
+  if (sink_wait()) return;  // the handler runs once the body is written (sink_written)
   ex->route->handler(ex);
 }
-
 
 bool Connection::upgrade(http::Exchange* ex, http::Response&& head, http::Upgraded* to) {
   assert(ex == ex_.get() && state_ == State::kHandling);

@@ -90,6 +90,14 @@ class Connection {
   bool send_overdue(uint64_t now) const;
   void body_deadline();
   void resume_after_output();
+  // The route's body sink (http_body.cc).
+  void sink_reset();
+  bool sink_full() const;     // a piece is being written and the next is full
+  // The body is complete: true while the sink still has bytes to write,
+  // the last of which it is handed now.
+  bool sink_wait();
+  void flush_sink();
+  void sink_written(int err);
   void read_start();
   void read_stop();
 
@@ -131,6 +139,8 @@ class Connection {
   const char* feed_begin_ = nullptr;  // the bytes llhttp is parsing (feed)
   char last_seen_ = 0;  // last byte before them that is not a space or tab
   bool output_paused_ = false;   // not reading until the unsent bytes drain
+  std::string sink_buf_;         // body bytes for the sink's next piece
+  bool sink_busy_ = false;       // the sink is writing a piece
 };
 
 }  // namespace crewship

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -14,6 +15,64 @@
 #include "daemon/log.h"
 
 namespace crewship {
+
+// Takes an accepted socket and learns who is on the other end.
+int Connection::accept(int fd) {
+  int r;
+  if (server_->is_unix_) {
+    uv_pipe_init(server_->loop_, &h_.pipe, 0);
+    r = uv_pipe_open(&h_.pipe, fd);
+  } else {
+    uv_tcp_init(server_->loop_, &h_.tcp);
+    r = uv_tcp_open(&h_.tcp, fd);
+  }
+  h_.handle.data = this;
+  ++open_handles_;
+  uv_timer_init(server_->loop_, &timer_);
+  timer_.data = this;
+  ++open_handles_;
+  server_->link(this);
+  if (r != 0) {
+    ::close(fd);
+    close();
+    return r;
+  }
+  if (server_->is_unix_) {
+    peer_is_local_ = true;
+    // A Unix peer is the process that connected: its uid and pid.
+    uv_os_fd_t fd;
+    struct ucred cred{};
+    socklen_t len = sizeof cred;
+    if (uv_fileno(&h_.handle, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      char key[32];
+      int n = std::snprintf(key, sizeof key, "%u:%d", static_cast<unsigned>(cred.uid), static_cast<int>(cred.pid));
+      peer_key.assign(key, static_cast<size_t>(n));
+    }
+  } else {
+    uv_tcp_nodelay(&h_.tcp, 1);
+    struct sockaddr_storage peer;
+    int len = sizeof peer;
+    if (uv_tcp_getpeername(&h_.tcp, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+      if (peer.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+        peer_is_local_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+        uv_inet_ntop(AF_INET, &in->sin_addr, peer_address_, sizeof peer_address_);
+        peer_key.assign(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
+      } else if (peer.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+        peer_key.assign(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
+        peer_is_local_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                         (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+          uv_inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], peer_address_, sizeof peer_address_);
+        } else {
+          uv_inet_ntop(AF_INET6, &in6->sin6_addr, peer_address_, sizeof peer_address_);
+        }
+      }
+    }
+  }
+  return 0;
+}
 
 Server::Server(uv_loop_t* loop, ServerOptions options)
     : loop_(loop), options_(std::move(options)), slab_(new char[kReadSlabSize]) {}

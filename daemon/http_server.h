@@ -45,6 +45,20 @@ class Upgraded {
 // Closes the socket of an upgraded connection (stream as upgrade() gave it).
 void close_upgraded(uv_stream_t* stream);
 
+// Where a route's body goes instead of memory (Route::body_sink): a file, say.
+// The server hands it the body in order, one piece at a time, and stops
+// reading from the client while a piece is being written and the next one is
+// full, so a body costs the server a bounded buffer whatever its size. The
+// handler runs once every piece was written.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Takes the next piece. done(0 or a negative errno) runs later, on the loop
+  // and never inside write(); not at all once the sink is destroyed. No other
+  // write() comes before it. An error fails the request with a 500.
+  virtual void write(std::string piece, std::function<void(int err)> done) = 0;
+};
+
 // One request and its response. Handlers get it as ExchangePtr and may keep
 // it to answer later; if the client left meanwhile, respond() drops the answer.
 // A listener may have the server make a derived type instead
@@ -78,6 +92,8 @@ class Exchange {
   // Upgraded); false when the client is gone, and then `to` is never called.
   bool upgrade(http::Response head, Upgraded* to);
   std::function<void()> on_gone;
+  // The route's sink holding the body (Route::body_sink), else null.
+  std::unique_ptr<BodySink> body_sink;
   bool responded() const { return responded_; }
   bool client_gone() const { return conn_ == nullptr; }
   uv_loop_t* loop() const;

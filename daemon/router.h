@@ -18,6 +18,7 @@ namespace crewship {
 
 namespace http {
 class Exchange;
+class BodySink;
 using ExchangePtr = std::shared_ptr<Exchange>;
 }  // namespace http
 
@@ -34,6 +35,10 @@ struct Route {
   RouteHandler handler;
   const void* policy = nullptr;  // opaque here: what the listener's guard checks
   int64_t body_limit = 0;        // 0: the listener's default
+  // Set: the body is not kept in Request::body but handed in pieces to the
+  // sink this makes (with handler.ctx) once the request passed the guard;
+  // the handler finds it in Exchange::body_sink. Null from it: a 500.
+  std::unique_ptr<http::BodySink> (*body_sink)(void* ctx, http::Exchange& ex) = nullptr;
 };
 
 class Router {

@@ -119,7 +119,8 @@ std::vector<Route> api_routes(App& app) {
       {M::kGet, "/api/v1/audit", bind<api::list_audit>(app), &kManager},
       {M::kGet, "/api/v1/agents/{agentId}/files", bind<api::list_agent_files>(app), &kReader},
       {M::kGet, "/api/v1/agents/{agentId}/files/download", bind<api::download_agent_file>(app), &kReader},
-      {M::kPut, "/api/v1/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kCreator, api::kAgentFileMaxBytes},
+      {M::kPut, "/api/v1/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kCreator, api::kAgentFileMaxBytes,
+       api::save_body_sink},
   };
 }
 

@@ -42,7 +42,7 @@ std::vector<Route> ipc_routes(App& app) {
       {M::kGet, "/api/v1/internal/agents/{agentId}/files/download", bind<api::download_agent_file>(app),
        &kInternal},
       {M::kPut, "/api/v1/internal/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kInternal,
-       api::kAgentFileMaxBytes},
+       api::kAgentFileMaxBytes, api::save_body_sink},
   };
 }
 

@@ -474,6 +474,33 @@ void rotated_token_remakes_the_container(const std::string& engine) {
   cr_assert(w.d->wait_log("revoked token", 2000));
 }
 
+// Eight concurrent 32 MiB saves go through a temporary file, not memory, and
+// arrive in the container (the crew's storage at /output) byte for byte.
+void saved_files_reach_the_container(const std::string& engine) {
+  World w = make_world(engine);
+  std::string id = container_id(w);
+  constexpr int kClients = 8;
+  std::vector<std::string> paths, bodies;
+  for (int i = 0; i < kClients; ++i) {
+    paths.push_back("/api/v1/agents/" + w.agent + "/files/save" + q(w) + "&path=up/" + std::to_string(i));
+    bodies.push_back(seeded_bytes(32 << 20, static_cast<uint8_t>(i)));
+  }
+  ConcurrentPuts run = concurrent_puts(*w.d, paths, w.owner.token, bodies);
+  cr_log_info("peak VmRSS %ld KiB during %d concurrent 32 MiB saves", run.peak_rss_kib, kClients);
+  cr_assert_lt(run.peak_rss_kib, 64 * 1024, "VmRSS reached %ld KiB", run.peak_rss_kib);
+  std::string cmd = "sha256sum";
+  for (int i = 0; i < kClients; ++i) {
+    cr_assert_eq(run.replies[i].status, 200, "save %d: %d %s", i, run.replies[i].status, run.replies[i].body.c_str());
+    cmd += " up/" + std::to_string(i);
+  }
+  std::string sums = engine_exec(engine, id, {"sh", "-c", cmd}, "1001:1001", "/output/" + w.slug);
+  for (int i = 0; i < kClients; ++i) {
+    std::string line = sha256_hex(bodies[i]) + "  up/" + std::to_string(i);
+    cr_assert(sums.find(line) != std::string::npos, "in the container: %s, want %s", sums.c_str(), line.c_str());
+  }
+  cr_assert(uploads(*w.d).empty(), "temporary files left");
+}
+
 #define BOTH_ENGINES(name)                                          \
   Test(containers_docker, name, .timeout = 120) { name(engines().docker); } \
   Test(containers_podman, name, .timeout = 120) { name(engines().podman); }
@@ -489,3 +516,4 @@ BOTH_ENGINES(container_exit_goes_offline)
 BOTH_ENGINES(debug_and_gates)
 BOTH_ENGINES(broken_container_is_recreated)
 BOTH_ENGINES(rotated_token_remakes_the_container)
+BOTH_ENGINES(saved_files_reach_the_container)

@@ -2,11 +2,14 @@
 // listing's depth and order, odd names, traversal and symlinks that lead out,
 // size limits, roles, tenancy and the IPC twins.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -392,4 +395,122 @@ Test(files, ipc_twins) {
   cr_assert_eq(read_file(w.dir + "/a/b.txt"), "hello");
   cr_assert_eq(ipc_request(d, "GET", base + "?subdir=../x", d.token).substr(0, 4), "400 ");
   cr_assert_eq(call(d, "GET", base, w.owner.token).status, 404, "not on the public listener");
+}
+
+namespace {
+
+// Waits up to timeout_ms for <data>/tmp to be empty.
+bool uploads_gone(const TestDaemon& d, int timeout_ms = 5000) {
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    if (uploads(d).empty()) return true;
+    usleep(20 * 1000);
+  }
+  return uploads(d).empty();
+}
+
+// Starts a 32 MiB save of "cut", sends 4 MiB of it and waits until its
+// temporary file is in <data>/tmp; the rest is never sent.
+std::unique_ptr<Client> start_cut_upload(const TestDaemon& d, const World& w) {
+  auto c = std::make_unique<Client>(connect_tcp(d.port));
+  cr_assert(c->send("PUT " + url(w, "/save", "&path=cut") + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                    w.owner.token + "\r\nContent-Length: " + std::to_string(32 << 20) + "\r\n\r\n"));
+  cr_assert(c->send(std::string(4 << 20, 'c')));
+  bool written = false;
+  for (int i = 0; i < 250 && !written; ++i, usleep(20 * 1000)) written = !uploads(d).empty();
+  cr_assert(written, "the body being received is in <data>/tmp");
+  return c;
+}
+
+}  // namespace
+
+// Saves stream their bodies to a temporary file: eight authenticated 32 MiB
+// saves at once keep the daemon under 64 MiB, and every file arrives whole.
+Test(files, concurrent_full_saves_stay_small, .timeout = 180) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  constexpr int kClients = 8;
+  constexpr size_t kSize = 32 << 20;
+  std::vector<std::string> paths, bodies;
+  for (int i = 0; i < kClients; ++i) {
+    paths.push_back(url(w, "/save", "&path=up/" + std::to_string(i)));
+    bodies.push_back(seeded_bytes(kSize, static_cast<uint8_t>(i)));  // each save is checked to be its own
+  }
+  ConcurrentPuts run = concurrent_puts(d, paths, w.owner.token, bodies);
+  long peak = run.peak_rss_kib;
+  cr_log_info("peak VmRSS %ld KiB during %d concurrent 32 MiB saves", peak, kClients);
+  cr_assert_lt(peak, 64 * 1024, "VmRSS reached %ld KiB", peak);
+  cr_assert(run.saw_uploads, "the bodies were never seen in <data>/tmp");
+  for (int i = 0; i < kClients; ++i) {
+    expect_saved(run.replies[i], "up/" + std::to_string(i), kSize);
+    std::string got = read_file(w.dir + "/up/" + std::to_string(i));
+    cr_assert_eq(sha256_hex(got), sha256_hex(bodies[i]), "file %d arrived changed (%zu bytes)", i, got.size());
+    struct stat st;
+    cr_assert_eq(stat((w.dir + "/up/" + std::to_string(i)).c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0644u, "a new file is 0644, not the upload's 0600");
+  }
+  cr_assert(uploads_gone(d), "temporary files left: %zu", uploads(d).size());
+}
+
+// A client that leaves in the middle of its body leaves no temporary file
+// and no saved file; the daemon goes on serving.
+Test(files, client_gone_mid_upload_leaves_nothing) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  for (int round = 0; round < 3; ++round) {
+    {
+      auto c = start_cut_upload(d, w);
+    }  // closed here, 28 MiB short
+    cr_assert(uploads_gone(d), "temporary file left after the client left: %zu", uploads(d).size());
+    cr_assert_not(fs::exists(w.dir + "/cut"));
+  }
+  expect_saved(save(d, w, "after", "fine"), "after", 4);
+}
+
+// A chunked body (no length to refuse at the headers) over the limit gets 413
+// once it passes 32 MiB, and what was written of it is removed.
+Test(files, chunked_save_over_the_limit, .timeout = 120) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  Client c(connect_tcp(d.port));
+  cr_assert(c.send("PUT " + url(w, "/save", "&path=huge") + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                   w.owner.token + "\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  std::string chunk = "100000\r\n" + std::string(1 << 20, 'h') + "\r\n";  // 1 MiB each
+  for (int i = 0; i < 33; ++i) {
+    if (!c.send(chunk)) break;  // the answer may come, and the close, before all is sent
+  }
+  auto r = c.read(10000);
+  cr_assert(r.has_value(), "an answer to the 33 MiB chunked save");
+  expect_problem(*r, 413, "33 MiB chunked save");
+  cr_assert(uploads_gone(d), "temporary file left after the 413: %zu", uploads(d).size());
+  cr_assert_not(fs::exists(w.dir + "/huge"));
+  expect_saved(save(d, w, "small", "s"), "small", 1);
+}
+
+// What a killed daemon left in <data>/tmp is removed at the next start.
+Test(files, stale_uploads_removed_at_start) {
+  std::string dir = make_temp_dir();
+  fs::create_directories(dir + "/tmp");
+  { std::ofstream(dir + "/tmp/upload-0123456789abcdef01234567") << "left by a killed process"; }
+  DaemonOptions o = api_options();
+  o.data_dir = dir;
+  {
+    TestDaemon d(o);
+    cr_assert(d.started());
+    cr_assert(uploads(d).empty(), "stale upload kept: %s", uploads(d).empty() ? "" : uploads(d)[0].c_str());
+    struct stat st;
+    cr_assert_eq(stat((dir + "/tmp").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700u);
+  }
+  remove_tree(dir);
+}
+
+// A daemon stopped while a save's body is arriving removes its temporary
+// file before it exits.
+Test(files, shutdown_mid_upload_leaves_nothing) {
+  TestDaemon d(api_options({"CREWSHIP_SHUTDOWN_TIMEOUT=1s"}));
+  World w = make_world(d);
+  auto c = start_cut_upload(d, w);
+  cr_assert_eq(d.stop(SIGTERM), 0);
+  cr_assert(uploads(d).empty(), "temporary file left by the stopped daemon: %zu", uploads(d).size());
+  cr_assert_not(fs::exists(w.dir + "/cut"));
 }

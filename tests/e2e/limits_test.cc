@@ -17,7 +17,6 @@
 #include <cstring>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -35,7 +34,6 @@ namespace {
 
 constexpr long kMaxRssKiB = 64 * 1024;
 const std::string kHealth = get("/api/health");
-
 
 // A TCP connection to 127.0.0.1:port from the source address from (host order).
 int connect_from(uint32_t from, int port) {

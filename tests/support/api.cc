@@ -1,8 +1,13 @@
 #include "tests/support/api.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <criterion/criterion.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 namespace crewship::test {
@@ -191,6 +196,55 @@ void sql(const TestDaemon& d, const std::string& statement) {
   sqlite3_free(err);
   sqlite3_close(db);
   cr_assert_eq(rc, SQLITE_OK, "%s: %s", statement.c_str(), message.c_str());
+}
+
+ConcurrentPuts concurrent_puts(const TestDaemon& d, const std::vector<std::string>& paths,
+                               const std::string& token, const std::vector<std::string>& bodies) {
+  ConcurrentPuts out;
+  out.replies.resize(paths.size());
+  std::atomic<size_t> running{paths.size()};
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Client c(connect_tcp(d.port));
+      std::string head = "PUT " + paths[i] + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token +
+                         "\r\nContent-Length: " + std::to_string(bodies[i].size()) + "\r\n\r\n";
+      if (c.send(head) && c.send(bodies[i])) {
+        if (auto r = c.read(60000)) out.replies[i] = std::move(*r);
+      }
+      --running;
+    });
+  }
+  auto start = std::chrono::steady_clock::now();
+  while (running > 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(120)) {
+    out.peak_rss_kib = std::max(out.peak_rss_kib, rss_kib(d.pid));
+    out.saw_uploads = out.saw_uploads || !uploads(d).empty();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& t : threads) t.join();
+  return out;
+}
+
+std::vector<std::string> uploads(const TestDaemon& d) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(d.dir + "/tmp", ec)) names.push_back(e.path().filename());
+  return names;
+}
+
+std::string seeded_bytes(size_t n, uint8_t seed) {
+  std::string out(n, '\0');
+  unsigned char key[randombytes_SEEDBYTES] = {seed, 1};
+  randombytes_buf_deterministic(out.data(), n, key);
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char mac[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(mac, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  char hex[2 * sizeof mac + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return hex;
 }
 
 }  // namespace crewship::test

@@ -66,4 +66,19 @@ std::vector<std::string> files_holding(const std::string& dir, std::string_view 
 // The daemon settings these helpers need (signup open).
 DaemonOptions api_options(std::vector<std::string> more_env = {});
 
+// Sends each body as `PUT paths[i]` with token, all at once, one connection
+// and thread each, while sampling the daemon's VmRSS and its upload dir.
+struct ConcurrentPuts {
+  std::vector<Reply> replies;  // status 0: no answer
+  long peak_rss_kib = 0;
+  bool saw_uploads = false;    // <data>/tmp held a file meanwhile
+};
+ConcurrentPuts concurrent_puts(const TestDaemon& d, const std::vector<std::string>& paths,
+                               const std::string& token, const std::vector<std::string>& bodies);
+// The files in <data>/tmp, where save bodies are written.
+std::vector<std::string> uploads(const TestDaemon& d);
+// n bytes from a seed, the same for the same seed.
+std::string seeded_bytes(size_t n, uint8_t seed);
+std::string sha256_hex(std::string_view data);
+
 }  // namespace crewship::test

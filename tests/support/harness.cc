@@ -81,8 +81,6 @@ int on_complete(llhttp_t* p) {
 
 }  // namespace
 
-// CREWSHIP_TEST_DAEMON runs the suite against another build of the daemon
-// (an older one, to see a test fail where a defect is not fixed yet).
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -92,6 +90,8 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
+// CREWSHIP_TEST_DAEMON runs the suite against another build of the daemon
+// (an older one, to see a test fail where a defect is not fixed yet).
 std::string daemon_binary() {
   const char* other = std::getenv("CREWSHIP_TEST_DAEMON");
   return other != nullptr && *other != '\0' ? other : CREWSHIPD_BIN;
@@ -359,6 +359,5 @@ int run(const std::vector<std::string>& argv, const std::vector<std::string>& en
   if (out != nullptr) *out = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
-
 
 }  // namespace crewship::test

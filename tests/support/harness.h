@@ -16,7 +16,8 @@ std::string daemon_binary();  // path of the crewshipd under test
 std::string make_temp_dir();  // under $TMPDIR, removed by remove_tree
 void remove_tree(const std::string& dir);
 std::string read_file(const std::string& path);
-long rss_kib(pid_t pid);  // VmRSS of the process, -1 when it cannot be read
+// The VmRSS of process pid in KiB (/proc/<pid>/status), or -1.
+long rss_kib(pid_t pid);
 // Runs a program with exactly env, returns its exit status (128+signal when
 // killed) and, in *out, what it printed on stdout and stderr.
 int run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
