@@ -5,10 +5,14 @@
 //        workspace comes from the chat row and the caller must be a member;
 //        on the socket, within the token's scope)
 //   POST /api/v1/internal/chats/{chatId}/messages {role, content} -> 201 {id, seq}
+// Both appends (the IPC one and /ws chat.send, which start_chats plugs in as
+// Hub::append_chat) take one path: checked, stored through the writer, then
+// published to the chat's subscribers and the workspace's events.
 // A page of messages is a seek on (chat_id, seq): seq is dense, so offset N
 // starts at seq N+1 and no page costs more than its own rows.
 #include "api/agent_ref.h"
 #include "api/common.h"
+#include "api/realtime.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "store/agent_store.h"
@@ -30,19 +34,26 @@ void write_chat(json::Out& out, const store::Chat& c) {
   out.end_object();
 }
 
+std::string message_json(const store::Message& m) {
+  json::Out out;
+  out.begin_object();
+  out.member("id", m.id);
+  out.member("seq", m.seq);
+  out.member("role", m.role);
+  out.member("content", m.content);
+  out.member("created_at", m.created_at);
+  out.end_object();
+  return out.take();
+}
+
 void reply_messages(const ExchangePtr& ex, const std::vector<store::Message>& messages) {
   json::Out out;
   out.begin_object();
   out.key("messages");
   out.begin_array();
   for (const store::Message& m : messages) {
-    out.begin_object();
-    out.member("id", m.id);
-    out.member("seq", m.seq);
-    out.member("role", m.role);
-    out.member("content", m.content);
-    out.member("created_at", m.created_at);
-    out.end_object();
+    std::string one = message_json(m);
+    out.w().RawValue(one.data(), one.size(), rapidjson::kObjectType);
   }
   out.end_array();
   out.end_object();
@@ -121,6 +132,80 @@ void list_chat_messages(App& app, const ExchangePtr& ex) {
   reply_messages(ex, *messages);
 }
 
+namespace {
+
+// Who stores a message: an internal token's scope (workspace and crew, empty
+// for the master token), or a signed-in user, who must be a member of the
+// chat's workspace when the writer runs.
+struct Writer {
+  std::string workspace_id, crew_id, user_id;
+};
+
+struct Stored {
+  store::ChatRef chat;
+  store::Message message;
+};
+
+// The one path of a new message (the IPC append and /ws chat.send): stored
+// through the writer, then, once committed, published to the chat's
+// subscribers and the workspace's events; done gets it or the problem.
+void store_message(App& app, Writer who, std::string chat_id, std::string role, std::string content,
+                   std::function<void(Result<Stored>)> done) {
+  if (static_cast<int64_t>(content.size()) > kMaxContentBytes)
+    return done(fail(400, "content must be at most 256 KiB"));
+  store::Message m;
+  m.id = new_id();
+  m.role = std::move(role);
+  m.content = std::move(content);
+  m.created_at = now_rfc3339();
+  submit(
+      app,
+      [m = std::move(m), chat_id = std::move(chat_id), who = std::move(who)](store::Connection& w) -> Result<Stored> {
+        auto chat = store::find_chat(w, chat_id);
+        if (!chat) return std::move(chat).take_problem();
+        if (!*chat) return fail(404, "chat not found");
+        if (!in_scope(who.workspace_id, who.crew_id, **chat))
+          return fail(403, "this token may not write to chats of that agent");
+        if (!who.user_id.empty()) {
+          auto role = store::member_role(w, (*chat)->workspace_id, who.user_id);
+          if (!role && role.problem().status == 404) return fail(403, "not a member of this chat's workspace");
+          if (!role) return std::move(role).take_problem();
+        }
+        auto seq = store::append_message(w, chat_id, m);
+        if (!seq) return std::move(seq).take_problem();
+        Stored out{std::move(**chat), m};
+        out.message.seq = *seq;
+        return out;
+      },
+      [&app, done = std::move(done)](Result<Stored> stored) {
+        if (stored) {
+          publish_chat_message(app, stored->chat.workspace_id, stored->chat.crew_id, stored->chat.id,
+                               message_json(stored->message));
+        }
+        done(std::move(stored));
+      });
+}
+
+}  // namespace
+
+void start_chats(App& app) {
+  app.hub->append_chat = [](App& app, const Principal& who, const std::string& chat_id, std::string content,
+                            std::function<void(Result<std::string>)> done) {
+    Writer w;
+    if (who.kind == Principal::Kind::kInternal) {
+      w.workspace_id = who.workspace_id;
+      w.crew_id = who.crew_id;
+    } else {
+      w.user_id = who.user_id;
+    }
+    store_message(app, std::move(w), chat_id, "user", std::move(content),
+                  [done = std::move(done)](Result<Stored> stored) {
+                    if (!stored) return done(std::move(stored).take_problem());
+                    done(message_json(stored->message));
+                  });
+  };
+}
+
 // POST /api/v1/internal/chats/{chatId}/messages {role, content}: a bound
 // token may only append to chats of agents in its scope (403 otherwise).
 void append_chat_message(App& app, const ExchangePtr& ex) {
@@ -131,37 +216,16 @@ void append_chat_message(App& app, const ExchangePtr& ex) {
   r.one_of("role", &role, {"user", "assistant", "system", "tool"}, {.required = true, .nullable = false})
       .string("content", &content, {.min = 0, .max = kMaxContentBytes, .required = true, .nullable = false});
   if (!r.ok()) return reply_problem(ex, 400, r.error());
-  if (static_cast<int64_t>(content.value.size()) > kMaxContentBytes)
-    return reply_problem(ex, 400, "content must be at most 256 KiB");
-  store::Message m;
-  m.id = new_id();
-  m.role = role.value;
-  m.content = std::move(content.value);
-  m.created_at = now_rfc3339();
-  submit(
-      app,
-      [m = std::move(m), chat_id = std::string(ex->req.param("chatId")), workspace = ex->who.workspace_id,
-       crew = ex->who.crew_id](store::Connection& w) -> Result<store::Message> {
-        auto chat = store::find_chat(w, chat_id);
-        if (!chat) return std::move(chat).take_problem();
-        if (!*chat) return fail(404, "chat not found");
-        if (!in_scope(workspace, crew, **chat)) return fail(403, "this token may not write to chats of that agent");
-        auto seq = store::append_message(w, chat_id, m);
-        if (!seq) return std::move(seq).take_problem();
-        store::Message out;
-        out.id = m.id;
-        out.seq = *seq;
-        return out;
-      },
-      [ex](Result<store::Message> done) {
-        if (!done) return reply_problem(ex, done.problem());
-        json::Out out;
-        out.begin_object();
-        out.member("id", done->id);
-        out.member("seq", done->seq);
-        out.end_object();
-        reply(ex, 201, out);
-      });
+  store_message(app, Writer{ex->who.workspace_id, ex->who.crew_id, {}}, std::string(ex->req.param("chatId")),
+                role.value, std::move(content.value), [ex](Result<Stored> done) {
+                  if (!done) return reply_problem(ex, done.problem());
+                  json::Out out;
+                  out.begin_object();
+                  out.member("id", done->message.id);
+                  out.member("seq", done->message.seq);
+                  out.end_object();
+                  reply(ex, 201, out);
+                });
 }
 
 }  // namespace crewship::api

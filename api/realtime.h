@@ -15,6 +15,7 @@
 
 #include "daemon/app.h"
 #include "daemon/json.h"
+#include "daemon/principal.h"
 #include "daemon/result.h"
 #include "daemon/websocket.h"
 #include "store/presence_service.h"
@@ -38,11 +39,13 @@ class Subscriber {
 // A topic's subscribers and the crew each one is limited to ("" = all).
 using Topic = std::unordered_map<Subscriber*, std::string>;
 
-// Stores a user's chat message for /ws's chat.send; done gets the stored
-// message as JSON ({id, seq, role, content, created_at}) or the problem.
-// The chat module sets Hub::append_chat and publishes what it stores.
-using ChatAppend = std::function<void(App& app, const std::string& chat_id, std::string content,
-                                      std::function<void(Result<std::string>)> done)>;
+// Stores a user's chat message for /ws's chat.send, as who may (a member of
+// the chat's workspace, or within an internal token's scope); done gets the
+// stored message as JSON ({id, seq, role, content, created_at}) or the
+// problem. The chat module sets Hub::append_chat (api::start_chats) and
+// publishes what it stores.
+using ChatAppend = std::function<void(App& app, const Principal& who, const std::string& chat_id,
+                                      std::string content, std::function<void(Result<std::string>)> done)>;
 
 struct Hub {
   // "presence\n<workspace>", "events\n<workspace>", "chat\n<chat>": WebSocket frames;
@@ -55,7 +58,7 @@ struct Hub {
   bool stopping = false;
   // The clients of each signed-in user (not the internal ones).
   std::unordered_map<std::string, std::unordered_set<Subscriber*>> users;
-  // Null until chat messages are stored: chat.send then answers error 404.
+  // Set by the chat module (api::start_chats).
   ChatAppend append_chat;
   // Live SSE streams, so shutdown can end them.
   std::unordered_map<Subscriber*, std::function<void()>> streams;
@@ -65,6 +68,9 @@ struct Hub {
 
 // Creates the hub and attaches it to the presence service's observers.
 void start_realtime(App& app);
+// Sets Hub::append_chat to the chat module's append (api/chats.cc), after
+// start_realtime.
+void start_chats(App& app);
 // Ends the SSE streams (WebSocket sessions get 1001 from the server's drain).
 void stop_realtime(App& app);
 

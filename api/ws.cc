@@ -19,7 +19,7 @@
 #include "daemon/log.h"
 #include "daemon/problem.h"
 #include "daemon/websocket.h"
-#include "store/chat_lookup.h"
+#include "store/chat_store.h"
 #include "store/crew_store.h"
 #include "store/workspace_store.h"
 
@@ -28,6 +28,10 @@ namespace {
 
 constexpr size_t kLogRoom = 256 << 10;  // unsent bytes under which a log follower is sent more
 constexpr size_t kMaxId = 128;
+// A client message over 64 KiB closes with 1009, but for chat.send, whose
+// content (256 KiB at most) may take six times that as JSON escapes.
+constexpr size_t kMaxMessage = 64 << 10;
+constexpr size_t kMaxChatSend = (256 << 10) * 6 + (4 << 10);
 
 struct Refusal {
   int code = 0;
@@ -74,6 +78,7 @@ class WsClient final : public ws::Session, public Subscriber {
 
   static ws::SessionOptions options(const App& app) {
     ws::SessionOptions o;
+    o.max_message = kMaxChatSend;
     o.max_queue = static_cast<size_t>(app.config.ws_max_queue);
     o.ping_interval_ms = static_cast<uint64_t>(app.config.ws_ping_ms);
     o.outbox = app.hub->outbox;
@@ -87,7 +92,7 @@ class WsClient final : public ws::Session, public Subscriber {
   Refusal authorize(const std::string& workspace_id);
   Refusal crew_scope(const std::string& workspace_id, std::string* crew_id);
   void on_subscribe(const rapidjson::Document& doc, bool subscribe);
-  Refusal chat_scope(const std::string& chat_id, store::ChatScope* out);
+  Refusal chat_scope(const std::string& chat_id, store::ChatRef* out);
   void on_chat(const rapidjson::Document& doc, std::string_view type);
   void follow_log(const std::string& workspace_id, const std::string& scope_crew, const rapidjson::Document& doc);
 
@@ -165,8 +170,10 @@ Refusal WsClient::crew_scope(const std::string& workspace_id, std::string* crew_
 void WsClient::on_text(std::string_view text) {
   rapidjson::Document doc;
   std::string why;
-  if (!json::parse_object(text, &doc, &why)) return error(400, why);
-  std::string type = string_member(doc, "type");
+  bool parsed = json::parse_object(text, &doc, &why);
+  std::string type = parsed ? string_member(doc, "type") : std::string();
+  if (text.size() > kMaxMessage && type != "chat.send") return close(ws::kTooBig, "message too big");
+  if (!parsed) return error(400, why);
   if (type == "ping") {
     json::Out out;
     out.begin_object();
@@ -210,19 +217,24 @@ void WsClient::on_subscribe(const rapidjson::Document& doc, bool subscribe) {
 
 // The chat, when the caller may see it: a member of its workspace, or an
 // internal token whose scope holds its agent.
-Refusal WsClient::chat_scope(const std::string& chat_id, store::ChatScope* out) {
+Refusal WsClient::chat_scope(const std::string& chat_id, store::ChatRef* out) {
   if (chat_id.empty()) return {400, "chat_id is required"};
   if (chat_id.size() > kMaxId) return {404, "chat not found"};
-  auto chat = store::find_chat_scope(app_.store.reader(), chat_id);
-  if (!chat) return {chat.problem().status == 404 ? 404 : 500, chat.problem().status == 404 ? "chat not found" : "storage error"};
-  if (Refusal r = authorize(chat->workspace_id); r.code != 0) return r;
-  if (!who_.crew_id.empty() && chat->crew_id != who_.crew_id) return {403, "the token's scope is another crew"};
-  *out = std::move(chat).value();
+  auto chat = store::find_chat(app_.store.reader(), chat_id);
+  if (!chat) {
+    LOG_ERROR("ws: chat %s: %s", chat_id.c_str(), chat.problem().cause.c_str());
+    return {500, "storage error"};
+  }
+  if (!*chat) return {404, "chat not found"};
+  if (Refusal r = authorize((*chat)->workspace_id); r.code != 0) return r;
+  if (!who_.crew_id.empty() && (*chat)->crew_id != who_.crew_id) return {403, "the token's scope is another crew"};
+  *out = std::move(**chat);
   return {};
 }
 
 // subscribe / unsubscribe of the chat channel, and chat.send: a user message
-// stored by the chat module, which then broadcasts it.
+// stored by the chat module, which then broadcasts it (the sender sees it
+// on the chat channel when subscribed; only a refusal answers it directly).
 void WsClient::on_chat(const rapidjson::Document& doc, std::string_view type) {
   std::string chat_id = string_member(doc, "chat_id");
   std::string key = topic_key("chat", chat_id);
@@ -230,7 +242,7 @@ void WsClient::on_chat(const rapidjson::Document& doc, std::string_view type) {
     if (topics_.erase(key) > 0) api::unsubscribe(app_, key, this);
     return acknowledge("unsubscribed", "chat", {}, chat_id);
   }
-  store::ChatScope chat;
+  store::ChatRef chat;
   if (Refusal r = chat_scope(chat_id, &chat); r.code != 0) return error(r.code, r.message);
   if (type == "subscribe") {
     topics_[key] = 1;
@@ -241,7 +253,7 @@ void WsClient::on_chat(const rapidjson::Document& doc, std::string_view type) {
   if (content == doc.MemberEnd() || !content->value.IsString() || content->value.GetStringLength() == 0)
     return error(400, "content must be a non-empty string");
   if (!app_.hub->append_chat) return error(404, "chat messages are not stored by this crewshipd");
-  app_.hub->append_chat(app_, chat_id, std::string(content->value.GetString(), content->value.GetStringLength()),
+  app_.hub->append_chat(app_, who_, chat_id, std::string(content->value.GetString(), content->value.GetStringLength()),
                         [this, alive = alive_](Result<std::string> stored) {
                           if (!*alive || stored) return;
                           int code = stored.problem().status;

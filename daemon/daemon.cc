@@ -170,6 +170,7 @@ int Daemon::start() {
   }
   api::start_bridge(app_);
   api::start_realtime(app_);
+  api::start_chats(app_);
   if (int r = open_listeners(); r != 0) return r;
 
   std::vector<std::string> candidates = container::engine_candidates(cfg.docker_host, &error);

@@ -23,7 +23,8 @@ Status insert_chat(Connection& w, const Chat& chat);
 // The chats of agent_id, newest first.
 Result<std::vector<Chat>> list_chats(Connection& c, std::string_view agent_id, int64_t limit, int64_t offset);
 
-// Chat id with its agent's crew (empty: none), if it exists.
+// The chat with its workspace and its agent's crew (empty: none), if it
+// exists: what authorizes reads, appends and live subscriptions of it.
 struct ChatRef {
   std::string id, agent_id, workspace_id, crew_id;
 };

@@ -6,6 +6,7 @@
 (function () {
   const STATUSES = ['online', 'busy', 'blocked', 'offline'];
   const POLL_MS = 1000;
+  const STREAM_RETRY_MS = 30000;  // while polling, how often the stream is tried again
 
   async function getJson(url, options) {
     const r = await fetch(url, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, options || {}));
@@ -63,6 +64,10 @@
     filterCrew: '',
     filterStatus: '',
     reloading: false,
+    source: '',          // 'stream' or 'poll': what feeds the page now
+    stream: null,        // the EventSource while the stream is up
+    polling: false,
+    polls: 0,            // roster reads made (the one after each stream open included)
   };
 
   async function getAll(path) {
@@ -182,7 +187,7 @@
 
   // Applies one roster row ({agent_id, crew_id?, status, since, details?});
   // returns whether the agent's status changed. Any source may call it: the
-  // poller below, or a live stream of presence changes.
+  // presence stream's events, the roster reads, or the fallback poll.
   function applyRow(row) {
     const rec = view.rows.get(row.agent_id);
     if (!rec) {
@@ -275,24 +280,79 @@
     }
   }
 
-  async function poll() {
+  // Reads the roster (an ETag read: 304 when nothing changed) and applies it.
+  async function readRoster() {
+    view.polls++;
+    const headers = view.etag ? { 'If-None-Match': view.etag } : {};
+    const r = await fetch('/api/v1/presence/roster?workspace_id=' + encodeURIComponent(view.ws),
+      { headers, credentials: 'same-origin', cache: 'no-store' });
+    if (r.status === 401) return location.assign('/ui/');
+    if (r.status === 200) {
+      view.etag = r.headers.get('ETag');
+      applyRoster(await r.json());
+    } else if (r.status !== 304) {
+      throw new Error('roster: ' + r.status);
+    }
+  }
+
+  function report(source, text) {
     const feed = document.getElementById('feed');
+    feed.dataset.source = source;
+    feed.textContent = text;
+  }
+
+  // The fallback: an ETag poll each second while the stream is down.
+  async function poll() {
+    if (view.source !== 'poll') {
+      view.polling = false;
+      return;
+    }
     try {
-      const headers = view.etag ? { 'If-None-Match': view.etag } : {};
-      const r = await fetch('/api/v1/presence/roster?workspace_id=' + encodeURIComponent(view.ws),
-        { headers, credentials: 'same-origin', cache: 'no-store' });
-      if (r.status === 401) return location.assign('/ui/');
-      if (r.status === 200) {
-        view.etag = r.headers.get('ETag');
-        applyRoster(await r.json());
-      } else if (r.status !== 304) {
-        throw new Error('roster: ' + r.status);
-      }
-      feed.textContent = 'live · updated ' + new Date().toLocaleTimeString();
+      await readRoster();
+      report('poll', 'polling · updated ' + new Date().toLocaleTimeString());
     } catch (e) {
-      feed.textContent = 'not updating: ' + e.message;
+      report('poll', 'not updating: ' + e.message);
     }
     setTimeout(poll, POLL_MS);
+  }
+
+  function startPolling() {
+    view.source = 'poll';
+    if (view.polling) return;
+    view.polling = true;
+    poll();
+  }
+
+  // Live updates: the SSE presence stream (same-origin, the session cookie)
+  // feeds applyRoster one row per event. Once it is open the roster is read
+  // once, so nothing changed before the stream began is missed. When it
+  // fails the page polls, and tries the stream again later.
+  function stream() {
+    if (typeof EventSource === 'undefined') return startPolling();
+    const es = new EventSource('/api/v1/presence/stream?workspace_id=' + encodeURIComponent(view.ws));
+    view.stream = es;
+    es.addEventListener('open', async () => {
+      view.source = 'stream';
+      report('stream', 'live · streaming since ' + new Date().toLocaleTimeString());
+      try {
+        await readRoster();
+      } catch (e) {
+        report('stream', 'live · roster read failed: ' + e.message);
+      }
+    });
+    es.addEventListener('presence', (ev) => {
+      try {
+        applyRoster(JSON.parse(ev.data));
+      } catch (e) { /* a bad event: the next roster read corrects it */ }
+    });
+    es.addEventListener('error', () => {
+      // The browser would reconnect by itself (with Last-Event-ID) after a
+      // drop, but a refusal closes it for good: poll meanwhile either way.
+      es.close();
+      if (view.stream === es) view.stream = null;
+      startPolling();
+      setTimeout(stream, STREAM_RETRY_MS);
+    });
   }
 
   function tick() {
@@ -317,11 +377,13 @@
       document.getElementById('feed').textContent = 'cannot load the agents: ' + e.message;
       return;
     }
-    poll();
+    stream();
     setInterval(tick, 1000);
   }
 
-  window.crewshipRoster = { applyRoster, applyRow };
+  // applyRoster and applyRow take rows from any source; stats() says which
+  // feeds the page and how many roster reads it made.
+  window.crewshipRoster = { applyRoster, applyRow, stats: () => ({ source: view.source, polls: view.polls }) };
   document.addEventListener('DOMContentLoaded', () => {
     if (document.body.dataset.page === 'signin') signinPage();
     if (document.body.dataset.page === 'roster') rosterPage();

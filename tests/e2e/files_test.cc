@@ -480,7 +480,7 @@ Test(files, chunked_save_over_the_limit, .timeout = 120) {
   }
   auto r = c.read(10000);
   cr_assert(r.has_value(), "an answer to the 33 MiB chunked save");
-  expect_problem(*r, 413, "33 MiB chunked save");
+  expect_refused(*r, 413, "33 MiB chunked save");
   cr_assert(uploads_gone(d), "temporary file left after the 413: %zu", uploads(d).size());
   cr_assert_not(fs::exists(w.dir + "/huge"));
   expect_saved(save(d, w, "small", "s"), "small", 1);

@@ -455,7 +455,7 @@ Test(realtime, backlog_with_pings_arrives_whole) {
 }
 
 // The chat channel: a chat of the workspace can be followed, one elsewhere
-// or missing cannot; chat.send says plainly that nothing stores messages yet.
+// or missing cannot; chat.send to it is stored and comes back on the channel.
 Test(realtime, chat_channel_is_authorized_by_the_chat) {
   TestDaemon d(api_options());
   World w = make_world(d);
@@ -473,7 +473,10 @@ Test(realtime, chat_channel_is_authorized_by_the_chat) {
   cr_assert(c->send_text(R"({"type":"chat.send","chat_id":"chat-1","content":""})"));
   cr_assert_eq((*c->next_json())["code"].GetInt(), 400);
   cr_assert(c->send_text(R"({"type":"chat.send","chat_id":"chat-1","content":"hello"})"));
-  cr_assert_eq((*c->next_json())["code"].GetInt(), 404, "no chat storage in this version");
+  auto sent = c->next_json();
+  cr_assert(sent.has_value());
+  cr_assert_str_eq((*sent)["event"].GetString(), "chat.message");
+  cr_assert_str_eq((*sent)["data"]["content"].GetString(), "hello");
 
   Session outsider = signup(d, "trudy@example.com");
   auto eve = connect_ws(d, outsider);
@@ -489,6 +492,16 @@ Test(realtime, chat_channel_is_authorized_by_the_chat) {
   cr_assert(other_crew != nullptr);
   cr_assert(other_crew->send_text(R"({"type":"subscribe","channel":"chat","chat_id":"chat-1"})"));
   cr_assert_eq((*other_crew->next_json())["code"].GetInt(), 403, "a chat of another crew's agent");
+  cr_assert(other_crew->send_text(R"({"type":"chat.send","chat_id":"chat-1","content":"not yours"})"));
+  cr_assert_eq((*other_crew->next_json())["code"].GetInt(), 403, "nor may it write there");
+  auto own_crew = WsClient::open(connect_unix(d.socket), "/ws",
+                                 "X-Internal-Token: " + bound_token(d, "crew", w.crew_a) + "\r\n");
+  cr_assert(own_crew != nullptr);
+  cr_assert(own_crew->send_text(R"({"type":"chat.send","chat_id":"chat-1","content":"from the runtime"})"));
+  auto relayed = c->next_of("event");
+  cr_assert(relayed.has_value(), "the agent's crew may write to its chat");
+  cr_assert_str_eq((*relayed)["data"]["content"].GetString(), "from the runtime");
+  cr_assert_eq((*relayed)["data"]["seq"].GetInt64(), 2, "only the two allowed sends are stored");
   expect_nothing_but_pong(*c);
 }
 
@@ -551,4 +564,76 @@ Test(realtime, idle_sockets_hold_no_framing_buffers) {
   subscribe(*clients.back(), "presence", w.owner.workspace_id);
   set_presence(d, w.agent_a, "busy");
   cr_assert(clients.back()->next_of("presence").has_value());
+}
+
+// chat.send stores a user message through the chat module (the IPC append's
+// path) and broadcasts it once committed; an IPC append is broadcast the
+// same way. A non-member can neither send nor follow (nothing stored), and
+// content over 256 KiB gets an error frame on a connection that goes on.
+Test(realtime, chat_send_and_ipc_append_are_stored_and_broadcast) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  std::string chat = create(d, w.owner, "/api/v1/agents/" + w.agent_a + "/chats", R"({"title":"Ops"})");
+  auto sender = connect_ws(d, w.owner);
+  auto listener = connect_ws(d, w.owner);
+  auto events = connect_ws(d, w.owner);
+  std::string follow = R"({"type":"subscribe","channel":"chat","chat_id":")" + chat + "\"}";
+  cr_assert(listener->send_text(follow));
+  cr_assert_str_eq((*listener->next_json())["type"].GetString(), "subscribed");
+  subscribe(*events, "events", w.owner.workspace_id);
+
+  auto send = [&](WsClient& c, const std::string& content) {
+    return c.send_text(R"({"type":"chat.send","chat_id":")" + chat + R"(","content":")" + content + "\"}");
+  };
+  cr_assert(send(*sender, "deploy at noon"));
+  auto got = listener->next_of("event");
+  cr_assert(got.has_value(), "the chat's subscriber gets the message");
+  cr_assert_str_eq((*got)["event"].GetString(), "chat.message");
+  cr_assert_str_eq((*got)["data"]["chat_id"].GetString(), chat.c_str());
+  cr_assert_str_eq((*got)["data"]["role"].GetString(), "user");
+  cr_assert_str_eq((*got)["data"]["content"].GetString(), "deploy at noon");
+  cr_assert_eq((*got)["data"]["seq"].GetInt64(), 1);
+  auto ev = events->next_of("event");
+  cr_assert(ev.has_value());
+  cr_assert_str_eq((*ev)["event"].GetString(), "chat.message", "the workspace's events carry it too");
+  expect_nothing_but_pong(*sender);  // not subscribed: nothing comes back
+
+  // The IPC append reaches the chat's subscribers the same way.
+  Reply appended = ipc_call(d, "POST", "/api/v1/internal/chats/" + chat + "/messages",
+                            R"({"role":"assistant","content":"on it"})");
+  cr_assert_eq(appended.status, 201, "%d %s", appended.status, appended.body.c_str());
+  got = listener->next_of("event");
+  cr_assert(got.has_value());
+  cr_assert_str_eq((*got)["data"]["role"].GetString(), "assistant");
+  cr_assert_str_eq((*got)["data"]["content"].GetString(), "on it");
+  cr_assert_eq((*got)["data"]["seq"].GetInt64(), 2);
+
+  // A non-member: 403 for both, and nothing stored or sent.
+  Session outsider = signup(d, "mallory@example.com");
+  auto eve = connect_ws(d, outsider);
+  cr_assert(send(*eve, "let me in"));
+  cr_assert_eq((*eve->next_json())["code"].GetInt(), 403);
+  cr_assert(eve->send_text(follow));
+  cr_assert_eq((*eve->next_json())["code"].GetInt(), 403);
+
+  // Content: 256 KiB is taken (in a frame over 64 KiB), one byte more is refused.
+  cr_assert(send(*sender, std::string(256 << 10, 'a')));
+  got = listener->next_of("event");
+  cr_assert(got.has_value(), "256 KiB of content is stored");
+  cr_assert_eq((*got)["data"]["content"].GetStringLength(), 256u << 10);
+  cr_assert(send(*sender, std::string((256 << 10) + 1, 'b')));
+  auto err = sender->next_json();
+  cr_assert(err.has_value());
+  cr_assert_str_eq((*err)["type"].GetString(), "error");
+  cr_assert_eq((*err)["code"].GetInt(), 400);
+  expect_nothing_but_pong(*sender);
+  expect_nothing_but_pong(*listener);
+
+  Reply page = call(d, "GET", "/api/v1/chats/" + chat + "/messages", w.owner.token);
+  cr_assert_eq(page.status, 200, "%s", page.body.c_str());
+  auto messages = json_of(page);
+  cr_assert_eq(messages["messages"].Size(), 3u, "the two sends and the append, nothing of the refused ones");
+  cr_assert_str_eq(messages["messages"][0]["content"].GetString(), "deploy at noon");
+  cr_assert_str_eq(messages["messages"][0]["role"].GetString(), "user");
+  cr_assert_str_eq(messages["messages"][1]["content"].GetString(), "on it");
 }

@@ -7,7 +7,7 @@ chromium-driver, driven by python3-selenium), against the real crewshipd.
 Starts crewshipd on a free port with a fresh data dir, makes 1,000 agents in
 10 crews and their presence, signs in through /ui/, and checks that every
 agent is shown with its status, that a row changes data-status within 2 s of
-an IPC upsert, that the status and crew filters work, that the counts add
+an IPC upsert through the SSE presence stream (no roster poll), that the status and crew filters work, that the counts add
 up, and that the browser reported no Content-Security-Policy violation.
 Saves screenshots to ARTIFACT_DIR.
 """
@@ -217,7 +217,19 @@ def main():
             fail("no relative since in %r" % text)
         driver.save_screenshot(os.path.join(artifacts, "roster-all.png"))
 
-        # A status written over IPC reaches the row within 2 s.
+        # A status written over IPC reaches the row within 2 s, through the
+        # SSE presence stream: the page says so, and reads no roster for it.
+        def live(drv):
+            st = drv.execute_script("return window.crewshipRoster.stats()")
+            return st if st["source"] == "stream" else False
+        try:
+            before = WebDriverWait(driver, 5, poll_frequency=0.05).until(live)
+        except Exception:
+            fail("the page is not fed by the stream: %s (%r)" % (
+                driver.execute_script("return window.crewshipRoster.stats()"),
+                driver.find_element(By.ID, "feed").text))
+        if driver.find_element(By.ID, "feed").get_attribute("data-source") != "stream":
+            fail("the page does not report its live source")
         target = next(k for k, v in want.items() if v == "online")
         t_write = time.time()
         d.presence(target, "busy", {"current_task_id": "T-live"})
@@ -227,7 +239,10 @@ def main():
         took = time.time() - t_write
         if took > 2:
             fail("the row changed after %.2f s" % took)
-        print("IPC upsert to data-status on the page: %.3f s" % took)
+        after = driver.execute_script("return window.crewshipRoster.stats()")
+        if after["source"] != "stream" or after["polls"] != before["polls"]:
+            fail("the change came by a roster read, not the stream: %s then %s" % (before, after))
+        print("IPC upsert to data-status on the page, through the stream: %.3f s" % took)
         want[target] = "busy"
         if "T-live" not in driver.find_element(By.CSS_SELECTOR, sel).text:
             fail("the new details are not shown")
@@ -259,8 +274,10 @@ def main():
         if len(visible_rows(driver)) != n:
             fail("clearing the filters does not show every agent")
 
-        # The ETag poll: with nothing written, the page asks and gets 304s.
+        # With nothing written, the stream stays up and no poll starts.
         time.sleep(1.5)
+        if driver.execute_script("return window.crewshipRoster.stats()")["polls"] != before["polls"]:
+            fail("the page polled while the stream was up")
         for entry in driver.get_log("browser"):
             if "Content Security Policy" in entry["message"] or entry["level"] == "SEVERE":
                 fail("browser console: %s" % entry["message"])
