@@ -1,8 +1,11 @@
 // Invitations end to end: the token shown once and kept hashed, 7 days of
 // validity, one acceptance, 410 after, the role each route needs, bad input
 // and tenancy between two workspaces.
+#include <algorithm>
 #include <ctime>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <criterion/criterion.h>
 
@@ -205,4 +208,34 @@ Test(invitations, tenancy) {
   expect_problem(call(d, "DELETE", invitations(other) + "/" + mine, other.token), 404, "invitation");
   expect_problem(call(d, "GET", invitations(owner), other.token), 403, "member");
   cr_assert_str_eq(list_of(d, invitations(owner), owner.token)[0]["status"].GetString(), "pending");
+}
+
+// Check and write are one writer job: of concurrent invitations to one email
+// one is made, and of concurrent acceptances of one token one succeeds.
+Test(invitations, concurrent_create_and_accept) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  constexpr int kCallers = 8;
+  auto race = [&](auto one) {
+    std::vector<int> statuses(kCallers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCallers; ++i) threads.emplace_back([&, i] { statuses[i] = one(); });
+    for (auto& t : threads) t.join();
+    return statuses;
+  };
+  auto made = race([&] {
+    return call(d, "POST", invitations(owner), owner.token, R"({"email":"invitee@example.com","role":"MEMBER"})").status;
+  });
+  cr_assert_eq(std::count(made.begin(), made.end(), 201), 1);
+  cr_assert_eq(std::count(made.begin(), made.end(), 409), kCallers - 1);
+  auto list = list_of(d, invitations(owner), owner.token);
+  cr_assert_eq(list.Size(), 1u);
+
+  auto inv = invite(d, owner, "second@example.com", "VIEWER");
+  Session second = signup(d, "second@example.com");
+  std::string token = inv["token"].GetString();
+  auto accepted = race([&] { return call(d, "POST", accept_path(token), second.token).status; });
+  cr_assert_eq(std::count(accepted.begin(), accepted.end(), 200), 1);
+  cr_assert_eq(std::count(accepted.begin(), accepted.end(), 410), kCallers - 1);
+  cr_assert_eq(audit_of(d, owner, "invitation.accept").Size(), 1u);
 }
