@@ -38,9 +38,7 @@ void create_cli_token(App& app, const ExchangePtr& ex) {
         out.member("token", token);
         out.member("created_at", now);
         out.end_object();
-        http::Response resp = http::Response::json(201, out.take());
-        resp.headers.push_back({"Cache-Control", "no-store"});
-        ex->respond(std::move(resp));
+        reply_secret(ex, 201, out);
       });
 }
 

@@ -47,6 +47,51 @@ std::string details_of(std::initializer_list<std::pair<std::string_view, std::st
 const std::string_view kBadSlug =
     "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit";
 
+bool plausible_email(std::string_view e) {
+  if (e.size() < 3 || e.size() > 254) return false;
+  size_t at = e.find('@');
+  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos)
+    return false;
+  std::string_view domain = e.substr(at + 1);
+  size_t dot = domain.find('.');
+  if (domain.empty() || dot == 0 || dot == std::string_view::npos || domain.back() == '.')
+    return false;
+  for (char c : e)
+    if (static_cast<unsigned char>(c) <= ' ' || c == '"' || c == ',' || c == '<' || c == '>')
+      return false;
+  return true;
+}
+
+bool read_grant(const ExchangePtr& ex, std::string* email, std::string* role) {
+  rapidjson::Document doc;
+  if (!read_json(ex, &doc)) return false;
+  json::Field<std::string> e, r;
+  json::Reader in(doc);
+  in.string("email", &e, {.min = 3, .max = 254, .required = true})
+      .one_of("role", &r, {"OWNER", "ADMIN", "MANAGER", "MEMBER", "VIEWER"}, {.required = true});
+  if (!in.ok()) {
+    reply_problem(ex, 400, in.error());
+    return false;
+  }
+  if (!plausible_email(e.value)) {
+    reply_problem(ex, 400, "email is not a valid address");
+    return false;
+  }
+  if (r.value == "OWNER" && ex->who.role != Role::kOwner) {
+    reply_problem(ex, 403, "only an OWNER can grant the OWNER role");
+    return false;
+  }
+  *email = std::move(e.value);
+  *role = std::move(r.value);
+  return true;
+}
+
+void reply_secret(const ExchangePtr& ex, int status, const json::Out& out) {
+  http::Response resp = http::Response::json(status, out.take());
+  resp.headers.push_back({"Cache-Control", "no-store"});
+  ex->respond(std::move(resp));
+}
+
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 bool check_name_and_slug(const ExchangePtr& ex, const json::Field<std::string>& name,

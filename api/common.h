@@ -60,9 +60,20 @@ Status audited(store::Connection& w, Status st, const store::AuditEntry& e);
 // The JSON object of string members {k1: v1, k2: v2, ...}.
 std::string details_of(std::initializer_list<std::pair<std::string_view, std::string_view>> members);
 
+// Reads the body {email, role} of a membership grant (a member added, an
+// invitation): answers 400 for a bad body, an implausible email or an
+// unknown role, 403 when a non-OWNER grants OWNER, and returns false then.
+bool read_grant(const ExchangePtr& ex, std::string* email, std::string* role);
+// Answers status with out and Cache-Control: no-store: the one answer that
+// shows a secret.
+void reply_secret(const ExchangePtr& ex, int status, const json::Out& out);
+
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);
 extern const std::string_view kBadSlug;  // the 400 detail for an invalid slug
+// Enough of an email address to catch typos and garbage (one @, a dotted
+// domain, no spaces or quotes); real verification is the mail itself.
+bool plausible_email(std::string_view e);
 // Nothing but white space.
 bool blank(std::string_view s);
 // The checks every named resource shares: a present name is not blank and a

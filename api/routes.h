@@ -36,6 +36,12 @@ CREWSHIP_HANDLER(create_cli_token);
 CREWSHIP_HANDLER(validate_cli_token);
 CREWSHIP_HANDLER(list_cli_tokens);
 CREWSHIP_HANDLER(revoke_cli_token);
+// invitations.cc
+CREWSHIP_HANDLER(list_invitations);
+CREWSHIP_HANDLER(create_invitation);
+CREWSHIP_HANDLER(revoke_invitation);
+CREWSHIP_HANDLER(accept_invitation);
+
 // workspaces.cc
 CREWSHIP_HANDLER(list_workspaces);
 CREWSHIP_HANDLER(create_workspace);

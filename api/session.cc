@@ -31,22 +31,6 @@ struct User {
   std::string id, email, name;
 };
 
-// Enough to catch typos and garbage; real verification is the mail itself.
-bool plausible_email(std::string_view e) {
-  if (e.size() < 3 || e.size() > 254) return false;
-  size_t at = e.find('@');
-  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos)
-    return false;
-  std::string_view domain = e.substr(at + 1);
-  size_t dot = domain.find('.');
-  if (domain.empty() || dot == 0 || dot == std::string_view::npos || domain.back() == '.')
-    return false;
-  for (char c : e)
-    if (static_cast<unsigned char>(c) <= ' ' || c == '"' || c == ',' || c == '<' || c == '>')
-      return false;
-  return true;
-}
-
 struct Credentials {
   json::Field<std::string> email, password, name, workspace_name;
 };

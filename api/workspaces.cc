@@ -165,23 +165,16 @@ void list_members(App& app, const ExchangePtr& ex) {
 // POST /api/v1/workspaces/{workspaceId}/members {email, role}: adds an
 // existing user. Only an OWNER may grant OWNER.
 void add_member(App& app, const ExchangePtr& ex) {
-  rapidjson::Document doc;
-  if (!read_json(ex, &doc)) return;
-  json::Field<std::string> email, role;
-  json::Reader r(doc);
-  r.string("email", &email, {.min = 3, .max = 254, .required = true})
-      .one_of("role", &role, {"OWNER", "ADMIN", "MANAGER", "MEMBER", "VIEWER"}, {.required = true});
-  if (!r.ok()) return reply_problem(ex, 400, r.error());
-  if (role.value == "OWNER" && ex->who.role != Role::kOwner)
-    return reply_problem(ex, 403, "only an OWNER can grant the OWNER role");
+  std::string email, role;
+  if (!read_grant(ex, &email, &role)) return;
 
   store::Member m;
   m.id = new_id();
-  m.role = role.value;
+  m.role = role;
   m.created_at = now_rfc3339();
   submit(
       app,
-      [m, workspace = ex->who.workspace_id, email = email.value,
+      [m, workspace = ex->who.workspace_id, email,
        audit = audit_of(*ex, "member.add", "member", m.id)](store::Connection& w) mutable -> Result<store::Member> {
         auto user = store::find_user_by_email(w, email);
         if (!user) return std::move(user).take_problem();

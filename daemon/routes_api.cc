@@ -60,6 +60,10 @@ std::vector<Route> api_routes(App& app) {
       {M::kGet, "/api/v1/workspaces/{workspaceId}/members", bind<api::list_members>(app), &kReader},
       {M::kPost, "/api/v1/workspaces/{workspaceId}/members", bind<api::add_member>(app), &kManager},
       {M::kDelete, "/api/v1/workspaces/{workspaceId}/members/{memberId}", bind<api::remove_member>(app), &kManager},
+      {M::kGet, "/api/v1/workspaces/{workspaceId}/invitations", bind<api::list_invitations>(app), &kManager},
+      {M::kPost, "/api/v1/workspaces/{workspaceId}/invitations", bind<api::create_invitation>(app), &kManager},
+      {M::kDelete, "/api/v1/workspaces/{workspaceId}/invitations/{invitationId}", bind<api::revoke_invitation>(app), &kManager},
+      {M::kPost, "/api/v1/invitations/{token}/accept", bind<api::accept_invitation>(app), &kSignedIn},
 
       {M::kGet, "/api/v1/crews", bind<api::list_crews>(app), &kReader},
       {M::kPost, "/api/v1/crews", bind<api::create_crew>(app), &kCreator},

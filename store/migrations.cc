@@ -315,6 +315,25 @@ CREATE TABLE audit_logs (
 CREATE INDEX audit_logs_workspace ON audit_logs(workspace_id, created_at);
 CREATE INDEX audit_logs_action ON audit_logs(workspace_id, action, created_at);
 )sql"},
+    {8, R"sql(
+-- Invitations to a workspace: the token is shown once and kept as its
+-- SHA-256; one is pending until accepted, revoked or past expires_at.
+CREATE TABLE invitations (
+  id                   TEXT PRIMARY KEY,
+  workspace_id         TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  email                TEXT NOT NULL COLLATE NOCASE,
+  role                 TEXT NOT NULL CHECK (role IN ('OWNER','ADMIN','MANAGER','MEMBER','VIEWER')),
+  token_hash           TEXT NOT NULL UNIQUE,  -- SHA-256 hex of the token
+  invited_by_user_id   TEXT,
+  created_at           TEXT NOT NULL,
+  expires_at           TEXT NOT NULL,  -- RFC 3339, whole seconds, UTC
+  accepted_at          TEXT,
+  accepted_by_user_id  TEXT,
+  revoked_at           TEXT
+) STRICT;
+CREATE INDEX invitations_workspace ON invitations(workspace_id, created_at);
+CREATE INDEX invitations_email ON invitations(workspace_id, email);
+)sql"},
 };
 
 }  // namespace
