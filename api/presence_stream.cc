@@ -34,7 +34,10 @@ class SseClient final : public Subscriber {
   }
 
   void deliver(const Shared& message) override { write(*message); }
-  void revoke() override { finish(true); }
+  void revoke() override {
+    ++app_.hub->revoked;
+    finish(true);
+  }
 
   // Ends the stream (shutdown) or forgets it (the client left); frees itself.
   void finish(bool end_stream) {

@@ -182,7 +182,10 @@ void drop_user_clients(App& app, const std::string& user_id) {
 }
 
 bool client_admitted(App& app) {
-  return !hub(app).stopping && hub(app).clients < static_cast<size_t>(app.config.ws_max_connections);
+  if (hub(app).stopping) return false;
+  if (hub(app).clients < static_cast<size_t>(app.config.ws_max_connections)) return true;
+  ++hub(app).refused;
+  return false;
 }
 
 }  // namespace crewship::api

@@ -54,6 +54,8 @@ struct Hub {
   uint64_t topic_changes = 0;  // subscribes and unsubscribes so far
   size_t clients = 0;          // WebSocket sessions and SSE streams now
   uint64_t slow_closes = 0;    // clients closed for a full outbound queue
+  uint64_t revoked = 0;        // clients ended because what they may see changed
+  uint64_t refused = 0;        // clients refused at CREWSHIP_WS_MAX_CONNECTIONS
   uint64_t frames_out = 0;     // messages handed to clients
   bool stopping = false;
   // The clients of each signed-in user (not the internal ones).

@@ -52,6 +52,7 @@ class WsClient final : public ws::Session, public Subscriber {
 
   void deliver(const Shared& message) override { send_frame(message); }
   void revoke() override {
+    ++app_.hub->revoked;
     on_gone();  // nothing more is delivered, even while the close is under way
     close(ws::kPolicyViolation, "workspace membership changed");
   }

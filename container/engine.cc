@@ -64,7 +64,21 @@ class HttpEngine final : public Engine {
 
   bool call(std::string_view method, std::string path, std::string body, const std::string& key,
             Reply done, uint64_t timeout_ms = 0) override {
-    return request(method, path, std::move(body), key, std::move(done), timeout_ms) != nullptr;
+    auto counted = [this, done = std::move(done)](EngineReply&& r) {
+      --counters.in_flight;
+      auto outcome = r.err == UV_ETIMEDOUT ? EngineCounters::kTimeout
+                     : r.err != 0          ? EngineCounters::kError
+                     : r.status >= 400     ? EngineCounters::kHttpError
+                                           : EngineCounters::kOk;
+      ++counters.calls[EngineCounters::kCall][outcome];
+      done(std::move(r));
+    };
+    if (request(method, path, std::move(body), key, std::move(counted), timeout_ms) == nullptr) {
+      ++counters.calls[EngineCounters::kCall][EngineCounters::kRefused];
+      return false;
+    }
+    ++counters.in_flight;
+    return true;
   }
 
   Exec* exec(ExecSpec spec, Output on_output, std::function<void(ExecResult&&)> done) override;
@@ -150,8 +164,10 @@ Engine::Exec* HttpEngine::exec(ExecSpec spec, Output on_output, std::function<vo
                     });
   if (e->call == nullptr) {
     delete e;
+    ++counters.calls[EngineCounters::kExec][EngineCounters::kRefused];
     return nullptr;
   }
+  ++counters.in_flight;
   uv_timer_init(loop_, &e->timer);
   uv_timer_init(loop_, &e->poll);
   e->timer.data = e->poll.data = e;
@@ -268,6 +284,12 @@ void HttpEngine::finish(Exec* e, int err) {
   std::erase(execs_, e);
   if (e->call != nullptr) pool_.cancel(std::exchange(e->call, nullptr));
   e->result.err = err;
+  --counters.in_flight;
+  auto outcome = err == UV_ETIMEDOUT ? EngineCounters::kTimeout
+                 : err != 0          ? EngineCounters::kError
+                 : e->result.status >= 400 ? EngineCounters::kHttpError
+                                           : EngineCounters::kOk;
+  ++counters.calls[EngineCounters::kExec][outcome];
   auto done = std::move(e->done);
   done(std::move(e->result));
   auto closed = [](uv_handle_t* h) {

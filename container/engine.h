@@ -49,9 +49,23 @@ struct ExecResult {
   std::string err_out;     // collected stderr (empty when streamed)
 };
 
+// Engine calls for the metrics endpoint (loop thread, plain counters).
+struct EngineCounters {
+  static constexpr const char* kOps[] = {"call", "exec"};
+  // ok: answered (an exec: ran to its end); http_error: the engine answered
+  // 4xx/5xx; timeout; error: no answer (connection, protocol, cancelled);
+  // refused: over an in-flight cap.
+  static constexpr const char* kOutcomes[] = {"ok", "http_error", "timeout", "error", "refused"};
+  enum Op { kCall, kExec };
+  enum Outcome { kOk, kHttpError, kTimeout, kError, kRefused };
+  uint64_t calls[std::size(kOps)][std::size(kOutcomes)] = {};
+  int64_t in_flight = 0;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
+  EngineCounters counters;
 
   using Reply = std::function<void(EngineReply&&)>;
   // METHOD /v1.41<path> with an optional JSON body, within timeout_ms (0:

@@ -15,6 +15,7 @@
 #include "api/password.h"
 #include "container/engine_probe.h"
 #include "daemon/config.h"
+#include "daemon/http_metrics.h"
 #include "daemon/rate_limit.h"
 #include "daemon/vault.h"
 #include "ipc/internal_token.h"
@@ -59,6 +60,7 @@ struct App {
   uint64_t started_ns = 0;  // uv_hrtime() at start
   time_t started_at = 0;    // wall clock at start
   std::vector<std::unique_ptr<Server>> servers;
+  std::vector<std::unique_ptr<HttpMetrics>> http_metrics;  // one per listener name
 
   // Every presence write goes through it; it also caches roster answers.
   store::PresenceService presence{store};

@@ -20,6 +20,7 @@ struct Config {
   int64_t port = 0;
   std::string data_dir;
   std::string socket_path;  // empty until resolved: "<data_dir>/crewshipd.sock"
+  std::string metrics_addr;  // empty: no metrics listener
   std::string internal_token;
   std::string encryption_key;
   std::string auth_secret;

@@ -211,7 +211,13 @@ int Daemon::open_listeners() {
   api_table_ = std::make_unique<RouteTable>(api_routes(app_));
   ipc_table_ = std::make_unique<RouteTable>(ipc_routes(app_));
   auto make = [&](const char* name, const RouteTable& table, RouteGuard guard) {
+    HttpMetrics* counted = nullptr;
+    for (auto& m : app_.http_metrics)
+      if (m->listener() == name) counted = m.get();
+    if (counted == nullptr)
+      counted = app_.http_metrics.emplace_back(std::make_unique<HttpMetrics>(name, table.routes)).get();
     ServerOptions o;
+    o.observer = counted->observer();
     o.name = name;
     o.router = &table.router;
     o.limits = cfg.http;
@@ -266,8 +272,26 @@ int Daemon::open_listeners() {
       LOG_INFO("ipc listening on %s", cfg.socket_path.c_str());
     }
   }
-  if (r != 0) LOG_ERROR("ipc listener on %s: %s", cfg.socket_path.c_str(), uv_strerror(r));
-  return r;
+  if (r != 0) {
+    LOG_ERROR("ipc listener on %s: %s", cfg.socket_path.c_str(), uv_strerror(r));
+    return r;
+  }
+  if (cfg.metrics_addr.empty()) return 0;
+  // GET /metrics alone, without auth: meant for a scraper on a local address.
+  std::string host;
+  int port = 0;
+  if (!split_host_port(cfg.metrics_addr, &host, &port)) {
+    LOG_ERROR("CREWSHIP_METRICS_ADDR: '%s' is not host:port", cfg.metrics_addr.c_str());
+    return UV_EINVAL;
+  }
+  metrics_table_ = std::make_unique<RouteTable>(metrics_routes(app_));
+  Server* s = make("metrics", *metrics_table_, {});
+  if ((r = s->listen_tcp(host, port)) != 0) {
+    LOG_ERROR("metrics listener on %s: %s", cfg.metrics_addr.c_str(), uv_strerror(r));
+    return r;
+  }
+  LOG_INFO("metrics listening on %s:%d", host.c_str(), s->port());
+  return 0;
 }
 
 // Flips presence that stopped refreshing to offline, through the writer like

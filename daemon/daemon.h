@@ -39,7 +39,7 @@ class Daemon {
 
   uv_loop_t loop_;
   App app_;
-  std::unique_ptr<RouteTable> api_table_, ipc_table_;
+  std::unique_ptr<RouteTable> api_table_, ipc_table_, metrics_table_;
   std::shared_ptr<container::EngineProbe> probe_;
   uv_signal_t sigterm_, sigint_;
   uv_timer_t watchdog_, shutdown_timer_, sweeper_, pruner_;

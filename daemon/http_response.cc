@@ -143,6 +143,8 @@ std::string Connection::response_head(http::Exchange* ex, const http::Response& 
   }
   head += "\r\n";
 
+  const ResponseObserver& seen = server_->options_.observer;
+  if (seen.fn != nullptr) seen.fn(seen.ctx, *ex, r.status, uv_hrtime() - ex->started_ns_);
   if (log::enabled(log::Level::kDebug) || r.status >= 500) {
     double ms = static_cast<double>(uv_hrtime() - ex->started_ns_) / 1e6;
     log::Level level = r.status >= 500 ? log::Level::kWarning : log::Level::kDebug;

@@ -122,12 +122,22 @@ struct RouteGuard {
   void* ctx = nullptr;
 };
 
+// Told of every response head the server sends (the 101 of an upgrade too):
+// fn(ctx, exchange, status, ns since the request's first byte). ex.route is
+// null when no route matched. Runs on the loop; must not block.
+struct ResponseObserver {
+  void (*fn)(void* ctx, const http::Exchange& ex, int status, uint64_t elapsed_ns) = nullptr;
+  void* ctx = nullptr;
+};
+
 struct ServerOptions {
   std::string name;  // "api" or "ipc", for logs
   const Router* router = nullptr;
   HttpLimits limits;
   // Runs before the handler (and before 404/405), when set.
   RouteGuard guard;
+  // Counts responses (metrics), when set.
+  ResponseObserver observer;
   // Makes the exchange of each request; null: a plain http::Exchange.
   http::ExchangePtr (*new_exchange)() = nullptr;
 };

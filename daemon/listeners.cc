@@ -87,4 +87,25 @@ int free_unix_path(const std::string& path, std::string* error) {
   return 0;
 }
 
+bool split_host_port(const std::string& addr, std::string* host, int* port) {
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == addr.size() || addr.size() - colon > 6) return false;
+  std::string h = addr.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.size() < 3 || h.back() != ']') return false;
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string::npos) {
+    return false;
+  }
+  int p = 0;
+  for (size_t i = colon + 1; i < addr.size(); ++i) {
+    if (addr[i] < '0' || addr[i] > '9') return false;
+    p = p * 10 + (addr[i] - '0');
+  }
+  if (p > 65535) return false;
+  *host = std::move(h);
+  *port = p;
+  return true;
+}
+
 }  // namespace crewship

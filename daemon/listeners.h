@@ -21,4 +21,7 @@ int take_activated_sockets(ActivatedSockets* out, std::string* error);
 // when something other than a socket is there; removes a stale socket file.
 int free_unix_path(const std::string& path, std::string* error);
 
+// Splits "host:port" ("[::1]:9464" for IPv6); false when it is not one.
+bool split_host_port(const std::string& addr, std::string* host, int* port);
+
 }  // namespace crewship

@@ -44,6 +44,8 @@ struct RouteTable {
 // listener's (daemon/routes_ipc.cc), bound to app, with their guards.
 std::vector<Route> api_routes(App& app);
 std::vector<Route> ipc_routes(App& app);
+// The metrics listener's one route (CREWSHIP_METRICS_ADDR), in routes_ipc.cc.
+std::vector<Route> metrics_routes(App& app);
 RouteGuard api_guard(App& app);
 RouteGuard ipc_guard(App& app);
 

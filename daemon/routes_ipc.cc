@@ -2,6 +2,7 @@
 // internal (ipc::guard checks the token before routing); the container
 // routes mount the public handlers, which take their scope from the token.
 #include "api/routes.h"
+#include "daemon/metrics.h"
 #include "daemon/routes.h"
 #include "ipc/routes.h"
 
@@ -17,6 +18,7 @@ std::vector<Route> ipc_routes(App& app) {
   return {
       {M::kGet, "/api/v1/internal/health", bind<ipc::health>(app), &kInternal},
       {M::kGet, "/ws", bind<api::ws_connect>(app), &kInternal},
+      {M::kGet, "/metrics", bind<serve_metrics>(app), &kInternal},
       {M::kPost, "/api/v1/internal/presence", bind<ipc::presence_upsert>(app), &kInternal, 64 << 10},
       {M::kPost, "/api/v1/internal/presence/heartbeat", bind<ipc::presence_heartbeat>(app), &kInternal,
        256 << 10},
@@ -45,6 +47,8 @@ std::vector<Route> ipc_routes(App& app) {
        api::kAgentFileMaxBytes, api::save_body_sink},
   };
 }
+
+std::vector<Route> metrics_routes(App& app) { return {{M::kGet, "/metrics", bind<serve_metrics>(app)}}; }
 
 RouteGuard ipc_guard(App& app) { return bind_guard<ipc::guard>(app); }
 

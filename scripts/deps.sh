@@ -19,7 +19,7 @@ case "${1:-build}" in
   # Podman runs rootful with native overlay and CNI's loopback plugin only:
   # no uidmap, fuse-overlayfs or netavark needed.
   test) want=("${build[@]}" libcriterion-dev systemd docker.io curl jq podman runc
-              containernetworking-plugins chromium chromium-driver python3-selenium) ;;
+              containernetworking-plugins chromium chromium-driver python3-selenium prometheus) ;;
   run) want=("${build[@]}" docker.io curl jq) ;;
   bench) want=("${build[@]}" curl wrk nginx-light golang-go golang-github-mattn-go-sqlite3-dev sqlite3
                linux-perf) ;;

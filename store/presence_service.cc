@@ -24,6 +24,8 @@ Stamp stamp() {
 }  // namespace
 
 void PresenceService::committed(const PresenceChange& change) {
+  for (size_t i = 0; i < std::size(kStatuses); ++i)
+    if (change.status == kStatuses[i]) ++counters_.writes[i];
   if (auto it = spaces_.find(change.workspace_id); it != spaces_.end()) {
     Space& space = it->second;
     ++space.version;
@@ -106,9 +108,16 @@ void PresenceService::heartbeat(std::vector<std::string> agent_ids, std::functio
 const PresenceService::Roster* PresenceService::cached_roster(const std::string& workspace_id,
                                                               const std::string& crew_id) {
   auto space = spaces_.find(workspace_id);
-  if (space == spaces_.end()) return nullptr;
+  if (space == spaces_.end()) {
+    ++counters_.roster_misses;
+    return nullptr;
+  }
   auto it = space->second.answers.find(crew_id);
-  if (it == space->second.answers.end() || it->second.version != space->second.version) return nullptr;
+  if (it == space->second.answers.end() || it->second.version != space->second.version) {
+    ++counters_.roster_misses;
+    return nullptr;
+  }
+  ++counters_.roster_hits;
   return &it->second;
 }
 

@@ -77,6 +77,15 @@ class PresenceService {
   // How often the rows of a workspace were read from the store.
   uint64_t roster_loads() const { return loads_; }
 
+  // For the metrics endpoint (loop thread, plain counters).
+  static constexpr const char* kStatuses[] = {"online", "busy", "blocked", "offline"};
+  struct Counters {
+    uint64_t writes[std::size(kStatuses)] = {};  // committed status writes, by status
+    uint64_t roster_hits = 0;    // cached_roster() had the answer
+    uint64_t roster_misses = 0;  // it had none, or a stale one
+  };
+  const Counters& counters() const { return counters_; }
+
  private:
   struct Space {
     uint64_t version = 0;  // moves with every change of the workspace's rows
@@ -95,6 +104,7 @@ class PresenceService {
   // meanwhile may hold some of them, so it is not kept as the mirror.
   size_t in_flight_ = 0;
   uint64_t loads_ = 0;
+  Counters counters_;
 };
 
 }  // namespace crewship::store

@@ -41,6 +41,7 @@ void Writer::submit(Work work, Done done) {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       queue_.push_back(Job{std::move(work), std::move(done)});
+      metrics_.queue_depth.fetch_add(1, std::memory_order_relaxed);
       cv_.notify_one();
       return;
     }
@@ -73,7 +74,11 @@ void Writer::run() {
         queue_.pop_front();
       }
     }
+    metrics_.queue_depth.fetch_sub(static_cast<int64_t>(group.size()), std::memory_order_relaxed);
+    metrics_.batch_size.observe(group.size());
+    uint64_t began = uv_hrtime();
     commit(group);
+    metrics_.commit_ns.observe(uv_hrtime() - began);
     {
       std::lock_guard lock(mu_);
       ++stats_.groups;

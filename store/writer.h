@@ -20,6 +20,7 @@
 
 #include <uv.h>
 
+#include "daemon/metric_types.h"
 #include "daemon/result.h"
 #include "store/db.h"
 #include "store/errors.h"
@@ -60,6 +61,15 @@ class Writer {
   };
   Stats stats() const;
 
+  // For the metrics endpoint; counted on the writer thread and in submit(),
+  // read from any thread.
+  struct Metrics {
+    std::atomic<int64_t> queue_depth{0};  // submitted, not yet taken into a group
+    metrics::AtomicSizeHistogram batch_size{metrics::kSizes};
+    metrics::AtomicLatencyHistogram commit_ns{metrics::kLatencyNs};  // one group's transaction and sync
+  };
+  const Metrics& metrics() const { return metrics_; }
+
  private:
   struct Job {
     Work work;
@@ -86,6 +96,7 @@ class Writer {
   bool stopping_ = false;        // guarded by mu_
   bool exited_ = false;          // guarded by mu_
   Stats stats_;                  // guarded by mu_
+  Metrics metrics_;
 
   std::unique_ptr<Connection> checkpoints_;  // the checkpointing thread's
   std::thread checkpoint_thread_;

@@ -77,13 +77,18 @@ Test(routes, every_route_is_bound_to_the_app) {
 Test(routes, every_ipc_route_is_internal) {
   App app;
   for (const Route& r : ipc_routes(app)) {
-    // The WebSocket endpoint has the same path on both listeners.
-    cr_assert(r.pattern.starts_with("/api/v1/internal/") || r.pattern == "/ws");
+    // The WebSocket endpoint has the same path on both listeners; /metrics
+    // is where scrapers look, and is never on the public one.
+    cr_assert(r.pattern.starts_with("/api/v1/internal/") || r.pattern == "/ws" || r.pattern == "/metrics");
     const Access* a = access_of(&r);
     cr_assert(a != nullptr && a->auth == Auth::kInternal, "%.*s", static_cast<int>(r.pattern.size()),
               r.pattern.data());
   }
-  for (const Route& r : api_routes(app)) cr_assert_not(r.pattern.starts_with("/api/v1/internal/"));
+  for (const Route& r : api_routes(app))
+    cr_assert_not(r.pattern.starts_with("/api/v1/internal/") || r.pattern == "/metrics");
+  auto metrics = metrics_routes(app);
+  cr_assert_eq(metrics.size(), 1);
+  cr_assert(metrics[0].pattern == "/metrics" && metrics[0].method == http::Method::kGet);
 }
 
 Test(routes, policy_and_body_limits_as_declared) {
