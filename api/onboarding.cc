@@ -16,6 +16,7 @@
 #include "store/agent_store.h"
 #include "store/crew_store.h"
 #include "store/onboarding_store.h"
+#include "store/template_store.h"
 
 namespace crewship::api {
 namespace {
@@ -47,10 +48,10 @@ bool read_setup(const ExchangePtr& ex, SetupInput* in) {
   if (!read_json(ex, &doc)) return false;
   json::Reader r(doc);
   r.only({"crew_name", "crew_slug", "template_slug", "lead_name"})
-      .string("crew_name", &in->crew_name, {.min = 1, .max = 100, .required = true})
+      .string("crew_name", &in->crew_name, {.min = 2, .max = 100, .required = true})
       .string("crew_slug", &in->crew_slug, {.min = 2, .max = 50, .required = true})
       .string("template_slug", &in->template_slug, {.min = 2, .max = 50})
-      .string("lead_name", &in->lead_name, {.min = 1, .max = 100});
+      .string("lead_name", &in->lead_name, {.min = 2, .max = 100});
   if (!r.ok()) {
     reply_problem(ex, 400, r.error());
     return false;
@@ -133,8 +134,15 @@ void onboarding_setup(App& app, const ExchangePtr& ex) {
           if ((*existing)->lead_id.empty()) return fail(409, "a crew with this slug exists without a LEAD agent");
           return SetupDone{(*existing)->crew_id, (*existing)->lead_id, false};
         }
-        (void)template_slug;
-        (void)named_lead;
+        if (template_slug) {
+          auto t = store::find_template(w, workspace, *template_slug);
+          if (!t) return std::move(t).take_problem();
+          if (!named_lead) lead.name = t->name;
+          lead.role_title = t->role_title;
+          lead.system_prompt = t->system_prompt;
+          lead.cli_adapter = t->cli_adapter;
+          lead.llm_model = t->llm_model;
+        }
         for (auto kind : {store::Licensed::kCrews, store::Licensed::kAgents})
           if (auto st = store::check_license_room(w, limits, kind); !st) return std::move(st).take_problem();
         if (auto st = audited(w, store::insert_crew(w, fresh.crew_id, workspace, crew, user, now), crew_audit); !st)

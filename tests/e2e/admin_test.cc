@@ -60,7 +60,7 @@ Test(admin, stats_and_workspaces_count_the_current_workspace) {
   // Another workspace's rows count only there.
   Session other = signup(d, "other@example.com");
   std::string theirs = create_id(d, other.token, "/api/v1/workspaces", R"({"name":"Other"})");
-  create_id(d, other.token, "/api/v1/agents?workspace_id=" + theirs, R"({"name":"T","slug":"t"})");
+  create_id(d, other.token, "/api/v1/agents?workspace_id=" + theirs, R"({"name":"Them","slug":"them"})");
 
   Reply r = call(d, "GET", in("/api/v1/admin/stats", owner), owner.token);
   cr_assert_eq(r.status, 200, "%s", r.body.c_str());

@@ -44,7 +44,7 @@ Test(onboarding, status_follows_the_data) {
   std::string agent = create_id(d, owner.token, "/api/v1/agents" + q, R"({"name":"Dev","slug":"dev"})");
   cr_assert(status_of(d, viewer)["steps"]["agent"].GetBool());
   std::string cred = create_id(d, owner.token, "/api/v1/credentials" + q,
-                               R"({"name":"K","provider":"ANTHROPIC","type":"API_KEY","value":"sk-1"})");
+                               R"({"name":"Key","provider":"ANTHROPIC","type":"API_KEY","value":"sk-1"})");
   cr_assert(status_of(d, viewer)["steps"]["credential"].GetBool());
   // Deleted ones do not count.
   cr_assert_eq(call(d, "DELETE", "/api/v1/agents/" + agent + q, owner.token).status, 200);
@@ -131,6 +131,35 @@ Test(onboarding, setup_makes_a_crew_and_its_lead_once) {
   cr_assert_eq(list_of(d, "/api/v1/crews?workspace_id=" + owner.workspace_id, owner.token).Size(), 2u);
 }
 
+Test(onboarding, setup_from_a_template) {
+  TestDaemon d(api_options());
+  Session owner = bootstrap(d);
+  Reply r = call(d, "POST", setup_path(owner), owner.token,
+                 R"({"crew_name":"API","crew_slug":"api","template_slug":"backend-dev"})");
+  cr_assert_eq(r.status, 201, "%s", r.body.c_str());
+  auto agent = json_of(r)["agent"].GetObject();
+  cr_assert_str_eq(agent["name"].GetString(), "Backend Developer", "the template's name without lead_name");
+  cr_assert_str_eq(agent["role_title"].GetString(), "Backend Developer");
+  cr_assert(std::string(agent["system_prompt"].GetString()).find("backend developer") != std::string::npos);
+  cr_assert_str_eq(agent["cli_adapter"].GetString(), "CLAUDE_CODE");
+  cr_assert(agent["llm_model"].IsString());
+  cr_assert_str_eq(agent["agent_role"].GetString(), "LEAD");
+
+  Reply named = call(d, "POST", setup_path(owner), owner.token,
+                     R"({"crew_name":"QA","crew_slug":"qa","template_slug":"qa-engineer","lead_name":"Quinn"})");
+  cr_assert_eq(named.status, 201, "%s", named.body.c_str());
+  auto quinn = json_of(named)["agent"].GetObject();
+  cr_assert_str_eq(quinn["name"].GetString(), "Quinn");
+  cr_assert_str_eq(quinn["role_title"].GetString(), "QA Engineer");
+
+  // An unknown template: 404, and neither crew nor agent.
+  expect_problem(call(d, "POST", setup_path(owner), owner.token,
+                      R"({"crew_name":"Xx","crew_slug":"xx","template_slug":"no-such-template"})"),
+                 404, "template not found");
+  cr_assert_eq(list_of(d, "/api/v1/crews?workspace_id=" + owner.workspace_id, owner.token).Size(), 2u);
+  cr_assert_eq(list_of(d, "/api/v1/agents?workspace_id=" + owner.workspace_id, owner.token).Size(), 2u);
+}
+
 Test(onboarding, concurrent_setups_make_one_pair) {
   TestDaemon d(api_options());
   Session owner = bootstrap(d);
@@ -160,7 +189,7 @@ Test(onboarding, setup_refusals_change_nothing) {
                           R"({"crew_name":"Core","crew_slug":"Not A Slug"})",
                           R"({"crew_name":"Core","crew_slug":"core","lead_name":" "})",
                           R"({"crew_name":"Core","crew_slug":"core","template_slug":"-x"})",
-                          R"({"crew_name":"Core","crew_slug":"core","extra":1})",
+                          R"({"crew_name":"Core","crew_slug":"core","extra":1})", R"({"crew_name":"C","crew_slug":"core"})",
                           R"({"crew_name":7,"crew_slug":"core"})", "[]", "not json"})
     cr_assert_eq(call(d, "POST", setup_path(owner), owner.token, bad).status, 400, "%s", bad);
   Session manager = member(d, owner, "manager@example.com", "MANAGER");

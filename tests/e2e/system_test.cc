@@ -77,10 +77,10 @@ Test(system, keeper) {
   cr_assert(doc["last_access_at"].IsNull());
 
   std::string agent = create_id(d, owner.token, "/api/v1/agents" + q, R"({"name":"Dev","slug":"dev"})");
-  std::string body = R"({"name":"K","provider":"ANTHROPIC","type":"API_KEY","value":"sk-keeper-secret-1"})";
+  std::string body = R"({"name":"Key","provider":"ANTHROPIC","type":"API_KEY","value":"sk-keeper-secret-1"})";
   std::string cred = create_id(d, owner.token, "/api/v1/credentials" + q, body);
   create_id(d, owner.token, "/api/v1/credentials" + q,
-            R"({"name":"K2","provider":"OPENAI","type":"API_KEY","value":"sk-keeper-secret-2"})");
+            R"({"name":"Key2","provider":"OPENAI","type":"API_KEY","value":"sk-keeper-secret-2"})");
   create_id(d, owner.token, "/api/v1/agents/" + agent + "/credentials" + q,
             R"({"credential_id":")" + cred + R"(","env_var_name":"ANTHROPIC_API_KEY"})");
   sql(d, "INSERT INTO keeper_requests (id, workspace_id, credential_id, agent_id, run_id, env_var_name, at) VALUES"
