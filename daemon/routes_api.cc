@@ -64,7 +64,7 @@ std::vector<Route> api_routes(App& app) {
 
       {M::kGet, "/api/v1/onboarding/status", bind<api::onboarding_status>(app), &kReader},
       {M::kPost, "/api/v1/onboarding/complete", bind<api::onboarding_complete>(app), &kManager},
-      {M::kPost, "/api/v1/onboarding/setup", bind<api::onboarding_setup>(app), &kManager},
+      {M::kPost, "/api/v1/onboarding/setup", bind<api::onboarding_setup>(app), &kCreator},
 
       {M::kGet, "/api/v1/workspaces", bind<api::list_workspaces>(app), &kSignedIn},
       {M::kPost, "/api/v1/workspaces", bind<api::create_workspace>(app), &kSignedIn},
