@@ -169,14 +169,16 @@ Value security(const Access* access, Alloc& a) {
   return list;
 }
 
-// The problems a route's guard answers before its handler runs.
-void guard_problems(const Access* access, bool body, std::set<int>* out) {
+// The problems a route's guard answers before its handler runs, and those
+// the HTTP core answers for any request (malformed: 400, too slow: 408, a
+// body over the route's limit: 413, headers over theirs: 431).
+void guard_problems(const Access* access, std::set<int>* out) {
+  out->insert({400, 408, 413, 431});
   Auth auth = access != nullptr ? access->auth : Auth::kNone;
   if (auth == Auth::kUser) out->insert({401, 403, 415, 500});
   if (auth == Auth::kInternal) out->insert({401, 429, 500});
   if (auth == Auth::kWebhook) out->insert({401, 404, 429, 500});
   if (access != nullptr && access->min_role != Role::kNone) out->insert({400, 403});
-  if (body) out->insert({400, 413});
 }
 
 Value components(const DocSet& docs, Alloc& a, std::vector<std::string>* errors) {
@@ -281,7 +283,7 @@ Value operation(const Route& route, const Doc* doc, int64_t default_limit, Alloc
 
   Value responses(rapidjson::kObjectType);
   std::set<int> problems;
-  guard_problems(access, body, &problems);
+  guard_problems(access, &problems);
   if (doc != nullptr) problems.insert(doc->problems.begin(), doc->problems.end());
   if (doc != nullptr) {
     for (const Answer& ans : doc->answers) {
