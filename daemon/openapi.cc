@@ -181,8 +181,19 @@ void guard_problems(const Access* access, std::set<int>* out) {
   if (access != nullptr && access->min_role != Role::kNone) out->insert({400, 403});
 }
 
+// The body of every error answer, as daemon/problem.cc writes it.
+constexpr std::string_view kProblem = R"({"type":"object",
+  "description":"RFC 9457 problem details; error repeats detail for older clients",
+  "required":["type","title","status","detail","instance","error"],
+  "properties":{"type":{"type":"string"},"title":{"type":"string"},"status":{"type":"integer"},
+    "detail":{"type":"string"},"instance":{"type":"string"},"error":{"type":"string"}}})";
+
 Value components(const DocSet& docs, Alloc& a, std::vector<std::string>* errors) {
   Value schemas(rapidjson::kObjectType);
+  Value problem_schema;
+  std::string never;  // kProblem parses
+  parse_schema(kProblem, &problem_schema, a, &never);
+  schemas.AddMember("Problem", problem_schema, a);
   for (const auto& [name, text] : docs.schemas()) {
     Value s;
     std::string error;
@@ -444,7 +455,7 @@ Built build(const Listener& listener, const DocSet& docs) {
   doc.AddMember("paths", paths, a);
   doc.AddMember("components", components(docs, a, &out.errors), a);
 
-  std::set<std::string> names;
+  std::set<std::string> names = {"Problem"};
   for (const auto& [name, text] : docs.schemas()) {
     if (!names.insert(name).second) out.errors.push_back("schema " + name + " defined twice");
   }

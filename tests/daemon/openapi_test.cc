@@ -116,12 +116,13 @@ Test(openapi, a_route_without_a_doc_is_named_and_still_listed) {
 
 Test(openapi, schema_text_shorthands_and_errors) {
   std::string error;
-  cr_expect_str_eq(openapi::expand_schema("Agent", &error).c_str(), R"({"$ref":"#/components/schemas/Agent"})");
-  cr_expect_str_eq(openapi::expand_schema("Agent[]", &error).c_str(),
-                   R"({"type":"array","items":{"$ref":"#/components/schemas/Agent"}})");
-  cr_expect_str_eq(openapi::expand_schema("string", &error).c_str(), R"({"type":"string"})");
-  cr_expect_str_eq(openapi::expand_schema(R"({"properties":{"a":{"$ref":"X"},"b":{"$ref":"#/x"}}})", &error).c_str(),
-                   R"({"properties":{"a":{"$ref":"#/components/schemas/X"},"b":{"$ref":"#/x"}}})");
+  std::string ref = openapi::expand_schema("Agent", &error), list = openapi::expand_schema("Agent[]", &error),
+              type = openapi::expand_schema("string", &error),
+              nested = openapi::expand_schema(R"({"properties":{"a":{"$ref":"X"},"b":{"$ref":"#/x"}}})", &error);
+  cr_expect_str_eq(ref.c_str(), R"({"$ref":"#/components/schemas/Agent"})");
+  cr_expect_str_eq(list.c_str(), R"({"type":"array","items":{"$ref":"#/components/schemas/Agent"}})");
+  cr_expect_str_eq(type.c_str(), R"({"type":"string"})");
+  cr_expect_str_eq(nested.c_str(), R"({"properties":{"a":{"$ref":"#/components/schemas/X"},"b":{"$ref":"#/x"}}})");
   cr_expect(openapi::expand_schema(R"({"type":)", &error).empty());
   cr_expect(!error.empty());
 
