@@ -171,9 +171,10 @@ Value security(const Access* access, Alloc& a) {
 
 // The problems a route's guard answers before its handler runs, and those
 // the HTTP core answers for any request (malformed: 400, too slow: 408, a
-// body over the route's limit: 413, headers over theirs: 431).
+// body over the route's limit: 413, a target too long: 414, an Expect it does
+// not know: 417, headers over their limits: 431).
 void guard_problems(const Access* access, std::set<int>* out) {
-  out->insert({400, 408, 413, 431});
+  out->insert({400, 408, 413, 414, 417, 431});
   Auth auth = access != nullptr ? access->auth : Auth::kNone;
   if (auth == Auth::kUser) out->insert({401, 403, 415, 500});
   if (auth == Auth::kInternal) out->insert({401, 429, 500});

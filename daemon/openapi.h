@@ -44,7 +44,7 @@ struct Answer {
 // One operation, keyed by (method, path template). The route's Access adds
 // its security scheme and the problems its guard answers (401, 403, the
 // workspace's 400, ...), the HTTP core those of any request (400, 408, 413,
-// 431); the rest are named here with fails().
+// 414, 417, 431); the rest are named here with fails().
 struct Doc {
   http::Method method = http::Method::kGet;
   std::string path;
