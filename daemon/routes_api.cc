@@ -2,6 +2,7 @@
 // Access api::guard checks) and body limit.
 #include "api/auth.h"
 #include "api/routes.h"
+#include "daemon/openapi_docs.h"
 #include "daemon/problem.h"
 #include "daemon/routes.h"
 
@@ -27,6 +28,7 @@ void not_served(App&, const ExchangePtr& ex) {
 std::vector<Route> api_routes(App& app) {
   return {
       {M::kGet, "/api/health", bind<api::health>(app)},
+      {M::kGet, "/api/v1/openapi.json", bind<serve_openapi_api>(app)},
       {M::kGet, "/ui", bind<api::ui_home>(app)},
       {M::kGet, "/ui/", bind<api::ui_file>(app)},
       {M::kGet, "/ui/roster", bind<api::ui_file>(app)},
