@@ -33,7 +33,7 @@ void crews(openapi::DocSet& d) {
   d.add(M::kPost, "/api/v1/crews", "A crew; the creator becomes its OWNER")
       .takes(create)
       .ok(201, "Crew")
-      .fails({409});
+      .fails({402, 409});
   d.add(M::kGet, "/api/v1/crews/{crewId}", "A crew").ok(200, "Crew").fails({404});
   d.add(M::kPatch, "/api/v1/crews/{crewId}", "Edits a crew; null clears description, color and avatar_style")
       .describe("A MANAGER only edits crews they created or administer.")

@@ -28,5 +28,6 @@ void skills(openapi::DocSet& d);
 void chats(openapi::DocSet& d);
 void webhooks(openapi::DocSet& d);
 void audit(openapi::DocSet& d);
+void operators(openapi::DocSet& d);  // licence, keeper, aux status, admin, onboarding
 
 }  // namespace crewship::api::docs

@@ -29,7 +29,7 @@ void invitations(openapi::DocSet& d) {
       .ok(200, R"({"type":"object","required":["id","workspace_id","user_id","email","role","created_at"],
         "properties":{"id":{"type":"string"},"workspace_id":{"type":"string"},"user_id":{"type":"string"},
           "email":{"type":"string"},"role":{"$ref":"Role"},"created_at":{"$ref":"Timestamp"}}})", "The new membership")
-      .fails({403, 404, 409, 410});
+      .fails({402, 403, 404, 409, 410});
 }
 
 }  // namespace crewship::api::docs

@@ -27,7 +27,7 @@ void workspaces(openapi::DocSet& d) {
       .takes(R"({"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100},
         "slug":{"type":"string","minLength":2,"maxLength":50}}})")
       .ok(201, "WorkspaceListed")
-      .fails({409});
+      .fails({402, 409});
   d.add(M::kGet, "/api/v1/workspaces/{workspaceId}", "A workspace, with counts").ok(200, "Workspace").fails({404});
   d.add(M::kPatch, "/api/v1/workspaces/{workspaceId}", "Renames a workspace or changes its slug")
       .takes(R"({"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":100},
@@ -40,7 +40,7 @@ void workspaces(openapi::DocSet& d) {
   d.add(M::kPost, "/api/v1/workspaces/{workspaceId}/members", "Adds an existing user; only an OWNER grants OWNER")
       .takes("Grant")
       .ok(201, "Member")
-      .fails({404, 409});
+      .fails({402, 404, 409});
   d.add(M::kDelete, "/api/v1/workspaces/{workspaceId}/members/{memberId}",
         "Removes a member and their crew memberships here; the last OWNER stays")
       .ok(204, "")
