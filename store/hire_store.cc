@@ -45,23 +45,12 @@ Status mark_ephemeral(Connection& w, std::string_view id, const HireColumns& h) 
 
 Result<Ephemeral> load_ephemeral(Connection& c, std::string_view id, std::string_view workspace_id) {
   auto s = c.prepare(
-      "SELECT id, workspace_id, coalesce(crew_id, ''), slug, name, status, ephemeral, expires_at, expired_at,"
-      " parent_lead_id, hire_reason FROM agents WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL");
+      "SELECT " CREWSHIP_AGENT_REF_COLUMNS ", ephemeral, expires_at, expired_at, parent_lead_id, hire_reason"
+      " FROM agents WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL");
   s.bind_all(id, workspace_id);
   if (auto st = first_row(c, s, "agent not found"); !st) return std::move(st).take_problem();
-  Ephemeral e;
-  e.id = s.text(0);
-  e.workspace_id = s.text(1);
-  e.crew_id = s.text(2);
-  e.slug = s.text(3);
-  e.name = s.text(4);
-  e.status = s.text(5);
-  e.ephemeral = s.int64(6) != 0;
-  e.expires_at = opt_text(s, 7);
-  e.expired_at = opt_text(s, 8);
-  e.parent_lead_id = opt_text(s, 9);
-  e.hire_reason = opt_text(s, 10);
-  return e;
+  return Ephemeral{agent_ref_of(s), s.int64(7) != 0, opt_text(s, 8), opt_text(s, 9), opt_text(s, 10),
+                   opt_text(s, 11)};
 }
 
 Status extend_ephemeral(Connection& w, std::string_view id, std::string_view expires_at,

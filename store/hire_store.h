@@ -46,7 +46,7 @@ Status mark_ephemeral(Connection& w, std::string_view id, const HireColumns& h);
 
 // An ephemeral's side of an agent, as rehire and the hire answers read it.
 struct Ephemeral {
-  std::string id, workspace_id, crew_id, slug, name, status;
+  AgentRef agent;
   bool ephemeral = false;
   std::optional<std::string> expires_at, expired_at, parent_lead_id, hire_reason;
 };
