@@ -155,17 +155,11 @@ void record_stop(App& app, const ExchangePtr& ex, const AgentRef& agent) {
       });
 }
 
-// POST /api/v1/agents/{agentId}/stop
-void stop_agent(App& app, const ExchangePtr& ex) {
-  if (!bridge_open(app, ex)) return;
-  AgentRef agent;
-  if (!find_agent(app, ex, &agent)) return;
-  auto run = app.bridge->runs.find(agent.id);
-  if (run != app.bridge->runs.end()) run->second->stopping = true;
-  if (agent.crew_id.empty()) return record_stop(app, ex, agent);
-  crews(app).running(agent.crew_id, [&app, ex, agent](Result<std::string> container) {
-    if (!container) return reply_problem(ex, container.problem());
-    if (container->empty()) return record_stop(app, ex, agent);  // no container, no process left
+void stop_agent_processes(App& app, const AgentRef& agent, std::function<void(Status)> done) {
+  if (agent.crew_id.empty()) return done({});
+  crews(app).running(agent.crew_id, [&app, agent, done](Result<std::string> container) {
+    if (!container) return done(container.problem());
+    if (container->empty()) return done({});  // no container, no process left
     container::ExecSpec spec;
     spec.container = *container;
     // As the agent's own user: reading another user's /proc/<pid>/environ
@@ -174,12 +168,25 @@ void stop_agent(App& app, const ExchangePtr& ex) {
     spec.cmd = {std::string(kHookInContainer), "stop", "--agent", agent.id, "--grace", grace};
     spec.timeout_ms = static_cast<uint64_t>(app.config.stop_grace_ms + app.config.engine_timeout_ms + 2000);
     spec.key = agent.crew_id;
-    auto* e = crews(app).engine().exec(std::move(spec), nullptr, [&app, ex, agent](container::ExecResult&& r) {
-      if (Status st = exec_status(r); !st) return reply_problem(ex, st.problem());
-      if (r.exit_code != 0) return reply_problem(ex, fail(502, "stop failed: " + r.err_out));
-      record_stop(app, ex, agent);
+    auto* e = crews(app).engine().exec(std::move(spec), nullptr, [done](container::ExecResult&& r) {
+      if (Status st = exec_status(r); !st) return done(st);
+      if (r.exit_code != 0) return done(fail(502, "stop failed: " + r.err_out));
+      done({});
     });
-    if (e == nullptr) reply_problem(ex, engine_failure(UV_EBUSY, "stop"));
+    if (e == nullptr) done(engine_failure(UV_EBUSY, "stop"));
+  });
+}
+
+// POST /api/v1/agents/{agentId}/stop
+void stop_agent(App& app, const ExchangePtr& ex) {
+  if (!bridge_open(app, ex)) return;
+  AgentRef agent;
+  if (!find_agent(app, ex, &agent)) return;
+  auto run = app.bridge->runs.find(agent.id);
+  if (run != app.bridge->runs.end()) run->second->stopping = true;
+  stop_agent_processes(app, agent, [&app, ex, agent](Status st) {
+    if (!st) return reply_problem(ex, st.problem());
+    record_stop(app, ex, agent);
   });
 }
 

@@ -167,11 +167,12 @@ void run_ended(App& app, const std::string& agent_id, container::ExecResult&& r)
   u.agent_id = run.agent.id;
   u.workspace_id = run.agent.workspace_id;
   u.crew_id = run.agent.crew_id;
-  u.status = "online";
+  // A ghost's run was stopped by the TTL sweep, which took it offline.
+  u.status = run.expired ? "offline" : "online";
   json::Out d;
   d.begin_object();
   if (run.stopping) {
-    d.member("reason", "stopped");
+    d.member("reason", run.expired ? "expired" : "stopped");
   } else {
     d.member("run_id", run.id);
     d.member("exit_code", r.exit_code);
@@ -356,7 +357,14 @@ void write_stdin_file(App& app, const AgentRef& agent, const std::string& run_id
 
 }  // namespace
 
+Status may_run(const AgentRef& agent) {
+  if (agent.status == "PENDING_REVIEW") return fail(409, "the agent's hire is pending review: approve it first");
+  if (agent.expired) return fail(409, "the agent's hire expired: rehire it first");
+  return {};
+}
+
 void start_run(App& app, const AgentRef& agent, std::shared_ptr<RunRequest> in, Started started) {
+  if (Status st = may_run(agent); !st) return started(st.problem());
   if (app.bridge->runs.contains(agent.id)) return started(fail(409, "the agent is already running"));
   if (Status st = open_credentials(app, agent, in.get()); !st) return started(st.problem());
   auto run = std::make_unique<Run>();

@@ -229,11 +229,6 @@ bool read_input(const ExchangePtr& ex, bool create, Input* in) {
   return true;
 }
 
-Text text_of(const json::Field<std::string>& f) {
-  if (!f.has_value() || f.value.empty()) return std::nullopt;
-  return f.value;
-}
-
 // Lays the request's fields over *a and settles the role rules: a LEAD needs
 // a crew and has a lead_mode ("active" unless given), an AGENT has none (one
 // sent for it is dropped).

@@ -29,6 +29,7 @@ struct Run {
   std::string id;
   AgentRef agent;
   bool stopping = false;
+  bool expired = false;    // stopped because the agent's hire expired
   std::string partial[2];  // stdout, stderr bytes after the last newline
   std::string stdin_file;  // host path of the run's stdin, removed at its end
 };
@@ -48,6 +49,8 @@ struct RunRequest {
   // log gets a row for each with the run's row.
   std::vector<std::pair<std::string, std::string>> opened;
 };
+// 409 for an agent that may not run: a hire pending review, or a ghost.
+Status may_run(const AgentRef& agent);
 // Starts a run of agent (which has a crew): opens its credentials into the
 // exec's environment, starts the crew's container when it must, records the
 // run and busy presence, then starts the exec. started gets the run id once
@@ -58,6 +61,10 @@ void start_run(App& app, const AgentRef& agent, std::shared_ptr<RunRequest> in,
 // The started callback of a run a request asked for: 202 {run_id}, or the
 // problem.
 std::function<void(Result<std::string>)> reply_run_started(const ExchangePtr& ex);
+// Ends the agent's processes in its crew's container (crewship-hook stop:
+// TERM, grace, KILL); done gets ok when none are left (also when the crew
+// has no running container), or the engine's problem.
+void stop_agent_processes(App& app, const AgentRef& agent, std::function<void(Status)> done);
 
 struct Bridge {
   std::unique_ptr<container::CrewService> crews;

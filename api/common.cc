@@ -45,6 +45,11 @@ std::string details_of(std::initializer_list<std::pair<std::string_view, std::st
   return out.take();
 }
 
+std::optional<std::string> text_of(const json::Field<std::string>& f) {
+  if (!f.has_value() || f.value.empty()) return std::nullopt;
+  return f.value;
+}
+
 const std::string_view kBadSlug =
     "slug must be 2-50 lowercase letters, digits, '-' or '_', starting with a letter or digit";
 

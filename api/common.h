@@ -73,6 +73,9 @@ void reply_secret(const ExchangePtr& ex, int status, const json::Out& out);
 // store::check_license_room in its writer transaction.
 store::LicenseLimits license_limits(const Config& config);
 
+// A text field's value, or none when it is absent, null or "".
+std::optional<std::string> text_of(const json::Field<std::string>& f);
+
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);
 extern const std::string_view kBadSlug;  // the 400 detail for an invalid slug

@@ -79,6 +79,15 @@ CREWSHIP_HANDLER(create_agent);
 CREWSHIP_HANDLER(get_agent);
 CREWSHIP_HANDLER(update_agent);
 CREWSHIP_HANDLER(delete_agent);
+// hire.cc: ephemeral agents under the crew's autonomy policy
+CREWSHIP_HANDLER(hire_agent);
+CREWSHIP_HANDLER(rehire_agent);
+CREWSHIP_HANDLER(approve_hire);
+// agent_inbox.cc
+CREWSHIP_HANDLER(agent_inbox);
+// crew_templates.cc
+CREWSHIP_HANDLER(list_crew_templates);
+CREWSHIP_HANDLER(create_crew_template);
 // agent_files.cc: the agent's host workspace; the IPC table serves them too
 CREWSHIP_HANDLER(list_agent_files);
 CREWSHIP_HANDLER(download_agent_file);

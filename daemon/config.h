@@ -47,6 +47,7 @@ struct Config {
   int64_t ipc_agent_rate = 0;       // IPC presence writes per second per agent (bound tokens)
   int64_t presence_sweep_ms = 0;    // how often stale presence is swept
   int64_t presence_idle_ms = 0;     // last_seen older than this goes offline
+  int64_t ephemeral_sweep_ms = 0;   // how often ephemerals past their TTL become ghosts
   int64_t ws_max_connections = 0;   // WebSocket + SSE clients before 503
   int64_t ws_max_queue = 0;         // unsent bytes of one of them before it is dropped
   int64_t ws_ping_ms = 0;           // server ping interval

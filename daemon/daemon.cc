@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/bridge.h"
+#include "api/ephemeral_sweep.h"
 #include "api/realtime.h"
 #include "api/upload_file.h"
 #include "daemon/http_server.h"
@@ -55,6 +56,7 @@ Daemon::Daemon(Config config) {
   std::memset(&shutdown_timer_, 0, sizeof shutdown_timer_);
   std::memset(&sweeper_, 0, sizeof sweeper_);
   std::memset(&pruner_, 0, sizeof pruner_);
+  std::memset(&ephemeral_sweeper_, 0, sizeof ephemeral_sweeper_);
 }
 
 Daemon::~Daemon() {
@@ -87,7 +89,8 @@ int Daemon::run() {
   uv_timer_init(&loop_, &shutdown_timer_);
   uv_timer_init(&loop_, &sweeper_);
   uv_timer_init(&loop_, &pruner_);
-  watchdog_.data = shutdown_timer_.data = sweeper_.data = pruner_.data = this;
+  uv_timer_init(&loop_, &ephemeral_sweeper_);
+  watchdog_.data = shutdown_timer_.data = sweeper_.data = pruner_.data = ephemeral_sweeper_.data = this;
 
   if (start() != 0) {
     exit_code_ = 1;
@@ -197,6 +200,8 @@ int Daemon::start() {
   uv_timer_start(&sweeper_, on_sweep, sweep_every, sweep_every);
   auto prune_every = static_cast<uint64_t>(cfg.journal_prune_ms);
   uv_timer_start(&pruner_, on_prune, prune_every, prune_every);
+  auto ephemeral_every = static_cast<uint64_t>(cfg.ephemeral_sweep_ms);
+  uv_timer_start(&ephemeral_sweeper_, on_ephemeral_sweep, ephemeral_every, ephemeral_every);
 
   uint64_t usec = 0;
   if (sd::watchdog_enabled(&usec) && usec > 0) {
@@ -313,6 +318,22 @@ void Daemon::on_sweep(uv_timer_t* t) {
                          });
 }
 
+// Makes ghosts of hired agents past their TTL; one sweep at a time.
+void Daemon::on_ephemeral_sweep(uv_timer_t* t) {
+  auto* d = static_cast<Daemon*>(t->data);
+  if (d->sweeping_ephemerals_ || d->shutting_down_) return;
+  d->sweeping_ephemerals_ = true;
+  api::sweep_ephemerals(d->app_, [d](Result<size_t> expired) {
+    d->sweeping_ephemerals_ = false;
+    if (!expired) {
+      LOG_ERROR("ephemeral sweep failed: %s", expired.problem().cause.empty() ? expired.problem().detail.c_str()
+                                                                               : expired.problem().cause.c_str());
+      return;
+    }
+    if (*expired > 0) LOG_INFO("ephemerals: %zu hired agents expired", *expired);
+  });
+}
+
 void Daemon::on_prune(uv_timer_t* t) {
   auto* d = static_cast<Daemon*>(t->data);
   if (d->pruning_ || d->shutting_down_) return;
@@ -374,6 +395,7 @@ void Daemon::begin_shutdown() {
   uv_timer_stop(&watchdog_);
   uv_timer_stop(&sweeper_);
   uv_timer_stop(&pruner_);
+  uv_timer_stop(&ephemeral_sweeper_);
   if (probe_) {
     container::cancel(*probe_);
     probe_.reset();
@@ -407,6 +429,7 @@ void Daemon::finish() {
   close_handle(&shutdown_timer_);
   close_handle(&sweeper_);
   close_handle(&pruner_);
+  close_handle(&ephemeral_sweeper_);
   // Signal handlers stay installed until the loop has ended, so a late
   // signal is never the default (fatal) action; unref'd, they do not keep
   // the loop alive.

@@ -34,6 +34,7 @@ class Daemon {
   void finish();
   static void on_signal(uv_signal_t* s, int signum);
   static void on_sweep(uv_timer_t* t);
+  static void on_ephemeral_sweep(uv_timer_t* t);
   static void on_prune(uv_timer_t* t);
   void prune_journal_batch();
 
@@ -42,8 +43,9 @@ class Daemon {
   std::unique_ptr<RouteTable> api_table_, ipc_table_, metrics_table_;
   std::shared_ptr<container::EngineProbe> probe_;
   uv_signal_t sigterm_, sigint_;
-  uv_timer_t watchdog_, shutdown_timer_, sweeper_, pruner_;
+  uv_timer_t watchdog_, shutdown_timer_, sweeper_, pruner_, ephemeral_sweeper_;
   bool sweeping_ = false;
+  bool sweeping_ephemerals_ = false;
   bool pruning_ = false;
   int64_t pruned_ = 0;  // journal entries deleted by the pruning under way
   bool shutting_down_ = false;

@@ -3,7 +3,6 @@
 #include "api/auth.h"
 #include "api/routes.h"
 #include "daemon/openapi_docs.h"
-#include "daemon/problem.h"
 #include "daemon/routes.h"
 
 namespace crewship {
@@ -16,12 +15,6 @@ constexpr Access kCreator{Auth::kUser, kCreate};
 constexpr Access kManager{Auth::kUser, kManage};
 constexpr Access kOwner{Auth::kUser, Role::kOwner};
 constexpr Access kWebhook{Auth::kWebhook};
-
-// A path the API reserves but does not serve yet: the same 404 as an unknown
-// path.
-void not_served(App&, const ExchangePtr& ex) {
-  ex->respond(problem(404, "no such resource", ex->req.path));
-}
 
 }  // namespace
 
@@ -103,12 +96,16 @@ std::vector<Route> api_routes(App& app) {
       {M::kGet, "/api/v1/agent-load", bind<api::agent_load>(app), &kReader},
       {M::kGet, "/api/v1/agents", bind<api::list_agents>(app), &kReader},
       {M::kPost, "/api/v1/agents", bind<api::create_agent>(app), &kCreator},
-      // Not served until agents can be hired, but "hire" is no agent id: 404.
-      {M::kPost, "/api/v1/agents/hire", bind<not_served>(app)},
+      {M::kPost, "/api/v1/agents/hire", bind<api::hire_agent>(app), &kCreator},
       {M::kGet, "/api/v1/agents/{agentId}", bind<api::get_agent>(app), &kReader},
       // MANAGER passes the route; the handler applies the per-agent edit gate.
       {M::kPatch, "/api/v1/agents/{agentId}", bind<api::update_agent>(app), &kCreator},
       {M::kDelete, "/api/v1/agents/{agentId}", bind<api::delete_agent>(app), &kCreator},
+      {M::kPost, "/api/v1/agents/{agentId}/rehire", bind<api::rehire_agent>(app), &kCreator},
+      {M::kPost, "/api/v1/agents/{agentId}/approve-hire", bind<api::approve_hire>(app), &kCreator},
+      {M::kGet, "/api/v1/agents/{agentId}/inbox", bind<api::agent_inbox>(app), &kReader},
+      {M::kGet, "/api/v1/crew-templates", bind<api::list_crew_templates>(app), &kReader},
+      {M::kPost, "/api/v1/crew-templates", bind<api::create_crew_template>(app), &kCreator},
       {M::kGet, "/api/v1/agents/{agentId}/container-files", bind<api::container_files>(app), &kReader},
       {M::kGet, "/api/v1/agents/{agentId}/git-log", bind<api::git_log>(app), &kReader},
       {M::kPost, "/api/v1/agents/{agentId}/stop", bind<api::stop_agent>(app), &kCreator},

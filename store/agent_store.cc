@@ -137,14 +137,7 @@ AgentCounts counts_at(const StmtLease& s, int first) {
 
 }  // namespace
 
-Result<AgentRef> find_agent(Connection& c, std::string_view agent_id, std::string_view workspace_id,
-                            std::string_view crew_id) {
-  auto s = c.prepare(
-      "SELECT id, workspace_id, coalesce(crew_id, ''), slug, name, status FROM agents"
-      " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
-      " AND (?3 = '' OR crew_id = ?3)");
-  s.bind_all(agent_id, workspace_id, crew_id);
-  if (auto st = first_row(c, s, "agent not found"); !st) return std::move(st).take_problem();
+AgentRef agent_ref_of(const StmtLease& s) {
   AgentRef a;
   a.id = s.text(0);
   a.workspace_id = s.text(1);
@@ -152,7 +145,19 @@ Result<AgentRef> find_agent(Connection& c, std::string_view agent_id, std::strin
   a.slug = s.text(3);
   a.name = s.text(4);
   a.status = s.text(5);
+  a.expired = s.int64(6) != 0;
   return a;
+}
+
+Result<AgentRef> find_agent(Connection& c, std::string_view agent_id, std::string_view workspace_id,
+                            std::string_view crew_id) {
+  auto s = c.prepare(
+      "SELECT " CREWSHIP_AGENT_REF_COLUMNS " FROM agents"
+      " WHERE id = ?1 AND deleted_at IS NULL AND (?2 = '' OR workspace_id = ?2)"
+      " AND (?3 = '' OR crew_id = ?3)");
+  s.bind_all(agent_id, workspace_id, crew_id);
+  if (auto st = first_row(c, s, "agent not found"); !st) return std::move(st).take_problem();
+  return agent_ref_of(s);
 }
 
 Result<Agent> get_agent(Connection& c, std::string_view id, std::string_view workspace_id) {

@@ -71,6 +71,18 @@ Result<Credential> find_credential(Connection& c, std::string_view id, std::stri
   return credential_of(s);
 }
 
+Result<std::vector<Credential>> first_credentials_by_type(Connection& c, std::string_view workspace_id,
+                                                          std::string_view provider,
+                                                          std::string_view type_a, std::string_view type_b) {
+  auto s = c.prepare(
+      "SELECT id, workspace_id, name, provider, type, hint, created_at, updated_at FROM ("
+      " SELECT *, rowid AS r, row_number() OVER (PARTITION BY type ORDER BY created_at, rowid) AS n"
+      " FROM credentials WHERE workspace_id = ?1 AND provider = ?2 AND type IN (?3, ?4)"
+      " AND deleted_at IS NULL) WHERE n = 1 ORDER BY created_at, r");
+  s.bind_all(workspace_id, provider, type_a, type_b);
+  return collect(c, s, credential_of);
+}
+
 Status delete_credential(Connection& w, std::string_view id, std::string_view now) {
   auto s = w.prepare("UPDATE credentials SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL");
   s.bind_all(id, now);

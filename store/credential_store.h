@@ -24,6 +24,11 @@ Result<std::vector<Credential>> list_credentials(Connection& c, std::string_view
                                                  int64_t limit, int64_t offset);
 // The live credential id of workspace_id; 404 "credential not found".
 Result<Credential> find_credential(Connection& c, std::string_view id, std::string_view workspace_id);
+// For each of types, the live credential of provider in workspace_id that
+// was created first (ties: the one inserted first), in creation order.
+Result<std::vector<Credential>> first_credentials_by_type(Connection& c, std::string_view workspace_id,
+                                                          std::string_view provider,
+                                                          std::string_view type_a, std::string_view type_b);
 // Soft-deletes credential id.
 Status delete_credential(Connection& w, std::string_view id, std::string_view now);
 

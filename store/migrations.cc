@@ -367,6 +367,14 @@ CREATE TABLE crew_templates (
   UNIQUE (workspace_id, slug)
 ) STRICT;
 )sql"},
+    {10, R"sql(
+-- Live hired agents: the TTL sweep reads them by deadline, the quota counts
+-- them by crew; ghosts and permanent agents stay out of both.
+CREATE INDEX agents_ephemeral_due ON agents(expires_at)
+  WHERE ephemeral = 1 AND expired_at IS NULL AND deleted_at IS NULL;
+CREATE INDEX agents_ephemeral_crew ON agents(crew_id)
+  WHERE ephemeral = 1 AND expired_at IS NULL AND deleted_at IS NULL;
+)sql"},
     {12, R"sql(
 -- The keeper's access log: one row each time a credential was opened for a
 -- run (never its value); rows outlive the agent and the credential.

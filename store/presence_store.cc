@@ -93,7 +93,7 @@ int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out) {
   }
   auto s = c.prepare(
       "UPDATE agents SET status = ?2, updated_at = substr(?3, 1, 19) || 'Z'"
-      " WHERE id = ?1 AND status != ?2");
+      " WHERE id = ?1 AND status != ?2 AND status != 'PENDING_REVIEW'");  // only an approval releases it
   s.bind_all(w.agent_id, agent_status_for(w), w.since);
   return done(c, s.step());
 }

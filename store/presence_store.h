@@ -39,7 +39,7 @@ struct PresenceResult {
 // Upserts the row (since and last_seen always move), appends an
 // agent.status_change entry on a transition or first write, and keeps
 // agents.status coherent: busy/blocked -> RUNNING, online/offline -> IDLE, or
-// ERROR when an error was reported.
+// ERROR when an error was reported; a hire PENDING_REVIEW keeps that status.
 int write_presence(Connection& c, const PresenceWrite& w, PresenceResult* out);
 
 // Moves last_seen of existing rows only; *updated counts them.

@@ -961,17 +961,17 @@ Test(agents, racing_creates_one_winner) {
 }
 
 // "hire" is a literal of the API (POST /api/v1/agents/hire), never an agent
-// id, whatever the method: until hiring is served it is a plain 404, not a
-// 405 that offers the methods of /api/v1/agents/{agentId}.
+// id, whatever the method: a hire (here of an unknown crew), not a 405 that
+// offers the methods of /api/v1/agents/{agentId}.
 Test(agents, hire_is_not_an_agent_id) {
   TestDaemon d(api_options());
   Session owner = bootstrap(d);
   const std::string& ws = owner.workspace_id;
-  for (const std::string& token : {owner.token, std::string()}) {
-    Reply r = call(d, "POST", "/api/v1/agents/hire" + q(ws), token, R"({"crew_id":"c","reason":"r"})");
-    expect_problem(r, 404, "no such resource");
-    cr_assert_not(r.header("Allow").has_value(), "Allow: %s", r.header("Allow").value_or("").c_str());
-  }
+  Reply r = call(d, "POST", "/api/v1/agents/hire" + q(ws), owner.token,
+                 R"({"crew_id":"c","template_slug":"reviewer","reason":"r"})");
+  expect_problem(r, 404, "crew not found");
+  cr_assert_not(r.header("Allow").has_value(), "Allow: %s", r.header("Allow").value_or("").c_str());
+  expect_problem(call(d, "POST", "/api/v1/agents/hire" + q(ws), "", "{}"), 401, "");
   // Any other segment is still an agent id, with its methods.
   std::string id = make_agent(d, owner, ws, "hired-hand");
   Reply wrong = call(d, "POST", agent_of(ws, id), owner.token, "{}");

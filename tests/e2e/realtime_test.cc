@@ -637,3 +637,36 @@ Test(realtime, chat_send_and_ipc_append_are_stored_and_broadcast) {
   cr_assert_str_eq(messages["messages"][0]["role"].GetString(), "user");
   cr_assert_str_eq(messages["messages"][1]["content"].GetString(), "on it");
 }
+
+// A hire and its approval are events of the workspace, after their commit.
+Test(realtime, hire_and_approval_events) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  std::string guided = create(d, w.owner, "/api/v1/crews", R"({"name":"Guided","slug":"guided","autonomy_level":"guided"})");
+  auto events = connect_ws(d, w.owner);
+  subscribe(*events, "events", w.owner.workspace_id);
+
+  Reply h = call(d, "POST", "/api/v1/agents/hire?workspace_id=" + w.owner.workspace_id, w.owner.token,
+                 R"({"crew_id":")" + guided + R"(","template_slug":"qa-engineer","reason":"regression sweep"})");
+  cr_assert_eq(h.status, 202, "%s", h.body.c_str());
+  std::string id = json_of(h)["id"].GetString();
+  auto hired = events->next_of("event");
+  cr_assert(hired.has_value());
+  cr_assert_str_eq((*hired)["event"].GetString(), "agent.hired");
+  cr_assert_str_eq((*hired)["data"]["agent_id"].GetString(), id.c_str());
+  cr_assert_str_eq((*hired)["data"]["crew_id"].GetString(), guided.c_str());
+  cr_assert_str_eq((*hired)["data"]["status"].GetString(), "PENDING_REVIEW");
+  cr_assert_str_eq((*hired)["data"]["decision"].GetString(), "inbox_approve");
+
+  Reply a = call(d, "POST", "/api/v1/agents/" + id + "/approve-hire?workspace_id=" + w.owner.workspace_id, w.owner.token);
+  cr_assert_eq(a.status, 200, "%s", a.body.c_str());
+  auto approved = events->next_of("event");
+  cr_assert(approved.has_value());
+  cr_assert_str_eq((*approved)["event"].GetString(), "agent.hire_approved");
+  cr_assert_str_eq((*approved)["data"]["agent_id"].GetString(), id.c_str());
+  cr_assert_str_eq((*approved)["data"]["status"].GetString(), "IDLE");
+  // A refused approval publishes nothing.
+  cr_assert_eq(call(d, "POST", "/api/v1/agents/" + id + "/approve-hire?workspace_id=" + w.owner.workspace_id,
+                    w.owner.token).status, 409);
+  expect_nothing_but_pong(*events);
+}
