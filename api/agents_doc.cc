@@ -76,7 +76,6 @@ void agents(openapi::DocSet& d) {
       .takes(create)
       .ok(201, "Agent")
       .fails({402, 404, 409});
-  d.add(M::kPost, "/api/v1/agents/hire", "Reserved: not served yet").fails({404});
   d.add(M::kGet, "/api/v1/agents/{agentId}", "An agent").ok(200, "Agent").fails({404});
   d.add(M::kPatch, "/api/v1/agents/{agentId}", "Edits an agent; null or \"\" clears a text field")
       .describe("A MANAGER edits only agents they created or agents of crews they administer.")

@@ -29,5 +29,6 @@ void chats(openapi::DocSet& d);
 void webhooks(openapi::DocSet& d);
 void audit(openapi::DocSet& d);
 void operators(openapi::DocSet& d);  // licence, keeper, aux status, admin, onboarding
+void hire(openapi::DocSet& d);       // hire, rehire, approve-hire, inbox, crew templates
 
 }  // namespace crewship::api::docs
