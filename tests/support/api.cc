@@ -198,6 +198,24 @@ void sql(const TestDaemon& d, const std::string& statement) {
   cr_assert_eq(rc, SQLITE_OK, "%s: %s", statement.c_str(), message.c_str());
 }
 
+std::vector<std::string> sql_column(const TestDaemon& d, const std::string& query) {
+  sqlite3* db = nullptr;
+  cr_assert_eq(sqlite3_open_v2((d.dir + "/crewship.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, query.c_str(), -1, &s, nullptr);
+  std::string error = rc == SQLITE_OK ? "" : sqlite3_errmsg(db);
+  std::vector<std::string> out;
+  while (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(s, 0);
+    out.emplace_back(t != nullptr ? reinterpret_cast<const char*>(t) : "");
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  cr_assert_eq(rc, SQLITE_OK, "%s: %s", query.c_str(), error.c_str());
+  return out;
+}
+
 ConcurrentPuts concurrent_puts(const TestDaemon& d, const std::vector<std::string>& paths,
                                const std::string& token, const std::vector<std::string>& bodies) {
   ConcurrentPuts out;
