@@ -66,7 +66,7 @@ Test(peer_cards, write_list_read_delete_audited) {
   cr_assert_str_eq(m["user_id"].GetString(), w.alice.user_id.c_str());
   cr_assert_str_eq(m["user_slug"].GetString(), "alice");
   cr_assert_eq(m["bytes"].GetInt(), 26);
-  cr_assert_str_eq(read_file(card_file(d, w, w.alice.user_id)).c_str(), "# Alice\n\n- Prefers async.\n");
+  cr_assert_eq(read_file(card_file(d, w, w.alice.user_id)), "# Alice\n\n- Prefers async.\n");
   cr_assert(files_holding(d.dir + "/storage", "Prefers async").empty(), "nothing under the crew's /output");
 
   Reply listed = call(d, "GET", peers(w), w.owner.token);
@@ -103,11 +103,11 @@ Test(peer_cards, write_list_read_delete_audited) {
 
   auto rows = audit_rows(d, w);
   cr_assert_eq(rows.size(), 5u);
-  cr_assert_str_eq(rows[0].c_str(), ("write runtime " + w.alice.user_id).c_str());
-  cr_assert_str_eq(rows[1].c_str(), ("read " + w.owner.user_id + " " + w.alice.user_id).c_str());
-  cr_assert_str_eq(rows[2].c_str(), ("write runtime " + w.alice.user_id).c_str());
-  cr_assert_str_eq(rows[3].c_str(), ("delete " + w.owner.user_id + " " + w.alice.user_id).c_str());
-  cr_assert_str_eq(rows[4].c_str(), ("delete " + w.owner.user_id + " " + w.alice.user_id).c_str());
+  cr_assert_eq(rows[0], "write runtime " + w.alice.user_id);
+  cr_assert_eq(rows[1], "read " + w.owner.user_id + " " + w.alice.user_id);
+  cr_assert_eq(rows[2], "write runtime " + w.alice.user_id);
+  cr_assert_eq(rows[3], "delete " + w.owner.user_id + " " + w.alice.user_id);
+  cr_assert_eq(rows[4], "delete " + w.owner.user_id + " " + w.alice.user_id);
   auto ids = sql_column(d, "SELECT id FROM peer_card_audit");
   cr_assert_eq(std::set<std::string>(ids.begin(), ids.end()).size(), 5u);
 }
@@ -126,7 +126,7 @@ Test(peer_cards, limits_scope_roles_and_tenancy) {
   expect_problem(write_card(d, w, "..%2F..%2Fescape", "x", d.token), 404, "user");
 
   // Another crew's token, and an agent without a crew.
-  std::string crew_b = create_id(d, w.owner.token, "/api/v1/crews?workspace_id=" + w.ws, R"({"name":"B","slug":"b"})");
+  std::string crew_b = create_id(d, w.owner.token, "/api/v1/crews?workspace_id=" + w.ws, R"({"name":"Bee","slug":"bee"})");
   expect_problem(write_card(d, w, w.alice.user_id, "x", bound_token(d, "crew", crew_b)), 403, "may not");
   std::string loner = create_id(d, w.owner.token, "/api/v1/agents?workspace_id=" + w.ws, R"({"name":"Lone","slug":"lone"})");
   expect_problem(write_card(d, w, w.alice.user_id, "x", d.token, loner), 409, "crew");

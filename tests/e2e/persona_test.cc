@@ -155,7 +155,7 @@ Test(persona, files_live_outside_the_crew_mount_and_writes_are_atomic) {
   TestDaemon d(api_options());
   World w = make_world(d);
   cr_assert_eq(put(d, agent_path(w), w.owner, "first version\n").status, 200);
-  cr_assert_str_eq(read_file(agent_file(d, w)).c_str(), "first version\n");
+  cr_assert_eq(read_file(agent_file(d, w)), "first version\n");
   cr_assert(files_holding(d.dir + "/memory", "first version").size() == 1);
   cr_assert(files_holding(d.dir + "/storage", "first version").empty(), "nothing under the crew's /output");
 
@@ -178,11 +178,11 @@ Test(persona, files_live_outside_the_crew_mount_and_writes_are_atomic) {
   auto h = json_of(call(d, "GET", agent_path(w, "/history", "&limit=100"), w.owner.token));
   auto& e = h["entries"];
   cr_assert_eq(e.Size(), static_cast<unsigned>(kWriters + 1));
-  cr_assert_str_eq(e[0]["sha256"].GetString(), sha256_hex(now).c_str(), "the newest version is on disk");
+  cr_assert_eq(std::string(e[0]["sha256"].GetString()), sha256_hex(now), "the newest version is on disk");
   for (unsigned i = 0; i + 1 < e.Size(); ++i)
     cr_assert_str_eq(e[i]["parent_sha"].GetString(), e[i + 1]["sha256"].GetString(), "entry %u's parent", i);
   cr_assert_not(e[e.Size() - 1].HasMember("parent_sha"), "the chain starts with no parent");
-  cr_assert_str_eq(e[kWriters]["sha256"].GetString(), sha256_hex("first version\n").c_str());
+  cr_assert_eq(std::string(e[kWriters]["sha256"].GetString()), sha256_hex("first version\n"));
   // The file is private to the daemon.
   cr_assert_eq(std::filesystem::status(agent_file(d, w)).permissions() & std::filesystem::perms::all,
                std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -219,7 +219,7 @@ Test(persona, history_pages_newest_first_without_content) {
   auto first = json_of(call(d, "GET", agent_path(w, "/history"), w.owner.token));
   auto& page = first["entries"];
   cr_assert_eq(page.Size(), 20u, "20 by default");
-  cr_assert_str_eq(page[0]["sha256"].GetString(), sha256_hex("version 24").c_str());
+  cr_assert_eq(std::string(page[0]["sha256"].GetString()), sha256_hex("version 24"));
   cr_assert_eq(page[0]["bytes"].GetInt(), 10);
   cr_assert_str_eq(page[0]["written_by"].GetString(), w.owner.user_id.c_str());
   cr_assert(page[0]["id"].IsString() && page[0]["written_at"].IsString());
@@ -228,9 +228,9 @@ Test(persona, history_pages_newest_first_without_content) {
   cr_assert_eq(all["entries"].Size(), 25u, "a limit over 100 is clamped, not refused");
   auto tail = json_of(call(d, "GET", agent_path(w, "/history", "&limit=10&offset=20"), w.owner.token));
   cr_assert_eq(tail["entries"].Size(), 5u);
-  cr_assert_str_eq(tail["entries"][4]["sha256"].GetString(), sha256_hex("version 0").c_str());
+  cr_assert_eq(std::string(tail["entries"][4]["sha256"].GetString()), sha256_hex("version 0"));
   cr_assert_not(tail["entries"][4].HasMember("parent_sha"));
-  cr_assert_str_eq(tail["entries"][3]["parent_sha"].GetString(), sha256_hex("version 0").c_str());
+  cr_assert_eq(std::string(tail["entries"][3]["parent_sha"].GetString()), sha256_hex("version 0"));
   expect_problem(call(d, "GET", agent_path(w, "/history", "&limit=0"), w.owner.token), 400, "limit");
   expect_problem(call(d, "GET", agent_path(w, "/history", "&offset=-1"), w.owner.token), 400, "offset");
   // Crew layer writes are another file's history.
@@ -265,7 +265,7 @@ Test(persona, roles_agent_tokens_and_tenancy) {
   // Another workspace sees nothing of these, and its ids are not found here.
   Session other = signup(d, "other@example.com");
   std::string other_ws = create_id(d, other.token, "/api/v1/workspaces", R"({"name":"Other"})");
-  std::string other_crew = create_id(d, other.token, "/api/v1/crews?workspace_id=" + other_ws, R"({"name":"O","slug":"o"})");
+  std::string other_crew = create_id(d, other.token, "/api/v1/crews?workspace_id=" + other_ws, R"({"name":"Oz","slug":"oz"})");
   std::string mine = "?workspace_id=" + other_ws;
   expect_problem(call(d, "GET", "/api/v1/agents/" + w.agent + "/persona" + mine, other.token), 404, "agent");
   expect_problem(call(d, "PUT", "/api/v1/agents/" + w.agent + "/persona" + mine, other.token, content_body("x")), 404,
