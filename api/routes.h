@@ -117,6 +117,8 @@ CREWSHIP_HANDLER(persona_history);
 CREWSHIP_HANDLER(get_crew_persona);
 CREWSHIP_HANDLER(put_crew_persona);
 CREWSHIP_HANDLER(delete_crew_persona);
+// persona_suggest.cc; the IPC table serves it too, for the agent's own token
+CREWSHIP_HANDLER(suggest_persona);
 // learning.cc
 CREWSHIP_HANDLER(get_learning);
 CREWSHIP_HANDLER(set_learning);

@@ -116,6 +116,7 @@ std::vector<Route> api_routes(App& app) {
       {M::kPut, "/api/v1/agents/{agentId}/persona", bind<api::put_persona>(app), &kManager},
       {M::kDelete, "/api/v1/agents/{agentId}/persona", bind<api::delete_persona>(app), &kManager},
       {M::kGet, "/api/v1/agents/{agentId}/persona/history", bind<api::persona_history>(app), &kReader},
+      {M::kPost, "/api/v1/agents/{agentId}/persona/suggest", bind<api::suggest_persona>(app), &kCreator},
       {M::kGet, "/api/v1/agents/{agentId}/learning", bind<api::get_learning>(app), &kReader},
       {M::kPatch, "/api/v1/agents/{agentId}/learning", bind<api::set_learning>(app), &kManager},
       {M::kGet, "/api/v1/agents/{agentId}/peers", bind<api::list_peer_cards>(app), &kManager},

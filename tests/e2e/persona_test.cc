@@ -334,3 +334,155 @@ Test(persona, self_learning_flag) {
                  404, "agent");
   cr_assert_not(json_of(call(d, "GET", learning_path(w), w.owner.token))["enabled"].GetBool());
 }
+
+namespace {
+
+std::string suggest_path(const World& w) { return agent_path(w, "/suggest"); }
+
+void set_autonomy(const TestDaemon& d, const World& w, const std::string& level) {
+  Reply r = call(d, "PATCH", "/api/v1/crews/" + w.crew + "?workspace_id=" + w.ws, w.owner.token,
+                 R"({"autonomy_level":")" + level + R"("})");
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+}
+
+void set_self_learning(const TestDaemon& d, const World& w, bool on) {
+  Reply r = call(d, "PATCH", learning_path(w), w.owner.token,
+                 std::string(R"({"enabled":)") + (on ? "true" : "false") + R"(,"reason":"test"})");
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+}
+
+std::string suggestion(std::string_view content, std::string_view rationale) {
+  return "{\"content\":" + json_string(content) + ",\"rationale\":" + json_string(rationale) + "}";
+}
+
+// Asserts a queued answer for content.
+void expect_queued(const Reply& r, const World& w, std::string_view content, bool gated_off) {
+  cr_assert_eq(r.status, 200, "%s", r.body.c_str());
+  auto j = json_of(r);
+  cr_assert_str_eq(j["agent_id"].GetString(), w.agent.c_str());
+  cr_assert_str_eq(j["decision"].GetString(), "inbox_approve");
+  cr_assert(j["pending"].GetBool());
+  cr_assert_not(j["applied"].GetBool());
+  cr_assert_eq(j["bytes"].GetInt64(), static_cast<int64_t>(content.size()));
+  cr_assert(j["timestamp"].IsString());
+  cr_assert_not(j.HasMember("inbox_id") || j.HasMember("inbox_item_id"), "no inbox id in the answer");
+  if (gated_off) {
+    cr_assert_str_eq(j["self_learning_gate"].GetString(), "off");
+  } else {
+    cr_assert_not(j.HasMember("self_learning_gate"));
+  }
+}
+
+std::vector<std::string> inbox_rows(const TestDaemon& d, const World& w) {
+  return sql_column(d, "SELECT kind || ' ' || status || ' ' || blocking || ' ' || json_extract(payload, '$.content')"
+                       " FROM inbox_items WHERE agent_id = '" + w.agent + "' ORDER BY created_at, rowid");
+}
+
+}  // namespace
+
+Test(persona, suggestions_follow_the_crews_autonomy) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  auto [admin, manager, viewer] = staff(d, w);
+  for (const char* level : {"strict", "guided", "trusted"}) {
+    set_autonomy(d, w, level);
+    std::string content = std::string("# Proposal under ") + level;
+    Reply r = call(d, "POST", suggest_path(w), manager.token, suggestion(content, "on-call rotation"));
+    expect_queued(r, w, content, false);
+    cr_assert_str_eq(json_of(r)["rationale"].GetString(), "on-call rotation");
+  }
+  cr_assert(persona(d, w, w.owner)["from_default"].GetBool(), "nothing applied");
+  cr_assert_not(std::filesystem::exists(agent_file(d, w)));
+  auto rows = inbox_rows(d, w);
+  cr_assert_eq(rows.size(), 3u);
+  cr_assert_str_eq(rows[0].c_str(), "persona_suggestion open 0 # Proposal under strict");
+  cr_assert_str_eq(rows[2].c_str(), "persona_suggestion open 0 # Proposal under trusted");
+  auto pending = audit_of(d, w.owner, "persona.suggest_pending");
+  cr_assert_eq(pending.Size(), 3u);
+  cr_assert_str_eq(pending[0]["target_id"].GetString(), w.agent.c_str());
+  cr_assert_str_eq(pending[0]["actor_user_id"].GetString(), manager.user_id.c_str());
+  auto ids = sql_column(d, "SELECT id FROM inbox_items WHERE agent_id = '" + w.agent + "' ORDER BY created_at, rowid");
+  cr_assert_eq(std::string(pending[0]["details"]["inbox_item_id"].GetString()), ids[2],
+               "the audit row names the inbox item");
+  cr_assert_str_eq(pending[0]["details"]["decision"].GetString(), "inbox_approve");
+
+  // Full autonomy applies, but only with self-learning on.
+  set_autonomy(d, w, "full");
+  expect_queued(call(d, "POST", suggest_path(w), manager.token, suggestion("# Gated", "x")), w, "# Gated", true);
+  cr_assert_eq(inbox_rows(d, w).size(), 4u);
+  cr_assert_not(std::filesystem::exists(agent_file(d, w)));
+  set_self_learning(d, w, true);
+  Reply applied = call(d, "POST", suggest_path(w), manager.token, suggestion("# Applied\n", "learned"));
+  cr_assert_eq(applied.status, 200, "%s", applied.body.c_str());
+  auto a = json_of(applied);
+  cr_assert_str_eq(a["decision"].GetString(), "auto_journal");
+  cr_assert(a["applied"].GetBool());
+  cr_assert_not(a.HasMember("pending") && a["pending"].GetBool());
+  cr_assert_not(a.HasMember("self_learning_gate"));
+  auto now = persona(d, w, w.owner);
+  cr_assert_str_eq(now["layer"].GetString(), "agent");
+  cr_assert_str_eq(now["content"].GetString(), "# Applied\n");
+  cr_assert_eq(inbox_rows(d, w).size(), 4u, "no inbox item for an applied one");
+  auto h = json_of(call(d, "GET", agent_path(w, "/history"), w.owner.token));
+  cr_assert_eq(h["entries"].Size(), 1u);
+  cr_assert_str_eq(h["entries"][0]["written_by"].GetString(), manager.user_id.c_str());
+  cr_assert_eq(audit_of(d, w.owner, "persona.suggest_applied").Size(), 1u);
+  cr_assert_eq(audit_of(d, w.owner, "persona.write").Size(), 0u, "a suggestion is no direct write");
+
+  // Bad input and roles change nothing.
+  expect_problem(call(d, "POST", suggest_path(w), manager.token, "{}"), 400, "content");
+  expect_problem(call(d, "POST", suggest_path(w), manager.token, R"({"content":""})"), 400, "content");
+  expect_problem(call(d, "POST", suggest_path(w), manager.token, suggestion(std::string(1501, 'x'), "big")), 413, "1500");
+  expect_problem(call(d, "POST", suggest_path(w), manager.token, R"({"content":"ok","rationale":7})"), 400, "rationale");
+  expect_problem(call(d, "POST", suggest_path(w), viewer.token, suggestion("mine", "x")), 403, "MANAGER");
+  Session other = signup(d, "other@example.com");
+  std::string other_ws = create_id(d, other.token, "/api/v1/workspaces", R"({"name":"Other"})");
+  expect_problem(call(d, "POST", "/api/v1/agents/" + w.agent + "/persona/suggest?workspace_id=" + other_ws, other.token,
+                      suggestion("hijack", "x")),
+                 404, "agent");
+  cr_assert_str_eq(persona(d, w, w.owner)["content"].GetString(), "# Applied\n");
+  cr_assert_eq(inbox_rows(d, w).size(), 4u);
+}
+
+Test(persona, agents_suggest_over_ipc_with_their_crew_token) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  std::string token = bound_token(d, "crew", w.crew);
+  std::string ipc_path = "/api/v1/internal/agents/" + w.agent + "/persona/suggest";
+  expect_queued(ipc_call(d, "POST", ipc_path, suggestion("# From the agent", "I learned"), token), w,
+                "# From the agent", false);
+  auto pending = audit_of(d, w.owner, "persona.suggest_pending");
+  cr_assert_eq(pending.Size(), 1u);
+  cr_assert(pending[0]["actor_user_id"].IsNull(), "no user: the agent proposed");
+  cr_assert_str_eq(json_of(call(d, "GET", "/api/v1/audit?workspace_id=" + w.ws, w.owner.token))[0]["action"].GetString(),
+                   "persona.suggest_pending");
+
+  // Another crew's token, or another crew's agent, is refused.
+  std::string crew_b = create_id(d, w.owner.token, "/api/v1/crews?workspace_id=" + w.ws, R"({"name":"Bee","slug":"bee"})");
+  std::string agent_b = create_id(d, w.owner.token, "/api/v1/agents?workspace_id=" + w.ws,
+                                  R"({"name":"Bob","slug":"bob","crew_id":")" + crew_b + R"("})");
+  expect_problem(ipc_call(d, "POST", ipc_path, suggestion("x", "y"), bound_token(d, "crew", crew_b)), 403, "may not");
+  expect_problem(ipc_call(d, "POST", "/api/v1/internal/agents/" + agent_b + "/persona/suggest", suggestion("x", "y"), token),
+                 403, "may not");
+  expect_problem(ipc_call(d, "POST", ipc_path, "{}", token), 400, "content");
+  expect_problem(ipc_call(d, "POST", ipc_path, suggestion(std::string(1501, 'x'), "y"), token), 413, "1500");
+  cr_assert_eq(inbox_rows(d, w).size(), 1u, "the refusals queued nothing");
+
+  // With full autonomy and self-learning on, the agent's own proposal lands,
+  // written by the agent.
+  set_autonomy(d, w, "full");
+  set_self_learning(d, w, true);
+  Reply applied = ipc_call(d, "POST", ipc_path, suggestion("# Learned\n", "three reviews said so"), token);
+  cr_assert_eq(applied.status, 200, "%s", applied.body.c_str());
+  cr_assert(json_of(applied)["applied"].GetBool());
+  cr_assert_eq(read_file(agent_file(d, w)), "# Learned\n");
+  auto h = json_of(call(d, "GET", agent_path(w, "/history"), w.owner.token));
+  cr_assert_str_eq(h["entries"][0]["written_by"].GetString(), w.agent.c_str());
+  auto applied_rows = audit_of(d, w.owner, "persona.suggest_applied");
+  cr_assert_eq(applied_rows.Size(), 1u);
+  cr_assert(applied_rows[0]["actor_user_id"].IsNull());
+  // The direct write stays closed to the same token.
+  expect_problem(ipc_call(d, "PUT", "/api/v1/internal/agents/" + w.agent + "/persona", content_body("# Mine"), token), 403,
+                 "suggest");
+  cr_assert_eq(read_file(agent_file(d, w)), "# Learned\n");
+}
