@@ -57,14 +57,24 @@ void change_memory_file(App& app, std::string path, std::optional<std::string> c
         app,
         [c, record = std::move(record)](store::Connection& w) -> Status {
           if (auto st = record(w, c->staged); !st) return st;
-          int r = c->content ? commit_file(c->tmp, c->dir, c->name) : remove_file_synced(c->dir, c->name);
+          int r = c->content ? place_file(c->tmp, c->dir, c->name) : remove_file(c->dir, c->name);
           if (r < 0) return file_failure(-r, c->dir + "/" + c->name);
           if (c->content) c->tmp.clear();  // renamed into place
           return {};
         },
-        [&app, c, done = std::move(done)](Status st) {
-          if (!c->tmp.empty()) offload(app.loop, [tmp = c->tmp] { unlink(tmp.c_str()); }, [] {});
-          done(std::move(st));
+        [&app, c, done = std::move(done)](Status st) mutable {
+          // The directory's sync waits for no other write: the writer's
+          // groups keep committing while it runs, and the answer waits for it.
+          offload(
+              app.loop,
+              [c, ok = st.ok()] {
+                if (!c->tmp.empty()) unlink(c->tmp.c_str());
+                if (ok) c->err = sync_dir(c->dir);
+              },
+              [c, st = std::move(st), done = std::move(done)]() mutable {
+                if (st && c->err < 0) return done(file_failure(-c->err, c->dir));
+                done(std::move(st));
+              });
         });
   };
   if (!c->content) return commit();

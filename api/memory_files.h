@@ -37,11 +37,12 @@ using RecordChange = std::function<Status(store::Connection& w, const StagedFile
 // temporary file beside the target, synced and hashed on the thread pool;
 // then, on the writer inside the transaction, record runs and, only when it
 // succeeded, the temporary file is renamed over the target (or the target
-// removed) and the directory synced. So a refused or failed record leaves
-// the file as it was, and changes of one path land on disk in the order of
-// their rows. (Should the commit itself fail after that, the file is ahead
-// of its rows.) The temporary file is gone in every case. done runs on the
-// loop thread.
+// removed); after the commit the directory is synced on the pool, outside
+// the writer, before done hears of it. So a refused or failed record leaves
+// the file as it was, changes of one path land on disk in the order of their
+// rows, and what done reports as written is durable. (Should the commit
+// itself fail after the rename, the file is ahead of its rows.) The
+// temporary file is gone in every case. done runs on the loop thread.
 void change_memory_file(App& app, std::string path, std::optional<std::string> content, RecordChange record,
                         std::function<void(Status)> done);
 

@@ -46,18 +46,6 @@ int write_all(int fd, std::string_view data) {
   return 0;
 }
 
-namespace {
-
-int fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  int r = fsync(fd) == 0 ? 0 : -errno;
-  ::close(fd);
-  return r;
-}
-
-}  // namespace
-
 int stage_file(const std::string& dir, std::string_view name, std::string_view data, mode_t mode,
                std::string* tmp) {
   if (int r = make_dirs(dir, 0700); r != 0) return r;
@@ -71,17 +59,23 @@ int stage_file(const std::string& dir, std::string_view name, std::string_view d
   return r;
 }
 
-int commit_file(const std::string& tmp, const std::string& dir, std::string_view name) {
+int place_file(const std::string& tmp, const std::string& dir, std::string_view name) {
   std::string target = dir + "/" + std::string(name);
-  if (rename(tmp.c_str(), target.c_str()) != 0) return -errno;
-  return fsync_dir(dir);
+  return rename(tmp.c_str(), target.c_str()) == 0 ? 0 : -errno;
 }
 
-int remove_file_synced(const std::string& dir, std::string_view name) {
+int remove_file(const std::string& dir, std::string_view name) {
   std::string target = dir + "/" + std::string(name);
-  if (unlink(target.c_str()) != 0) return errno == ENOENT ? 0 : -errno;
-  int r = fsync_dir(dir);
-  return r == 0 ? 1 : r;
+  if (unlink(target.c_str()) == 0) return 1;
+  return errno == ENOENT ? 0 : -errno;
+}
+
+int sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int r = fsync(fd) == 0 ? 0 : -errno;
+  ::close(fd);
+  return r;
 }
 
 int read_whole(int fd, size_t max, std::string* out) {
