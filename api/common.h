@@ -20,6 +20,7 @@
 #include "daemon/result.h"
 #include "store/audit_store.h"
 #include "store/db.h"
+#include "store/license_store.h"
 #include "store/writer.h"
 
 namespace crewship::api {
@@ -68,6 +69,10 @@ bool read_grant(const ExchangePtr& ex, std::string* email, std::string* role);
 // shows a secret.
 void reply_secret(const ExchangePtr& ex, int status, const json::Out& out);
 
+// The licence limits CREWSHIP_LICENSE_MAX_* set, for a create's
+// store::check_license_room in its writer transaction.
+store::LicenseLimits license_limits(const Config& config);
+
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);
 extern const std::string_view kBadSlug;  // the 400 detail for an invalid slug
@@ -82,5 +87,9 @@ bool check_name_and_slug(const ExchangePtr& ex, const json::Field<std::string>& 
                          const json::Field<std::string>& slug);
 // A slug from a display name ("Backend Dev!" -> "backend-dev"), 2-50 chars.
 std::string slugify(std::string_view name);
+
+// Whether the caller operates the instance: the manage role (ADMIN or OWNER)
+// in its first workspace. On a store failure it answers 500 and gives nullopt.
+std::optional<bool> operates_instance(App& app, const ExchangePtr& ex);
 
 }  // namespace crewship::api
