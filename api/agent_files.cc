@@ -174,21 +174,7 @@ int read_file(Job& job) {
   // O_NONBLOCK: opening a FIFO the agent planted must not stall a pool thread.
   Fd in(open_beneath(root.fd, job.path, O_RDONLY | O_NONBLOCK));
   if (in.fd < 0) return in.fd;
-  struct stat st;
-  if (fstat(in.fd, &st) != 0) return -errno;
-  if (!S_ISREG(st.st_mode)) return -EISDIR;
-  if (st.st_size > kAgentFileMaxBytes) return -EFBIG;
-  job.data.resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < job.data.size()) {
-    ssize_t n = pread(in.fd, job.data.data() + got, job.data.size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -errno;
-    if (n == 0) break;  // shrunk meanwhile
-    got += static_cast<size_t>(n);
-  }
-  job.data.resize(got);
-  return 0;
+  return read_whole(in.fd, kAgentFileMaxBytes, &job.data);
 }
 
 // Copies what from holds to out, a piece at a time.

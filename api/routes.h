@@ -130,6 +130,24 @@ CREWSHIP_HANDLER(create_chat);
 CREWSHIP_HANDLER(list_chats);
 CREWSHIP_HANDLER(list_chat_messages);
 CREWSHIP_HANDLER(append_chat_message);
+// persona.cc: the agent's and the crew's persona layers
+CREWSHIP_HANDLER(get_persona);
+CREWSHIP_HANDLER(put_persona);
+CREWSHIP_HANDLER(delete_persona);
+CREWSHIP_HANDLER(persona_history);
+CREWSHIP_HANDLER(get_crew_persona);
+CREWSHIP_HANDLER(put_crew_persona);
+CREWSHIP_HANDLER(delete_crew_persona);
+// persona_suggest.cc; the IPC table serves it too, for the agent's own token
+CREWSHIP_HANDLER(suggest_persona);
+// learning.cc
+CREWSHIP_HANDLER(get_learning);
+CREWSHIP_HANDLER(set_learning);
+// peer_cards.cc; the runtime writes them over IPC (put_peer_card)
+CREWSHIP_HANDLER(list_peer_cards);
+CREWSHIP_HANDLER(get_peer_card);
+CREWSHIP_HANDLER(delete_peer_card);
+CREWSHIP_HANDLER(put_peer_card);
 // webhooks.cc
 CREWSHIP_HANDLER(rotate_webhook_secret);
 CREWSHIP_HANDLER(trigger_webhook);

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/ids.h"
+
 namespace crewship {
 
 int make_dirs(const std::string& path, mode_t mode) {
@@ -42,6 +44,65 @@ int write_all(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return 0;
+}
+
+int stage_file(const std::string& dir, std::string_view name, std::string_view data, mode_t mode,
+               std::string* tmp) {
+  if (int r = make_dirs(dir, 0700); r != 0) return r;
+  *tmp = dir + "/." + std::string(name) + ".tmp-" + random_hex(8);
+  int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return -errno;
+  int r = write_all(fd, data);
+  if (r == 0 && fsync(fd) != 0) r = -errno;
+  ::close(fd);
+  if (r != 0) unlink(tmp->c_str());
+  return r;
+}
+
+int place_file(const std::string& tmp, const std::string& dir, std::string_view name) {
+  std::string target = dir + "/" + std::string(name);
+  return rename(tmp.c_str(), target.c_str()) == 0 ? 0 : -errno;
+}
+
+int remove_file(const std::string& dir, std::string_view name) {
+  std::string target = dir + "/" + std::string(name);
+  if (unlink(target.c_str()) == 0) return 1;
+  return errno == ENOENT ? 0 : -errno;
+}
+
+int sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int r = fsync(fd) == 0 ? 0 : -errno;
+  ::close(fd);
+  return r;
+}
+
+int read_whole(int fd, size_t max, std::string* out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -errno;
+  if (!S_ISREG(st.st_mode)) return -EISDIR;
+  if (static_cast<uint64_t>(st.st_size) > max) return -EFBIG;
+  out->resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out->size()) {
+    ssize_t n = pread(fd, out->data() + got, out->size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    if (n == 0) break;  // shrunk meanwhile
+    got += static_cast<size_t>(n);
+  }
+  out->resize(got);
+  return 0;
+}
+
+int read_small_file(const std::string& path, size_t max, std::string* out) {
+  // O_NONBLOCK: opening a FIFO planted there must not stall a pool thread.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int r = read_whole(fd, max, out);
+  ::close(fd);
+  return r;
 }
 
 }  // namespace crewship

@@ -22,4 +22,31 @@ int ensure_file_mode(const std::string& path, mode_t mode);
 // negative errno.
 int write_all(int fd, std::string_view data);
 
+
+// Replacing a small file atomically, for work off the loop: the new content
+// is written beside the target and synced (stage_file), renamed over it
+// (place_file) and the directory synced (sync_dir), so that after a crash
+// the target holds the old content or the new one, never a part.
+
+// Makes dir (mode 0700, with what is missing), writes data to a new file in
+// it named ".<name>.tmp-<random hex>" with mode, and fsyncs that file. *tmp
+// gets its path. Returns 0 or a negative errno; on failure nothing is left.
+int stage_file(const std::string& dir, std::string_view name, std::string_view data, mode_t mode,
+               std::string* tmp);
+// Renames tmp (from stage_file) to dir/name. Returns 0 or a negative errno.
+// The rename is durable once sync_dir(dir) returned.
+int place_file(const std::string& tmp, const std::string& dir, std::string_view name);
+// Removes dir/name: 1 when it was removed, 0 when there was none, or a
+// negative errno. Durable once sync_dir(dir) returned.
+int remove_file(const std::string& dir, std::string_view name);
+// fsyncs the directory dir. Returns 0 or a negative errno.
+int sync_dir(const std::string& dir);
+// Reads the regular file open as fd whole into *out: -EISDIR when it is no
+// regular file, -EFBIG when it holds more than max bytes, or another
+// negative errno.
+int read_whole(int fd, size_t max, std::string* out);
+// Reads the regular file path whole into *out. -ENOENT when it is missing; else
+// as read_whole.
+int read_small_file(const std::string& path, size_t max, std::string* out);
+
 }  // namespace crewship

@@ -42,6 +42,10 @@ std::vector<Route> ipc_routes(App& app) {
       // 256 KiB of content may take six times that as JSON escapes.
       {M::kPost, "/api/v1/internal/chats/{chatId}/messages", bind<api::append_chat_message>(app), &kInternal,
        2 << 20},
+      // Mounted to refuse every token (403): agents propose, operators write.
+      {M::kPut, "/api/v1/internal/agents/{agentId}/persona", bind<api::put_persona>(app), &kInternal},
+      {M::kPost, "/api/v1/internal/agents/{agentId}/persona/suggest", bind<api::suggest_persona>(app), &kInternal},
+      {M::kPut, "/api/v1/internal/agents/{agentId}/peers/{userId}", bind<api::put_peer_card>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/files", bind<api::list_agent_files>(app), &kInternal},
       {M::kGet, "/api/v1/internal/agents/{agentId}/files/download", bind<api::download_agent_file>(app),
        &kInternal},

@@ -375,6 +375,52 @@ CREATE INDEX agents_ephemeral_due ON agents(expires_at)
 CREATE INDEX agents_ephemeral_crew ON agents(crew_id)
   WHERE ephemeral = 1 AND expired_at IS NULL AND deleted_at IS NULL;
 )sql"},
+    {11, R"sql(
+-- Agents' memory. The files (PERSONA.md layers, peer cards) live on disk
+-- under <data>/memory, which no container mounts; these rows are their
+-- history, their index and the trail of who touched them.
+CREATE TABLE memory_versions (
+  id          TEXT PRIMARY KEY,
+  path        TEXT NOT NULL,  -- relative to the data dir
+  sha256      TEXT NOT NULL,  -- hex, of the content written
+  bytes       INTEGER NOT NULL,
+  written_at  TEXT NOT NULL,
+  written_by  TEXT NOT NULL,  -- a user id, or the agent whose suggestion applied
+  parent_sha  TEXT            -- the previous version's sha256; NULL first
+) STRICT;
+CREATE INDEX memory_versions_path ON memory_versions(path, written_at);
+
+CREATE TABLE peer_cards (
+  id          TEXT PRIMARY KEY,
+  agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  bytes       INTEGER NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  UNIQUE (agent_id, user_id)
+) STRICT;
+
+-- Kept when the card, the agent or the user is gone: a subject access
+-- request asks who read what about whom.
+CREATE TABLE peer_card_audit (
+  id        TEXT PRIMARY KEY,
+  agent_id  TEXT NOT NULL,
+  user_id   TEXT NOT NULL,
+  action    TEXT NOT NULL CHECK (action = 'read' OR action = 'write' OR action = 'delete'),
+  actor     TEXT NOT NULL,  -- a user id, or "runtime" for the IPC writer
+  at        TEXT NOT NULL   -- RFC 3339, 9 fractional digits
+) STRICT;
+CREATE INDEX peer_card_audit_agent ON peer_card_audit(agent_id, at);
+CREATE INDEX peer_card_audit_user ON peer_card_audit(user_id, at);
+
+-- Self-learning: whether allowed persona suggestions apply by themselves;
+-- the other three say who last flipped it, when and why (NULL: never).
+ALTER TABLE agents ADD COLUMN self_learning_enabled INTEGER NOT NULL DEFAULT 0
+  CHECK (self_learning_enabled = 0 OR self_learning_enabled = 1);
+ALTER TABLE agents ADD COLUMN self_learning_set_by_user_id TEXT;
+ALTER TABLE agents ADD COLUMN self_learning_set_at TEXT;
+ALTER TABLE agents ADD COLUMN self_learning_reason TEXT;
+)sql"},
     {12, R"sql(
 -- The keeper's access log: one row each time a credential was opened for a
 -- run (never its value); rows outlive the agent and the credential.

@@ -131,3 +131,26 @@ Test(migrations, presence_rows_survive_the_status_rule_rewrite) {
   cr_assert_eq(n.step(), SQLITE_ROW);
   cr_assert_eq(n.int64(0), 0, "and its cascade");
 }
+
+// Version 11 adds the self-learning columns: agents made before it are off
+// and never flipped, and the flag stays a boolean.
+Test(migrations, agents_before_self_learning_are_off) {
+  TempDir dir;
+  auto c = open_db(dir.path + "/db");
+  std::string error;
+  cr_assert_eq(store::migrate(*c, &error, 10), SQLITE_OK, "%s", error.c_str());
+  cr_assert_eq(c->exec("INSERT INTO workspaces VALUES ('w1', 'W', 'w', 't', 't');"
+                       "INSERT INTO agents (id, workspace_id, name, slug, created_at, updated_at)"
+                       " VALUES ('a1', 'w1', 'A', 'a', 't', 't');"),
+               SQLITE_OK);
+  cr_assert_eq(store::migrate(*c, &error), SQLITE_OK, "%s", error.c_str());
+  auto s = c->prepare(
+      "SELECT self_learning_enabled, self_learning_set_by_user_id IS NULL, self_learning_set_at IS NULL,"
+      " self_learning_reason IS NULL FROM agents WHERE id = 'a1'");
+  cr_assert_eq(s.step(), SQLITE_ROW);
+  cr_assert_eq(s.int64(0), 0);
+  cr_assert(s.int64(1) && s.int64(2) && s.int64(3));
+  cr_assert_neq(c->exec("UPDATE agents SET self_learning_enabled = 2"), SQLITE_OK, "a boolean");
+  cr_assert_neq(c->exec("INSERT INTO peer_card_audit VALUES ('p1', 'a1', 'u1', 'peek', 'x', 't')"), SQLITE_OK,
+                "read, write or delete");
+}

@@ -198,25 +198,27 @@ void sql(const TestDaemon& d, const std::string& statement) {
   cr_assert_eq(rc, SQLITE_OK, "%s: %s", statement.c_str(), message.c_str());
 }
 
-std::string sql_text(const TestDaemon& d, const std::string& query) {
+std::vector<std::string> sql_column(const TestDaemon& d, const std::string& query) {
   sqlite3* db = nullptr;
   cr_assert_eq(sqlite3_open_v2((d.dir + "/crewship.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr);
-  std::string message = rc == SQLITE_OK ? "" : sqlite3_errmsg(db);
-  std::string out;
-  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const unsigned char* t = sqlite3_column_text(st, 0);
-    if (t != nullptr) out = reinterpret_cast<const char*>(t);
-    rc = SQLITE_OK;
-  } else if (rc == SQLITE_DONE) {
-    rc = SQLITE_OK;
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, query.c_str(), -1, &s, nullptr);
+  std::string error = rc == SQLITE_OK ? "" : sqlite3_errmsg(db);
+  std::vector<std::string> out;
+  while (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(s, 0);
+    out.emplace_back(t != nullptr ? reinterpret_cast<const char*>(t) : "");
   }
-  sqlite3_finalize(st);
+  sqlite3_finalize(s);
   sqlite3_close(db);
-  cr_assert_eq(rc, SQLITE_OK, "%s: %s", query.c_str(), message.c_str());
+  cr_assert_eq(rc, SQLITE_OK, "%s: %s", query.c_str(), error.c_str());
   return out;
+}
+
+std::string sql_text(const TestDaemon& d, const std::string& query) {
+  std::vector<std::string> rows = sql_column(d, query);
+  return rows.empty() ? std::string() : rows.front();
 }
 
 ConcurrentPuts concurrent_puts(const TestDaemon& d, const std::vector<std::string>& paths,

@@ -55,6 +55,9 @@ std::string bound_token(const TestDaemon& d, const std::string& kind, const std:
 // Runs statement on d's database (a second connection, as a damaged or
 // older instance would have written it).
 void sql(const TestDaemon& d, const std::string& statement);
+// The first column of every row query yields on d's database, as text
+// (NULL as ""), read on a second connection.
+std::vector<std::string> sql_column(const TestDaemon& d, const std::string& query);
 // The first column of the first row query yields on d's database, as text
 // ("" for NULL or no row).
 std::string sql_text(const TestDaemon& d, const std::string& query);
