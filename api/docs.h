@@ -30,5 +30,6 @@ void webhooks(openapi::DocSet& d);
 void audit(openapi::DocSet& d);
 void operators(openapi::DocSet& d);  // licence, keeper, aux status, admin, onboarding
 void hire(openapi::DocSet& d);       // hire, rehire, approve-hire, inbox, crew templates
+void persona(openapi::DocSet& d);    // persona layers, suggestions, self-learning, peer cards
 
 }  // namespace crewship::api::docs
