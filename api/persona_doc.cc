@@ -8,7 +8,7 @@ void persona(openapi::DocSet& d) {
   using M = http::Method;
   d.area("persona");
   d.schema("PersonaContent", R"({"type":"object","required":["content"],
-    "properties":{"content":{"type":"string","minLength":1,"description":"At most 1500 bytes (413)"}}})");
+    "properties":{"content":{"type":"string","minLength":1,"description":"At most 1500 bytes, else 413"}}})");
   d.schema("PersonaWritten", R"({"type":"object","required":["layer","bytes","updated"],
     "properties":{"layer":{"enum":["agent","crew"]},"bytes":{"type":"integer"},"updated":{"$ref":"Timestamp"}}})");
   constexpr const char* kLayer = R"({"type":"object","required":["layer","from_default","content","bytes","cap_bytes"],
