@@ -6,7 +6,8 @@
 //   1. the first page (limit 50), of the workspace and of one crew;
 //   2. a walk to the entry 900,000 deep by next_before (pages of 200), and
 //      that deep page (limit 50) asked again and again;
-//   3. walks of 100 pages of 50 from the top, following next_before.
+//   3. walks of 100 pages of 50 from the top, following next_before;
+//   4. for comparison, the journal's page at that depth by OFFSET, in SQL.
 // Each prints requests/s and the latency p50/p99/mean in ms. crewshipd runs
 // on core 0 and this program on core 1 when the machine has two cores.
 //   activity [--journal N] [--audit N] [--runs N] [--repeat N] [--walks N]
@@ -88,6 +89,26 @@ void fill(const TestDaemon& d, const std::string& ws, long journal, long audit, 
     std::exit(1);
   }
   sqlite3_close(db);
+}
+
+// For comparison: the journal's page as deep by OFFSET, in SQL on a
+// connection of this program (what a page would cost without the cursor).
+void offset_page(const TestDaemon& d, const std::string& ws, long deep) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2((d.dir + "/crewship.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  std::string sql = "SELECT id, payload, created_at FROM journal WHERE workspace_id = '" + ws +
+                    "' AND kind = 'agent.status_change' ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET " +
+                    std::to_string(deep);
+  std::vector<double> ms;
+  for (int i = 0; i < 5; ++i) {
+    auto s = Clock::now();
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) std::exit(1);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+  }
+  sqlite3_close(db);
+  Stats st = stats_of(ms);
+  std::printf("  %-44s %6d qry  p50 %7.1f  mean %7.1f ms (the journal alone, in SQL)\n", "the same depth by OFFSET",
+              5, st.p50, st.mean);
 }
 
 struct Feed {
@@ -208,6 +229,7 @@ int main(int argc, char** argv) {
   Stats whole = stats_of(walk_total_ms);
   std::printf("  %-44s %6d walks  p50 %7.1f  p99 %7.1f  mean %7.1f ms a walk\n", "100 pages of 50, whole walks", walks,
               whole.p50, whole.p99, whole.mean);
+  offset_page(d, owner.workspace_id, passed);
   std::printf("  daemon VmRSS %ld kB\n", rss_kib(d.pid));
   return 0;
 }
