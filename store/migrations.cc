@@ -334,6 +334,39 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_workspace ON invitations(workspace_id, created_at);
 CREATE INDEX invitations_email ON invitations(workspace_id, email);
 )sql"},
+    {9, R"sql(
+-- What waits on an agent: approvals that block it (a hire to approve) and
+-- items it should see (a suggestion queued, a hire made visible).
+CREATE TABLE inbox_items (
+  id            TEXT PRIMARY KEY,
+  workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  agent_id      TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  kind          TEXT NOT NULL,  -- hire_approval | persona_suggestion | visibility | ...
+  blocking      INTEGER NOT NULL DEFAULT 0 CHECK (blocking IN (0, 1)),
+  status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+  payload       TEXT NOT NULL DEFAULT '{}',  -- a JSON object
+  created_at    TEXT NOT NULL,
+  resolved_at   TEXT,
+  resolved_by   TEXT  -- a user id, or "system"
+) STRICT;
+CREATE INDEX inbox_items_agent ON inbox_items(agent_id, status, created_at);
+CREATE INDEX inbox_items_workspace ON inbox_items(workspace_id, created_at);
+
+-- Roles a workspace defines for its crews; the built-in ones are in code.
+CREATE TABLE crew_templates (
+  id                  TEXT PRIMARY KEY,
+  workspace_id        TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  slug                TEXT NOT NULL,
+  name                TEXT NOT NULL,
+  role_title          TEXT,
+  system_prompt       TEXT,
+  cli_adapter         TEXT NOT NULL DEFAULT 'CLAUDE_CODE',
+  llm_model           TEXT,
+  created_by_user_id  TEXT,
+  created_at          TEXT NOT NULL,
+  UNIQUE (workspace_id, slug)
+) STRICT;
+)sql"},
     {13, R"sql(
 -- The activity feed reads each source newest first from an index on its
 -- time, strictly before a cursor: by workspace, or by crew.
@@ -343,6 +376,7 @@ CREATE INDEX audit_logs_target ON audit_logs(target_id, created_at);
 CREATE INDEX agent_runs_crew ON agent_runs(crew_id, started_at);
 CREATE INDEX agent_runs_ended ON agent_runs(workspace_id, ended_at) WHERE ended_at IS NOT NULL;
 CREATE INDEX agent_runs_crew_ended ON agent_runs(crew_id, ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX inbox_items_agent_created ON inbox_items(agent_id, created_at);
 
 -- MCP tool calls the runtime reports: what was called, how long it took and
 -- how it ended. The arguments are kept only as their SHA-256.

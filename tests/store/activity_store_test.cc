@@ -1,5 +1,6 @@
 #include "store/activity_store.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ std::string at(int second) {
 }
 
 // w1 with crews c1 (agent a1) and c2 (agent a2), and rows of every source:
-// 23 in the workspace, several at the same time, 13 of them about c1.
+// 22 in the workspace, several at the same time, 13 of them about c1.
 void fill(StoreDb& d) {
   d.seed_agent();
   d.exec("INSERT INTO crews(id, workspace_id, name, slug, created_at, updated_at)"
@@ -72,6 +73,10 @@ void fill(StoreDb& d) {
   inbox("i1", "a1", 5);
   inbox("i2", "a2", 12);
   inbox("i3", "a1", 13);
+  // Stamped in whole seconds: it sorts as its text does, after the second's
+  // fractions, and every source reads it the same way.
+  d.exec("INSERT INTO inbox_items(id, workspace_id, agent_id, kind, created_at)"
+         " VALUES ('i4', 'w1', 'a1', 'visibility', '2026-01-01T00:00:05Z')");
 }
 
 std::vector<store::ActivityRow> page(StoreDb& d, const std::string& crew, int64_t limit,
@@ -154,8 +159,8 @@ Test(activity_store, sources_merge_newest_first_and_pages_neither_repeat_nor_ski
   bool more = true;
   auto all = page(d, "", 200, std::nullopt, &more);
   cr_assert_not(more);
-  // 5 audit + 8 transitions + 3 starts + 2 ends + 3 inbox items.
-  cr_assert_eq(all.size(), 21u, "%s", ids_of(all).c_str());
+  // 5 audit + 8 transitions + 3 starts + 2 ends + 4 inbox items.
+  cr_assert_eq(all.size(), 22u, "%s", ids_of(all).c_str());
   expect_feed_order(all);
   cr_assert_str_eq(all[0].id.c_str(), "i3");
   cr_assert_eq(all[0].key.source, ActivitySource::kInbox);
@@ -165,8 +170,10 @@ Test(activity_store, sources_merge_newest_first_and_pages_neither_repeat_nor_ski
   cr_assert_str_eq(all.back().crew_id.c_str(), "c1", "an audit row about a crew is that crew's");
   for (const auto& r : all) {
     cr_assert_eq(r.data.front(), '{', "%s", r.data.c_str());
-    cr_assert_eq(r.key.at.size(), 30u);
+    cr_assert(r.key.at.size() == 30u || r.id == "i4", "%s", r.key.at.c_str());
   }
+  auto i4 = std::find_if(all.begin(), all.end(), [](const store::ActivityRow& r) { return r.id == "i4"; });
+  cr_assert(i4 != all.end() && (i4 + 1)->key.at == at(5) && (i4 - 1)->key.at == at(6), "%s", ids_of(all).c_str());
   // The five rows at 00:05, in source order, then row order.
   std::string at5;
   for (const auto& r : all)
@@ -185,8 +192,8 @@ Test(activity_store, one_crew) {
   bool more = true;
   auto c1 = page(d, "c1", 200, std::nullopt, &more);
   // au1 (the crew), au2 (its agent), 5 transitions, r1 and r3 started, r1
-  // ended, i1 and i3.
-  cr_assert_eq(c1.size(), 12u, "%s", ids_of(c1).c_str());
+  // ended, i1, i3 and i4.
+  cr_assert_eq(c1.size(), 13u, "%s", ids_of(c1).c_str());
   expect_feed_order(c1);
   for (const auto& r : c1) cr_assert_str_eq(r.crew_id.c_str(), "c1", "%s", r.id.c_str());
   for (int64_t limit : {1, 4}) cr_assert_str_eq(ids_of(walk(d, "c1", limit)).c_str(), ids_of(c1).c_str());
