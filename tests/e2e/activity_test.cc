@@ -106,7 +106,7 @@ Test(activity, entries_of_every_source_newest_first) {
   // The oldest three, across sources.
   cr_assert_str_eq(e[7]["kind"].GetString(), "run.finished");
   cr_assert_str_eq(e[7]["id"].GetString(), "run.finished:r1");
-  cr_assert_str_eq(e[7]["at"].GetString(), at(3).c_str());
+  cr_assert(e[7]["at"].GetString() == at(3));
   cr_assert_str_eq(e[7]["crew_id"].GetString(), w.crew.c_str());
   cr_assert_str_eq(e[7]["agent_id"].GetString(), w.agent.c_str());
   cr_assert_str_eq(e[7]["data"]["status"].GetString(), "FAILED");
