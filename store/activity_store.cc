@@ -54,13 +54,12 @@ namespace {
   " FROM inbox_items i LEFT JOIN agents g ON g.id = i.agent_id"
 #define INBOX_ORDER " ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?5"
 
-// [source][by crew]. Audit rows carry no crew: by crew they are the rows
-// whose target is the crew or one of its agents (ids are unique, so the
-// target index alone finds them). Inbox items likewise go by their agent.
+// [source][by crew]. Audit rows carry no crew: by crew they are read per
+// target, the crew and each of its agents (ids are unique, so the target
+// index alone finds them). Inbox items likewise go per agent.
 const char* const kSql[kActivitySources][2] = {
     {AUDIT_COLUMNS " WHERE a.workspace_id = ?1" BEFORE_CURSOR("a.created_at", "a.rowid") AUDIT_ORDER,
-     AUDIT_COLUMNS " WHERE a.target_id IN (SELECT ?1 UNION ALL SELECT id FROM agents WHERE crew_id = ?1)"
-                   BEFORE_CURSOR("a.created_at", "a.rowid") AUDIT_ORDER},
+     AUDIT_COLUMNS " WHERE a.target_id = ?1" BEFORE_CURSOR("a.created_at", "a.rowid") AUDIT_ORDER},
     {PRESENCE_COLUMNS " WHERE j.workspace_id = ?1" PRESENCE_WHERE PRESENCE_ORDER,
      PRESENCE_COLUMNS " WHERE j.crew_id = ?1" PRESENCE_WHERE PRESENCE_ORDER},
     {RUN_STARTED_COLUMNS " WHERE r.workspace_id = ?1" BEFORE_CURSOR("r.started_at", "r.rowid") RUN_STARTED_ORDER,
@@ -68,8 +67,7 @@ const char* const kSql[kActivitySources][2] = {
     {RUN_FINISHED_COLUMNS " WHERE r.workspace_id = ?1" RUN_FINISHED_WHERE RUN_FINISHED_ORDER,
      RUN_FINISHED_COLUMNS " WHERE r.crew_id = ?1" RUN_FINISHED_WHERE RUN_FINISHED_ORDER},
     {INBOX_COLUMNS " WHERE i.workspace_id = ?1" BEFORE_CURSOR("i.created_at", "i.rowid") INBOX_ORDER,
-     INBOX_COLUMNS " WHERE i.agent_id IN (SELECT id FROM agents WHERE crew_id = ?1)"
-                   BEFORE_CURSOR("i.created_at", "i.rowid") INBOX_ORDER},
+     INBOX_COLUMNS " WHERE i.agent_id = ?1" BEFORE_CURSOR("i.created_at", "i.rowid") INBOX_ORDER},
 };
 
 #undef BEFORE_CURSOR
@@ -96,6 +94,27 @@ int tie_rule(ActivitySource source, const std::optional<ActivityKey>& before) {
   return source == before->source ? 1 : 0;
 }
 
+// Appends the rows of source for scope (a workspace, crew or target).
+int read_source(Connection& c, ActivitySource source, bool by_crew, std::string_view scope, const ActivityQuery& q,
+                std::vector<ActivityRow>* rows) {
+  auto s = c.prepare(activity_sql(source, by_crew));
+  s.bind(1, scope);
+  s.bind(2, q.before ? std::string_view(q.before->at) : kAfterAll);
+  s.bind(3, static_cast<int64_t>(tie_rule(source, q.before)));
+  s.bind(4, q.before ? q.before->row : int64_t{0});
+  s.bind(5, q.limit + 1);
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    rows->push_back({{std::string(s.text(1)), source, s.int64(0)},
+                     std::string(s.text(2)),
+                     std::string(s.text(3)),
+                     std::string(s.text(4)),
+                     std::string(s.text(5)),
+                     std::string(s.text(6))});
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 }  // namespace
 
 bool feed_before(const ActivityKey& a, const ActivityKey& b) {
@@ -108,25 +127,30 @@ const char* activity_sql(ActivitySource source, bool by_crew) {
 
 Result<ActivityPage> read_activity(Connection& c, const ActivityQuery& q) {
   const bool by_crew = !q.crew_id.empty();
+  // Every agent the crew has had on its rows (deleted ones keep their history).
+  std::vector<std::string> agents;
+  if (by_crew) {
+    auto s = c.prepare("SELECT id FROM agents WHERE crew_id = ?1");
+    s.bind(1, q.crew_id);
+    auto ids = collect(c, s, [](const StmtLease& r) { return std::string(r.text(0)); });
+    if (!ids) return std::move(ids).take_problem();
+    agents = std::move(ids).value();
+  }
   std::vector<ActivityRow> rows;
   for (int i = 0; i < kActivitySources; ++i) {
     auto source = static_cast<ActivitySource>(i);
-    auto s = c.prepare(activity_sql(source, by_crew));
-    s.bind(1, by_crew ? q.crew_id : q.workspace_id);
-    s.bind(2, q.before ? std::string_view(q.before->at) : kAfterAll);
-    s.bind(3, static_cast<int64_t>(tie_rule(source, q.before)));
-    s.bind(4, q.before ? q.before->row : int64_t{0});
-    s.bind(5, q.limit + 1);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      rows.push_back({{std::string(s.text(1)), source, s.int64(0)},
-                      std::string(s.text(2)),
-                      std::string(s.text(3)),
-                      std::string(s.text(4)),
-                      std::string(s.text(5)),
-                      std::string(s.text(6))});
+    std::vector<std::string_view> scopes;
+    if (!by_crew) {
+      scopes.push_back(q.workspace_id);
+    } else if (source == ActivitySource::kAudit || source == ActivitySource::kInbox) {
+      if (source == ActivitySource::kAudit) scopes.push_back(q.crew_id);
+      scopes.insert(scopes.end(), agents.begin(), agents.end());
+    } else {
+      scopes.push_back(q.crew_id);
     }
-    if (rc != SQLITE_DONE) return store_failure(c, last_error(c, rc));
+    for (std::string_view scope : scopes)
+      if (int rc = read_source(c, source, by_crew, scope, q, &rows); rc != SQLITE_OK)
+        return store_failure(c, last_error(c, rc));
   }
   std::sort(rows.begin(), rows.end(),
             [](const ActivityRow& a, const ActivityRow& b) { return feed_before(a.key, b.key); });

@@ -52,12 +52,15 @@ struct ActivityPage {
 };
 
 // The page of q. With a crew, audit rows are those whose target is the crew
-// or one of its agents, inbox items those of its agents; presence and runs
-// carry the crew they happened in.
+// or one of its agents, inbox items those of its agents (both read per
+// target, at most limit + 1 rows each); presence and runs carry the crew
+// they happened in.
 Result<ActivityPage> read_activity(Connection& c, const ActivityQuery& q);
 
 // The statement read_activity runs for a source, by workspace or by crew
-// (for the query-plan test): ?1 the workspace or crew, ?2 the cursor's at,
+// (for the query-plan test): ?1 the workspace, or by crew the crew (presence,
+// runs) or one target (audit rows: the crew or an agent; inbox: an agent),
+// ?2 the cursor's at,
 // ?3 how ties on at compare (0 none pass, 1 those of a lower row, 2 all),
 // ?4 the cursor's row, ?5 the limit.
 const char* activity_sql(ActivitySource source, bool by_crew);
