@@ -15,6 +15,7 @@ namespace {
   " AND " at " <= ?2 AND (" at " < ?2 OR ?3 = 2 OR (?3 = 1 AND " row " < ?4))"
 
 // Every statement answers: rowid, at, id, crew_id, agent_id, agent name, data.
+// A stored JSON text that does not parse becomes null, not a failed page.
 #define AUDIT_COLUMNS                                                                              \
   "SELECT a.rowid, a.created_at, a.id,"                                                            \
   " CASE a.target_type WHEN 'crew' THEN a.target_id ELSE coalesce(g.crew_id, '') END,"            \
@@ -26,8 +27,10 @@ namespace {
 
 #define PRESENCE_COLUMNS                                                                            \
   "SELECT j.id, j.created_at, j.id, coalesce(j.crew_id, ''), coalesce(j.agent_id, ''),"            \
-  " coalesce(g.name, ''), json_object('entry_id', j.id, 'status', j.payload -> 'status',"          \
-  " 'prev', j.payload -> 'prev', 'details', j.payload -> 'details')"                               \
+  " coalesce(g.name, ''), json_object('entry_id', j.id,"                                          \
+  " 'status', CASE WHEN json_valid(j.payload) THEN j.payload -> 'status' END,"                     \
+  " 'prev', CASE WHEN json_valid(j.payload) THEN j.payload -> 'prev' END,"                         \
+  " 'details', CASE WHEN json_valid(j.payload) THEN j.payload -> 'details' END)"                   \
   " FROM journal j LEFT JOIN agents g ON g.id = j.agent_id"
 #define PRESENCE_WHERE " AND j.kind = 'agent.status_change'" BEFORE_CURSOR("j.created_at", "j.id")
 #define PRESENCE_ORDER " ORDER BY j.created_at DESC, j.id DESC LIMIT ?5"

@@ -56,6 +56,9 @@ void fill(StoreDb& d) {
   journal("a9", "c9", 9, "w2");
   d.exec("INSERT INTO journal(workspace_id, crew_id, agent_id, kind, payload, created_at)"
          " VALUES ('w1', 'c1', 'a1', 'other.kind', '{}', '" + at(8) + "')");
+  // A damaged payload is shown as nulls, and the page is served.
+  d.exec("UPDATE journal SET payload = 'not json' WHERE id = 1");
+  d.exec("UPDATE audit_logs SET details = '{broken' WHERE id = 'au4'");
   auto run = [&](const char* id, const char* agent, const char* crew, int start, int end) {
     d.exec(std::string("INSERT INTO agent_runs(id, agent_id, workspace_id, crew_id, cmd, status, exit_code,"
                        " started_at, ended_at) VALUES ('") + id + "', '" + agent + "', 'w1', '" + crew +
@@ -167,6 +170,11 @@ Test(activity_store, sources_merge_newest_first_and_pages_neither_repeat_nor_ski
     cr_assert_eq(r.data.front(), '{', "%s", r.data.c_str());
     cr_assert(r.key.at.size() == 30u || r.id == "i4", "%s", r.key.at.c_str());
   }
+  auto damaged = std::find_if(all.begin(), all.end(), [](const store::ActivityRow& r) {
+    return r.key.source == ActivitySource::kPresence && r.id == "1";
+  });
+  cr_assert(damaged != all.end() && damaged->data.find("\"status\":null") != std::string::npos, "%s",
+            damaged->data.c_str());
   auto i4 = std::find_if(all.begin(), all.end(), [](const store::ActivityRow& r) { return r.id == "i4"; });
   cr_assert(i4 != all.end() && (i4 + 1)->key.at == at(5) && (i4 - 1)->key.at == at(6), "%s", ids_of(all).c_str());
   // The five rows at 00:05, in source order, then row order.
