@@ -24,6 +24,7 @@
 #include "daemon/log.h"
 #include "daemon/offload.h"
 #include "store/credential_store.h"
+#include "store/keeper_store.h"
 #include "store/presence_service.h"
 #include "store/run_store.h"
 
@@ -261,6 +262,13 @@ void begin_run(App& app, const AgentRef& agent, const std::string& container,
       [run_id, in, cmd_json = cmd.take()](store::Connection& c, const store::PresenceWrite& w) {
         int rc = store::insert_run(
             c, {run_id, w.agent_id, w.workspace_id, w.crew_id, in->chat_id, cmd_json, w.since, in->source});
+        for (const auto& [credential_id, env_var_name] : in->opened) {
+          if (rc != SQLITE_OK) return rc;
+          rc = store::insert_keeper_request(
+                   c, {new_id(), w.workspace_id, credential_id, w.agent_id, run_id, env_var_name, w.since})
+                   ? SQLITE_OK
+                   : SQLITE_ABORT;
+        }
         if (rc != SQLITE_OK || !in->audit) return rc;
         store::AuditEntry audit = *in->audit;
         audit.details = details_of({{"run_id", run_id}, {"source", in->source}});
@@ -284,6 +292,7 @@ Status open_credentials(App& app, const AgentRef& agent, RunRequest* in) {
       return p;
     }
     env.push_back(s.env_var_name + "=" + value.value);
+    in->opened.emplace_back(s.credential_id, s.env_var_name);
   }
   for (std::string& e : in->env) {
     std::string_view name = std::string_view(e).substr(0, e.find('='));

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "api/common.h"
+#include "api/resource_json.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
@@ -18,7 +19,6 @@
 #include "store/crew_store.h"
 
 namespace crewship::api {
-namespace {
 
 // ---------------------------------------------------------------------------
 // Output: the agent object, in the seed's field order.
@@ -82,6 +82,8 @@ void write_agent(json::Out& out, const store::Agent& agent) {
   nullable(out, "hire_reason", agent.hire_reason);
   out.end_object();
 }
+
+namespace {
 
 // Answers with the live agent id of the caller's workspace, or 404.
 void reply_agent(App& app, const ExchangePtr& ex, int status, std::string_view id) {
@@ -304,10 +306,12 @@ void create_agent(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [a, id, workspace = ex->who.workspace_id, user = ex->who.user_id, now = now_rfc3339(),
+       limits = license_limits(app.config),
        audit = audit_of(*ex, "agent.create", "agent", id, details_of({{"slug", a.slug}}))](store::Connection& w) -> Status {
         if (a.crew_id) {
           if (auto c = store::find_crew(w, *a.crew_id, workspace); !c) return std::move(c).take_problem();
         }
+        if (auto st = store::check_license_room(w, limits, store::Licensed::kAgents); !st) return st;
         return audited(w, store::insert_agent(w, id, workspace, user, now, a), audit);
       },
       [&app, ex, id](Status st) {

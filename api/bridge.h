@@ -44,6 +44,9 @@ struct RunRequest {
   std::optional<std::string> stdin_text;
   // Given: written with the run's row, its details gaining the run_id.
   std::optional<store::AuditEntry> audit;
+  // The credentials opened into env (id, env_var_name): the keeper's access
+  // log gets a row for each with the run's row.
+  std::vector<std::pair<std::string, std::string>> opened;
 };
 // Starts a run of agent (which has a crew): opens its credentials into the
 // exec's environment, starts the crew's container when it must, records the

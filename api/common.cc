@@ -92,6 +92,11 @@ void reply_secret(const ExchangePtr& ex, int status, const json::Out& out) {
   ex->respond(std::move(resp));
 }
 
+store::LicenseLimits license_limits(const Config& config) {
+  return {config.license_max_agents, config.license_max_crews, config.license_max_members,
+          config.license_max_workspaces};
+}
+
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 bool check_name_and_slug(const ExchangePtr& ex, const json::Field<std::string>& name,

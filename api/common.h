@@ -20,6 +20,7 @@
 #include "daemon/result.h"
 #include "store/audit_store.h"
 #include "store/db.h"
+#include "store/license_store.h"
 #include "store/writer.h"
 
 namespace crewship::api {
@@ -67,6 +68,10 @@ bool read_grant(const ExchangePtr& ex, std::string* email, std::string* role);
 // Answers status with out and Cache-Control: no-store: the one answer that
 // shows a secret.
 void reply_secret(const ExchangePtr& ex, int status, const json::Out& out);
+
+// The licence limits CREWSHIP_LICENSE_MAX_* set, for a create's
+// store::check_license_room in its writer transaction.
+store::LicenseLimits license_limits(const Config& config);
 
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);

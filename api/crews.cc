@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "api/common.h"
+#include "api/resource_json.h"
 #include "api/routes.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
@@ -12,7 +13,6 @@
 #include "store/user_store.h"
 
 namespace crewship::api {
-namespace {
 
 void write_crew(json::Out& out, const store::Crew& c) {
   out.begin_object();
@@ -38,6 +38,8 @@ void write_crew(json::Out& out, const store::Crew& c) {
   out.end_object();
   out.end_object();
 }
+
+namespace {
 
 // Answers with the live crew id of the caller's workspace, or 404.
 void reply_crew(App& app, const ExchangePtr& ex, int status, const std::string& id) {
@@ -117,10 +119,12 @@ void create_crew(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [crew, id, workspace = ex->who.workspace_id, user = ex->who.user_id, now = now_rfc3339(),
+       limits = license_limits(app.config),
        audit = audit_of(*ex, "crew.create", "crew", id, details_of({{"slug", crew.slug}}))](store::Connection& w) -> Status {
         auto taken = store::crew_slug_taken(w, workspace, crew.slug, id);
         if (!taken) return std::move(taken).take_problem();
         if (*taken) return fail(409, std::string(kSlugTaken));
+        if (auto st = store::check_license_room(w, limits, store::Licensed::kCrews); !st) return st;
         return audited(w, store::insert_crew(w, id, workspace, crew, user, now), audit);
       },
       [&app, ex, id](Status st) {

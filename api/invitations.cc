@@ -117,7 +117,7 @@ void accept_invitation(App& app, const ExchangePtr& ex) {
   submit(
       app,
       [hash = crypto::hex(crypto::sha256(token)), user = ex->who.user_id, email = ex->who.email,
-       audit = audit_of(*ex, "invitation.accept", "invitation", "")](
+       limits = license_limits(app.config), audit = audit_of(*ex, "invitation.accept", "invitation", "")](
           store::Connection& w) mutable -> Result<Joined> {
         auto inv = store::find_invitation_by_token(w, hash);
         if (!inv) return std::move(inv).take_problem();
@@ -127,6 +127,8 @@ void accept_invitation(App& app, const ExchangePtr& ex) {
         auto accepted = store::mark_invitation_accepted(w, inv->id, user, now);
         if (!accepted) return std::move(accepted).take_problem();
         if (!*accepted) return fail(410, "the invitation is " + store::invitation_status(*inv, now));
+        if (auto st = store::check_license_room(w, limits, store::Licensed::kMembers, user); !st)
+          return std::move(st).take_problem();
         Joined j{inv->workspace_id, {new_id(), user, email, std::nullopt, inv->role, now}};
         auto added = store::insert_member(w, j.workspace_id, j.member);
         if (!added) return std::move(added).take_problem();

@@ -19,6 +19,18 @@ CREWSHIP_HANDLER(ui_home);
 // system.cc
 CREWSHIP_HANDLER(crewshipd_status);
 CREWSHIP_HANDLER(system_runtime);
+CREWSHIP_HANDLER(system_license);
+CREWSHIP_HANDLER(system_keeper);
+CREWSHIP_HANDLER(system_aux_status);
+// admin.cc: the current workspace's admin pages (OWNER)
+CREWSHIP_HANDLER(admin_stats);
+CREWSHIP_HANDLER(admin_users);
+CREWSHIP_HANDLER(admin_workspaces);
+CREWSHIP_HANDLER(admin_keeper_requests);
+// onboarding.cc
+CREWSHIP_HANDLER(onboarding_status);
+CREWSHIP_HANDLER(onboarding_complete);
+CREWSHIP_HANDLER(onboarding_setup);
 // session.cc: bootstrap, sign-up, NextAuth-compatible sign-in
 CREWSHIP_HANDLER(bootstrap);
 CREWSHIP_HANDLER(signup);

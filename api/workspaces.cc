@@ -93,8 +93,8 @@ void create_workspace(App& app, const ExchangePtr& ex) {
   std::string id = new_id(), now = now_rfc3339();
   submit(
       app,
-      [id, now, base, explicit_slug, name = name.value,
-       user = ex->who.user_id](store::Connection& w) -> Result<std::string> {
+      [id, now, base, explicit_slug, name = name.value, user = ex->who.user_id,
+       limits = license_limits(app.config)](store::Connection& w) -> Result<std::string> {
         std::string candidate = base;
         for (int i = 0;; ++i) {
           auto taken = store::workspace_slug_taken(w, candidate);
@@ -103,6 +103,9 @@ void create_workspace(App& app, const ExchangePtr& ex) {
           if (explicit_slug || i == kSlugAttempts) return fail(409, "slug is already taken");
           candidate = base + "-" + random_hex(2);
         }
+        // The creator becomes its OWNER: a member too.
+        for (auto kind : {store::Licensed::kWorkspaces, store::Licensed::kMembers})
+          if (auto st = store::check_license_room(w, limits, kind, user); !st) return std::move(st).take_problem();
         if (auto st = store::insert_workspace(w, id, name, candidate, user, now); !st)
           return std::move(st).take_problem();
         return candidate;
@@ -174,10 +177,12 @@ void add_member(App& app, const ExchangePtr& ex) {
   m.created_at = now_rfc3339();
   submit(
       app,
-      [m, workspace = ex->who.workspace_id, email,
+      [m, workspace = ex->who.workspace_id, email, limits = license_limits(app.config),
        audit = audit_of(*ex, "member.add", "member", m.id)](store::Connection& w) mutable -> Result<store::Member> {
         auto user = store::find_user_by_email(w, email);
         if (!user) return std::move(user).take_problem();
+        if (auto st = store::check_license_room(w, limits, store::Licensed::kMembers, user->id); !st)
+          return std::move(st).take_problem();
         m.user_id = user->id;
         m.email = user->email;
         m.name = user->name;

@@ -56,6 +56,18 @@ struct Config {
   int64_t journal_retention_ms = 0; // journal entries older than this are pruned
   int64_t journal_max_rows = 0;     // most journal entries kept; 0: no limit
   int64_t journal_prune_ms = 0;     // how often the journal is pruned
+  // Licence limits over the whole instance; 0: no limit.
+  int64_t license_max_agents = 0;
+  int64_t license_max_crews = 0;
+  int64_t license_max_members = 0;
+  int64_t license_max_workspaces = 0;
+  // Auxiliary-model slots; empty (a timeout of 0) takes the slot's fallback.
+  std::string aux_summarizer_provider, aux_summarizer_model;
+  int64_t aux_summarizer_timeout_ms = 0;
+  std::string aux_classifier_provider, aux_classifier_model;
+  int64_t aux_classifier_timeout_ms = 0;
+  std::string aux_embedder_provider, aux_embedder_model;
+  int64_t aux_embedder_timeout_ms = 0;
 };
 
 enum class SettingKind : uint8_t { kString, kInt, kBytes, kDuration, kLogLevel, kBool };

@@ -1,6 +1,7 @@
 #include "daemon/http_connection.h"
 
 #include <cassert>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -53,12 +54,18 @@ bool token_char(unsigned char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
+// "<8 hex digits of this process>-<hex sequence>".
 void next_request_id(std::string* out) {
-  static const uint32_t prefix = randombytes_random();
+  static const std::string prefix = [] {
+    char p[16];
+    std::snprintf(p, sizeof p, "%08x-", randombytes_random());
+    return std::string(p);
+  }();
   static uint64_t seq = 0;
   char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%08x-%llx", prefix, static_cast<unsigned long long>(++seq));
-  out->assign(buf, static_cast<size_t>(n));
+  size_t n = prefix.copy(buf, sizeof buf);
+  char* end = std::to_chars(buf + n, buf + sizeof buf, ++seq, 16).ptr;
+  out->assign(buf, end);
 }
 
 }  // namespace
@@ -489,6 +496,7 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) {
 
 void Connection::on_timer(uv_timer_t* t) {
   auto* c = static_cast<Connection*>(t->data);
+  c->timer_due_ = 0;
   if (c->state_ == State::kClosed) return;
   uint64_t now = uv_now(c->server_->loop_);
   if (c->send_overdue(now)) {

@@ -124,6 +124,7 @@ class Connection {
   WriteReq* wq_head_ = nullptr;  // those requests, oldest first
   WriteReq* wq_tail_ = nullptr;
   uint64_t deadline_ = 0;        // the state's deadline (uv_now ms), 0: none
+  uint64_t timer_due_ = 0;       // when timer_ fires (uv_now ms), 0: not armed
   uint64_t body_start_ = 0;      // uv_now ms of the headers' end
   uint64_t body_bytes_ = 0;      // body bytes received
   http::Response refusal_;       // a request refused at its headers, no body

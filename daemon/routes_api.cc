@@ -13,6 +13,7 @@ constexpr Access kSignedIn{Auth::kUser};  // authenticated, no workspace needed
 constexpr Access kReader{Auth::kUser, kRead};
 constexpr Access kCreator{Auth::kUser, kCreate};
 constexpr Access kManager{Auth::kUser, kManage};
+constexpr Access kOwner{Auth::kUser, Role::kOwner};
 constexpr Access kWebhook{Auth::kWebhook};
 
 // A path the API reserves but does not serve yet: the same 404 as an unknown
@@ -52,6 +53,18 @@ std::vector<Route> api_routes(App& app) {
 
       {M::kGet, "/api/v1/crewshipd", bind<api::crewshipd_status>(app), &kSignedIn},
       {M::kGet, "/api/v1/system/runtime", bind<api::system_runtime>(app), &kSignedIn},
+      {M::kGet, "/api/v1/system/license", bind<api::system_license>(app), &kSignedIn},
+      {M::kGet, "/api/v1/system/keeper", bind<api::system_keeper>(app), &kSignedIn},
+      {M::kGet, "/api/v1/system/aux-status", bind<api::system_aux_status>(app), &kSignedIn},
+
+      {M::kGet, "/api/v1/admin/stats", bind<api::admin_stats>(app), &kOwner},
+      {M::kGet, "/api/v1/admin/users", bind<api::admin_users>(app), &kOwner},
+      {M::kGet, "/api/v1/admin/workspaces", bind<api::admin_workspaces>(app), &kOwner},
+      {M::kGet, "/api/v1/admin/keeper/requests", bind<api::admin_keeper_requests>(app), &kOwner},
+
+      {M::kGet, "/api/v1/onboarding/status", bind<api::onboarding_status>(app), &kReader},
+      {M::kPost, "/api/v1/onboarding/complete", bind<api::onboarding_complete>(app), &kManager},
+      {M::kPost, "/api/v1/onboarding/setup", bind<api::onboarding_setup>(app), &kManager},
 
       {M::kGet, "/api/v1/workspaces", bind<api::list_workspaces>(app), &kSignedIn},
       {M::kPost, "/api/v1/workspaces", bind<api::create_workspace>(app), &kSignedIn},

@@ -367,6 +367,28 @@ CREATE TABLE crew_templates (
   UNIQUE (workspace_id, slug)
 ) STRICT;
 )sql"},
+    {12, R"sql(
+-- The keeper's access log: one row each time a credential was opened for a
+-- run (never its value); rows outlive the agent and the credential.
+CREATE TABLE keeper_requests (
+  id             TEXT PRIMARY KEY,
+  workspace_id   TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  credential_id  TEXT NOT NULL,
+  agent_id       TEXT NOT NULL,
+  run_id         TEXT NOT NULL,
+  env_var_name   TEXT NOT NULL,
+  at             TEXT NOT NULL  -- RFC 3339, 9 fractional digits: sorts as text
+) STRICT;
+CREATE INDEX keeper_requests_workspace ON keeper_requests(workspace_id, at);
+CREATE INDEX keeper_requests_at ON keeper_requests(at);
+
+-- When a workspace's onboarding was marked complete, and by whom.
+CREATE TABLE onboarding (
+  workspace_id          TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+  completed_at          TEXT NOT NULL,
+  completed_by_user_id  TEXT
+) STRICT;
+)sql"},
     {13, R"sql(
 -- The activity feed reads each source newest first from an index on its
 -- time, strictly before a cursor: by workspace, or by crew.

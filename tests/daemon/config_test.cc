@@ -133,3 +133,25 @@ Test(config, sizes) {
   for (const char* bad : {"", "MiB", "1 MiB", "1mb", "-5"})
     cr_assert_not(parse_bytes(bad, &b), "accepted '%s'", bad);
 }
+
+Test(config, license_limits_and_aux_slots) {
+  Parsed p = parse({});
+  cr_assert_eq(p.outcome, ParseOutcome::kRun, "%s", p.error.c_str());
+  cr_assert_eq(p.cfg.license_max_agents, 0, "no limit by default");
+  cr_assert_eq(p.cfg.license_max_workspaces, 0);
+  cr_assert(p.cfg.aux_embedder_provider.empty());
+  cr_assert_eq(p.cfg.aux_embedder_timeout_ms, 0, "unset: the slot's fallback");
+  p = parse({{"CREWSHIP_LICENSE_MAX_MEMBERS", "25"}, {"CREWSHIP_AUX_CLASSIFIER_TIMEOUT", "45s"}},
+            {"--license-max-crews=4"});
+  cr_assert_eq(p.outcome, ParseOutcome::kRun, "%s", p.error.c_str());
+  cr_assert_eq(p.cfg.license_max_members, 25);
+  cr_assert_eq(p.cfg.license_max_crews, 4);
+  cr_assert_eq(p.cfg.aux_classifier_timeout_ms, 45'000);
+  for (const char* bad : {"-1", "many", "1.5"}) {
+    p = parse({{"CREWSHIP_LICENSE_MAX_AGENTS", bad}});
+    cr_assert_eq(p.outcome, ParseOutcome::kError, "accepted %s", bad);
+    cr_assert(p.error.find("CREWSHIP_LICENSE_MAX_AGENTS") != std::string::npos, "%s", p.error.c_str());
+  }
+  p = parse({{"CREWSHIP_AUX_SUMMARIZER_TIMEOUT", "100ms"}});
+  cr_assert_eq(p.outcome, ParseOutcome::kError, "under a second");
+}

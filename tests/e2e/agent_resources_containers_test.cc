@@ -2,6 +2,7 @@
 // exec environment only (the priority rule, never the container's create
 // environment, never another agent's run), and a webhook trigger running the
 // agent's CLI adapter with the payload rendered into the prompt on stdin.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -82,6 +83,22 @@ void credentials_reach_the_run_only(const std::string& engine) {
     cr_assert_not(env_holds(w, container, v), "%s is not in the container's environment", v);
     cr_assert(w.d->log().find(v) == std::string::npos, "%s is never logged", v);
   }
+
+  // The keeper's log: one row per credential opened, with the run; the peer
+  // opened none. Never a value.
+  Reply k = get(w, "/api/v1/admin/keeper/requests");
+  cr_assert_eq(k.status, 200, "%s", k.body.c_str());
+  auto rows = json_of(k);
+  cr_assert_eq(rows.Size(), 2u, "%s", k.body.c_str());
+  std::vector<std::string> names;
+  for (const auto& row : rows.GetArray()) {
+    cr_assert_str_eq(row["agent_id"].GetString(), w.agent.c_str());
+    cr_assert_str_eq(row["run_id"].GetString(), done["id"].GetString());
+    names.emplace_back(row["env_var_name"].GetString());
+  }
+  std::sort(names.begin(), names.end());
+  cr_assert(names == std::vector<std::string>({"SERVICE_TOKEN", "TIE_TOKEN"}));
+  cr_assert(k.body.find("secret-") == std::string::npos);
 }
 
 void webhook_runs_the_adapter_with_the_payload_on_stdin(const std::string& engine) {
