@@ -93,7 +93,8 @@ std::string summary_of(const store::ActivityRow& row, const rapidjson::Value& da
     case ActivitySource::kRunFinished: {
       std::string s = who + "'s run ended " + std::string(str(data, "status"));
       auto code = data.FindMember("exit_code");
-      if (code != data.MemberEnd() && code->value.IsInt64()) s += " (exit " + std::to_string(code->value.GetInt64()) + ")";
+      if (code != data.MemberEnd() && code->value.IsInt64())
+        s += " (exit " + std::to_string(code->value.GetInt64()) + ")";
       return s;
     }
     case ActivitySource::kInbox: {

@@ -77,7 +77,8 @@ void record_mcp_tool_call(App& app, const ExchangePtr& ex) {
   call.created_at = now_rfc3339_nanos();
   std::string id = call.id, created_at = call.created_at;
   store::submit(
-      app.store.writer(), [call = std::move(call)](store::Connection& w) { return store::insert_mcp_tool_call(w, call); },
+      app.store.writer(),
+      [call = std::move(call)](store::Connection& w) { return store::insert_mcp_tool_call(w, call); },
       [ex, id, created_at](Status st) {
         if (!st) return reply_problem(ex, st.problem());
         json::Out out;
