@@ -32,12 +32,16 @@ void admin_stats(App& app, const ExchangePtr& ex) {
 
 // GET /api/v1/admin/users: in the order they joined. last_sign_in_at is when
 // the user's newest session was issued (null: never); cli_tokens counts the
-// unrevoked ones.
+// unrevoked ones. Both are about the user across the instance, and any user
+// may own a workspace and add members to it, so only the instance's operator
+// sees them.
 void admin_users(App& app, const ExchangePtr& ex) {
   Page page;
   if (!read_page(ex, 50, 100, &page)) return;
+  auto operates = operates_instance(app, ex);
+  if (!operates) return;
   reply_list(ex, store::list_member_activity(app.store.reader(), ex->who.workspace_id, page.limit, page.offset),
-             [](json::Out& out, const store::MemberActivity& a) {
+             [operator_view = *operates](json::Out& out, const store::MemberActivity& a) {
                out.begin_object();
                out.member("id", a.member.id);
                out.member("user_id", a.member.user_id);
@@ -45,8 +49,10 @@ void admin_users(App& app, const ExchangePtr& ex) {
                nullable(out, "name", a.member.name);
                out.member("role", a.member.role);
                out.member("created_at", a.member.created_at);
-               nullable(out, "last_sign_in_at", a.last_sign_in_at);
-               out.member("cli_tokens", a.cli_tokens);
+               if (operator_view) {
+                 nullable(out, "last_sign_in_at", a.last_sign_in_at);
+                 out.member("cli_tokens", a.cli_tokens);
+               }
                out.end_object();
              });
 }

@@ -81,6 +81,11 @@ bool read_run_input(const ExchangePtr& ex, RunRequest* in) {
   return true;
 }
 
+// The head of a log answer that starts at first, past the offset asked for.
+std::vector<http::Header> truncated_headers(int64_t first) {
+  return {{"X-Log-Truncated", "true"}, {"X-Log-First-Offset", std::to_string(first)}};
+}
+
 // A run as GET .../runs lists it.
 void write_run(json::Out& out, const store::RunRow& run) {
   out.begin_object();
@@ -455,18 +460,25 @@ void agent_logs(App& app, const ExchangePtr& ex) {
   if (!find_agent(app, ex, &agent)) return;
   container::AgentLog& log = agent_log(app, agent);
   if (follow && (*follow == "1" || *follow == "true")) {
-    // One JSON entry per line from offset on, until the client leaves.
-    ex->begin_stream(200, "application/x-ndjson");
-    auto* f = log.follow(
-        page.offset,
-        [ex](const std::string& line) {
-          std::string chunk;
-          chunk.reserve(line.size() + 1);
-          chunk.append(line).push_back('\n');
-          return ex->write_chunk(chunk);
-        },
-        [ex] { return ex->queued_bytes() < kFollowRoom; }, [ex] { ex->end_stream(); });
-    ex->on_gone = [&log, f] { log.unfollow(f); };
+    // One JSON entry per line from offset on, until the client leaves. An
+    // offset below the first entry kept starts there, and the head says so
+    // as a page's does.
+    log.first_kept([&log, ex, offset = page.offset](int64_t first) {
+      if (ex->client_gone()) return;
+      std::vector<http::Header> headers;
+      if (offset < first) headers = truncated_headers(first);
+      ex->begin_stream(200, "application/x-ndjson", std::move(headers));
+      auto* f = log.follow(
+          offset,
+          [ex](const std::string& line) {
+            std::string chunk;
+            chunk.reserve(line.size() + 1);
+            chunk.append(line).push_back('\n');
+            return ex->write_chunk(chunk);
+          },
+          [ex] { return ex->queued_bytes() < kFollowRoom; }, [ex] { ex->end_stream(); });
+      ex->on_gone = [&log, f] { log.unfollow(f); };
+    });
     return;
   }
   log.read(page.offset, page.limit, [ex](container::AgentLog::Page got) {
@@ -484,10 +496,7 @@ void agent_logs(App& app, const ExchangePtr& ex) {
       body += '}';
     }
     http::Response r = http::Response::json(200, std::move(body));
-    if (got.truncated) {
-      r.headers.push_back({"X-Log-Truncated", "true"});
-      r.headers.push_back({"X-Log-First-Offset", std::to_string(got.first)});
-    }
+    if (got.truncated) r.headers = truncated_headers(got.first);
     ex->respond(std::move(r));
   });
 }

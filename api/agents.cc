@@ -311,8 +311,8 @@ void create_agent(App& app, const ExchangePtr& ex) {
         if (a.crew_id) {
           if (auto c = store::find_crew(w, *a.crew_id, workspace); !c) return std::move(c).take_problem();
         }
-        if (auto st = store::check_license_room(w, limits, store::Licensed::kAgents); !st) return st;
-        return audited(w, store::insert_agent(w, id, workspace, user, now, a), audit);
+        if (auto st = audited(w, store::insert_agent(w, id, workspace, user, now, a), audit); !st) return st;
+        return store::check_license_kept(w, limits, store::Licensed::kAgents);
       },
       [&app, ex, id](Status st) {
         if (!st) return reply_problem(ex, st.problem());

@@ -4,6 +4,7 @@
 #include "daemon/log.h"
 #include "daemon/problem.h"
 #include "store/errors.h"
+#include "store/workspace_store.h"
 
 namespace crewship::api {
 
@@ -137,6 +138,19 @@ std::string slugify(std::string_view name) {
   while (!out.empty() && out.back() == '-') out.pop_back();
   if (out.size() < 2) out += out.empty() ? "ws" : "-ws";
   return out;
+}
+
+// Whether the caller operates the instance: the manage role (ADMIN or OWNER)
+// in its first workspace, since any user may make a workspace of their own
+// and a role there proves nothing. A store failure answers 500: nullopt.
+std::optional<bool> operates_instance(App& app, const ExchangePtr& ex) {
+  auto role_name = store::first_workspace_role(app.store.reader(), ex->who.user_id);
+  if (!role_name && role_name.problem().status != 404) {
+    reply_problem(ex, role_name.problem());
+    return std::nullopt;
+  }
+  Role role = Role::kNone;
+  return role_name && parse_role(*role_name, &role) && role >= kManage;
 }
 
 }  // namespace crewship::api

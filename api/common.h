@@ -88,4 +88,8 @@ bool check_name_and_slug(const ExchangePtr& ex, const json::Field<std::string>& 
 // A slug from a display name ("Backend Dev!" -> "backend-dev"), 2-50 chars.
 std::string slugify(std::string_view name);
 
+// Whether the caller operates the instance: the manage role (ADMIN or OWNER)
+// in its first workspace. On a store failure it answers 500 and gives nullopt.
+std::optional<bool> operates_instance(App& app, const ExchangePtr& ex);
+
 }  // namespace crewship::api

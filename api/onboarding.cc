@@ -73,9 +73,21 @@ struct SetupDone {
   bool created = false;
 };
 
-// The LEAD's slug: the crew's with "-lead", within 50 characters.
-std::string lead_slug(std::string_view crew_slug) {
-  return std::string(crew_slug.substr(0, 45)) + "-lead";
+// The LEAD's slug: the crew's with "-lead", within 50 characters; with
+// suffix ("-<hex>") when that one is taken.
+std::string lead_slug(std::string_view crew_slug, std::string_view suffix = {}) {
+  return std::string(crew_slug.substr(0, 45 - suffix.size())) + "-lead" + std::string(suffix);
+}
+
+// "<crew name> Lead" within the 100 characters an agent's name may have:
+// the crew's name is cut at a code point to 95.
+std::string lead_name(std::string_view crew_name) {
+  size_t points = 0, end = 0;
+  for (; end < crew_name.size(); ++end) {
+    bool starts_point = (static_cast<unsigned char>(crew_name[end]) & 0xC0) != 0x80;
+    if (starts_point && ++points > 95) break;
+  }
+  return std::string(crew_name.substr(0, end)) + " Lead";
 }
 
 }  // namespace
@@ -113,9 +125,10 @@ void onboarding_setup(App& app, const ExchangePtr& ex) {
   crew.name = in.crew_name.value;
   crew.slug = in.crew_slug.value;
   store::AgentFields lead;
-  lead.name = in.lead_name.has_value() ? in.lead_name.value : crew.name + " Lead";
+  lead.name = in.lead_name.has_value() ? in.lead_name.value : lead_name(crew.name);
   lead.slug = lead_slug(crew.slug);
   lead.agent_role = "LEAD";
+  lead.lead_mode = "active";  // as POST /api/v1/agents makes a LEAD
   std::optional<std::string> template_slug;
   if (in.template_slug.has_value()) template_slug = in.template_slug.value;
   bool named_lead = in.lead_name.has_value();
@@ -147,9 +160,13 @@ void onboarding_setup(App& app, const ExchangePtr& ex) {
           if (auto st = store::check_license_room(w, limits, kind); !st) return std::move(st).take_problem();
         if (auto st = audited(w, store::insert_crew(w, fresh.crew_id, workspace, crew, user, now), crew_audit); !st)
           return std::move(st).take_problem();
-        if (auto st = audited(w, store::insert_agent(w, fresh.agent_id, workspace, user, now, lead), agent_audit);
-            !st)
-          return std::move(st).take_problem();
+        // The crew is new, so a 409 is the slug: another agent holds it.
+        Status made = store::insert_agent(w, fresh.agent_id, workspace, user, now, lead);
+        if (!made && made.problem().status == 409) {
+          lead.slug = lead_slug(crew.slug, "-" + random_hex(3));
+          made = store::insert_agent(w, fresh.agent_id, workspace, user, now, lead);
+        }
+        if (auto st = audited(w, std::move(made), agent_audit); !st) return std::move(st).take_problem();
         return fresh;
       },
       [&app, ex](Result<SetupDone> done) {

@@ -25,19 +25,6 @@ size_t open_connections(const App& app) {
 
 bool store_ok(App& app) { return store::ping(app.store.reader()).ok(); }
 
-// Whether the caller operates the instance: the manage role (ADMIN or OWNER)
-// in its first workspace, since any user may make a workspace of their own
-// and a role there proves nothing. A store failure answers 500: nullopt.
-std::optional<bool> operates_instance(App& app, const ExchangePtr& ex) {
-  auto role_name = store::first_workspace_role(app.store.reader(), ex->who.user_id);
-  if (!role_name && role_name.problem().status != 404) {
-    reply_problem(ex, role_name.problem());
-    return std::nullopt;
-  }
-  Role role = Role::kNone;
-  return role_name && parse_role(*role_name, &role) && role >= kManage;
-}
-
 constexpr std::string_view kNotOperator =
     "this needs the ADMIN role or higher in the instance's first workspace";
 

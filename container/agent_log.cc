@@ -439,6 +439,10 @@ void AgentLog::tail(int64_t n, std::function<void(Lines)> done) {
   });
 }
 
+void AgentLog::first_kept(std::function<void(int64_t)> done) {
+  when_loaded([this, done = std::move(done)] { done(segments_.empty() ? end_ : segments_.front().first); });
+}
+
 AgentLog::Follower* AgentLog::follow(int64_t offset, std::function<bool(const std::string&)> sink,
                                      std::function<bool()> ready, std::function<void()> ended) {
   auto f = std::make_unique<Follower>();

@@ -64,6 +64,8 @@ class AgentLog {
 
   // The last n entries.
   void tail(int64_t n, std::function<void(Lines)> done);
+  // The offset of the first entry kept (the next one's when there is none).
+  void first_kept(std::function<void(int64_t)> done);
   void unfollow(Follower* f);
 
   const std::string& dir() const { return dir_; }

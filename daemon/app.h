@@ -61,6 +61,8 @@ struct App {
   time_t started_at = 0;    // wall clock at start
   std::vector<std::unique_ptr<Server>> servers;
   std::vector<std::unique_ptr<HttpMetrics>> http_metrics;  // one per listener name
+  // Each listener's OpenAPI document, built once at start (daemon/openapi_docs.h).
+  std::shared_ptr<const std::string> openapi_api, openapi_ipc;
 
   // Every presence write goes through it; it also caches roster answers.
   store::PresenceService presence{store};

@@ -19,6 +19,7 @@
 #include "daemon/listeners.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
+#include "daemon/openapi_docs.h"
 #include "daemon/routes.h"
 #include "daemon/secret_file.h"
 #include "daemon/systemd.h"
@@ -210,6 +211,7 @@ int Daemon::open_listeners() {
   const Config& cfg = app_.config;
   api_table_ = std::make_unique<RouteTable>(api_routes(app_));
   ipc_table_ = std::make_unique<RouteTable>(ipc_routes(app_));
+  publish_openapi(app_, api_table_->routes, ipc_table_->routes);
   auto make = [&](const char* name, const RouteTable& table, RouteGuard guard) {
     HttpMetrics* counted = nullptr;
     for (auto& m : app_.http_metrics)

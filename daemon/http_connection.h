@@ -27,7 +27,7 @@ class Connection {
   int accept(int fd);  // takes fd, an accepted socket
   void start();
   void respond(http::Exchange* ex, http::Response&& response);
-  void stream_head(http::Exchange* ex, int status, std::string_view content_type);
+  void stream_head(http::Exchange* ex, int status, std::string_view content_type, std::vector<http::Header> headers);
   bool stream_chunk(std::string_view data);
   void stream_end();
   size_t queued() const { return queued_; }

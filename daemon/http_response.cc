@@ -65,11 +65,13 @@ void Connection::respond(http::Exchange* ex, http::Response&& r) {
   after_response();
 }
 
-void Connection::stream_head(http::Exchange* ex, int status, std::string_view content_type) {
+void Connection::stream_head(http::Exchange* ex, int status, std::string_view content_type,
+                             std::vector<http::Header> headers) {
   assert(ex == ex_.get() && state_ == State::kHandling);
   http::Response r;
   r.status = status;
   r.content_type = content_type;
+  r.headers = std::move(headers);
   r.headers.push_back({"Cache-Control", "no-store"});
   // HTTP/1.0 has no chunks: the body ends with the connection.
   close_after_ = close_after_ || !ex->keep_alive_ || server_->draining_ || peer_eof_ || !ex->req.http11;
@@ -287,10 +289,10 @@ void Exchange::respond(http::Response&& response) {
   if (conn_ != nullptr) conn_->respond(this, std::move(response));
 }
 
-void Exchange::begin_stream(int status, std::string_view content_type) {
+void Exchange::begin_stream(int status, std::string_view content_type, std::vector<http::Header> headers) {
   if (responded_) return;
   responded_ = streaming_ = true;
-  if (conn_ != nullptr) conn_->stream_head(this, status, content_type);
+  if (conn_ != nullptr) conn_->stream_head(this, status, content_type, std::move(headers));
 }
 
 bool Exchange::write_chunk(std::string_view data) {

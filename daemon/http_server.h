@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <uv.h>
 
@@ -84,7 +85,7 @@ class Exchange {
   // end_stream() the end. on_gone runs once if the client leaves (or is
   // dropped for reading too slowly) before end_stream(); the handler then
   // stops producing. write_chunk() returns false once the client is gone.
-  void begin_stream(int status, std::string_view content_type);
+  void begin_stream(int status, std::string_view content_type, std::vector<http::Header> headers = {});
   bool write_chunk(std::string_view data);
   void end_stream();
   size_t queued_bytes() const;  // written but not yet taken by the client

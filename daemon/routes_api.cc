@@ -2,6 +2,7 @@
 // Access api::guard checks) and body limit.
 #include "api/auth.h"
 #include "api/routes.h"
+#include "daemon/openapi_docs.h"
 #include "daemon/problem.h"
 #include "daemon/routes.h"
 
@@ -27,6 +28,7 @@ void not_served(App&, const ExchangePtr& ex) {
 std::vector<Route> api_routes(App& app) {
   return {
       {M::kGet, "/api/health", bind<api::health>(app)},
+      {M::kGet, "/api/v1/openapi.json", bind<serve_openapi_api>(app)},
       {M::kGet, "/ui", bind<api::ui_home>(app)},
       {M::kGet, "/ui/", bind<api::ui_file>(app)},
       {M::kGet, "/ui/roster", bind<api::ui_file>(app)},
@@ -64,7 +66,7 @@ std::vector<Route> api_routes(App& app) {
 
       {M::kGet, "/api/v1/onboarding/status", bind<api::onboarding_status>(app), &kReader},
       {M::kPost, "/api/v1/onboarding/complete", bind<api::onboarding_complete>(app), &kManager},
-      {M::kPost, "/api/v1/onboarding/setup", bind<api::onboarding_setup>(app), &kManager},
+      {M::kPost, "/api/v1/onboarding/setup", bind<api::onboarding_setup>(app), &kCreator},
 
       {M::kGet, "/api/v1/workspaces", bind<api::list_workspaces>(app), &kSignedIn},
       {M::kPost, "/api/v1/workspaces", bind<api::create_workspace>(app), &kSignedIn},

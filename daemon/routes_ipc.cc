@@ -3,6 +3,7 @@
 // routes mount the public handlers, which take their scope from the token.
 #include "api/routes.h"
 #include "daemon/metrics.h"
+#include "daemon/openapi_docs.h"
 #include "daemon/routes.h"
 #include "ipc/routes.h"
 
@@ -17,6 +18,7 @@ constexpr Access kInternal{Auth::kInternal};
 std::vector<Route> ipc_routes(App& app) {
   return {
       {M::kGet, "/api/v1/internal/health", bind<ipc::health>(app), &kInternal},
+      {M::kGet, "/api/v1/internal/openapi.json", bind<serve_openapi_ipc>(app), &kInternal},
       {M::kGet, "/ws", bind<api::ws_connect>(app), &kInternal},
       {M::kGet, "/metrics", bind<serve_metrics>(app), &kInternal},
       {M::kPost, "/api/v1/internal/presence", bind<ipc::presence_upsert>(app), &kInternal, 64 << 10},

@@ -33,6 +33,15 @@ Result<int64_t> count_of(Connection& c, Licensed kind) {
   return s.int64(0);
 }
 
+// Ok when adding more rows of kind to those there are stays within max.
+Status within(Connection& w, Licensed kind, int64_t max, int64_t more) {
+  auto n = count_of(w, kind);
+  if (!n) return std::move(n).take_problem();
+  if (*n + more > max)
+    return fail(402, "license limit reached: at most " + std::to_string(max) + " " + noun(kind));
+  return {};
+}
+
 }  // namespace
 
 int64_t LicenseLimits::of(Licensed kind) const {
@@ -69,11 +78,12 @@ Status check_license_room(Connection& w, const LicenseLimits& limits, Licensed k
     if (!has) return std::move(has).take_problem();
     if (*has) return {};
   }
-  auto n = count_of(w, kind);
-  if (!n) return std::move(n).take_problem();
-  if (*n >= max)
-    return fail(402, "license limit reached: at most " + std::to_string(max) + " " + noun(kind));
-  return {};
+  return within(w, kind, max, 1);
+}
+
+Status check_license_kept(Connection& w, const LicenseLimits& limits, Licensed kind) {
+  int64_t max = limits.of(kind);
+  return max <= 0 ? Status{} : within(w, kind, max, 0);
 }
 
 }  // namespace crewship::store

@@ -36,4 +36,9 @@ Result<LicenseUsage> license_usage(Connection& c);
 Status check_license_room(Connection& w, const LicenseLimits& limits, Licensed kind,
                           std::string_view user_id = {});
 
+// The same check made after the insert it guards, so that the insert's own
+// refusal (a taken slug: 409) comes first: ok while kind, the new row
+// counted, is within limits; else 402, and the failed job undoes the insert.
+Status check_license_kept(Connection& w, const LicenseLimits& limits, Licensed kind);
+
 }  // namespace crewship::store

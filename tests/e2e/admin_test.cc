@@ -116,6 +116,21 @@ Test(admin, users_with_role_sign_in_and_tokens) {
   cr_assert(members_of(second, "email") == std::vector<std::string>({"dev@example.com"}));
   cr_assert_eq(list_of(d, in("/api/v1/admin/users", owner) + "&limit=1000", owner.token).Size(), 3u);
   expect_problem(call(d, "GET", in("/api/v1/admin/users", owner) + "&offset=-1", owner.token), 400, "offset");
+
+  // The OWNER of a workspace of their own may list its members, but not
+  // when a member of it last signed in anywhere, or their tokens.
+  std::string theirs = create_id(d, dev.token, "/api/v1/workspaces", R"({"name":"Dev's"})");
+  Session dev_owner{dev.token, dev.user_id, theirs};
+  cr_assert_eq(call(d, "POST", "/api/v1/workspaces/" + theirs + "/members", dev.token,
+                    R"({"email":"owner@example.com","role":"VIEWER"})").status,
+               201);
+  auto seen = list_of(d, in("/api/v1/admin/users", dev_owner), dev.token);
+  cr_assert_eq(seen.Size(), 2u);
+  for (const auto& u : seen.GetArray()) {
+    cr_assert_not(u.HasMember("last_sign_in_at"), "instance-wide fields for a workspace's own OWNER");
+    cr_assert_not(u.HasMember("cli_tokens"));
+    cr_assert(u["role"].IsString());
+  }
 }
 
 Test(admin, keeper_requests_newest_first_of_the_workspace_only) {

@@ -116,6 +116,9 @@ Test(license, concurrent_agent_creates_stop_at_the_limit) {
   cr_assert_eq(call(d, "POST", "/api/v1/agents" + q, owner.token, R"({"name":"Late","slug":"late"})").status, 201);
   expect_problem(call(d, "POST", "/api/v1/agents" + q, owner.token, R"({"name":"More","slug":"more"})"), 402,
                  "license limit reached");
+  // At the limit a taken slug is still a 409, not a 402.
+  expect_problem(call(d, "POST", "/api/v1/agents" + q, owner.token, R"({"name":"Late again","slug":"late"})"), 409,
+                 "slug");
 }
 
 Test(license, concurrent_crew_creates_stop_at_the_limit) {

@@ -102,6 +102,7 @@ Test(onboarding, setup_makes_a_crew_and_its_lead_once) {
   cr_assert_str_eq(doc["agent"]["crew_id"].GetString(), crew.c_str());
   cr_assert_str_eq(doc["agent"]["name"].GetString(), "Core Team Lead");
   cr_assert_str_eq(doc["agent"]["slug"].GetString(), "core-lead");
+  cr_assert_str_eq(doc["agent"]["lead_mode"].GetString(), "active", "a LEAD as POST /agents makes one");
   cr_assert_str_eq(doc["agent"]["created_by_user_id"].GetString(), owner.user_id.c_str());
   cr_assert_eq(audit_of(d, owner, "crew.create").Size(), 1u);
   cr_assert_eq(audit_of(d, owner, "agent.create").Size(), 1u);
@@ -123,12 +124,27 @@ Test(onboarding, setup_makes_a_crew_and_its_lead_once) {
   auto status = status_of(d, owner);
   cr_assert(status["steps"]["crew"].GetBool() && status["steps"]["agent"].GetBool());
 
-  // The LEAD's slug is taken: 409, and the crew is not made either.
+  // The LEAD's slug is taken: the LEAD gets one with a suffix instead of a
+  // 409 no retry could get past.
   create_id(d, owner.token, "/api/v1/agents?workspace_id=" + owner.workspace_id,
             R"({"name":"Squatter","slug":"ops-lead"})");
-  expect_problem(call(d, "POST", setup_path(owner), owner.token, R"({"crew_name":"Ops","crew_slug":"ops"})"), 409,
-                 "slug");
-  cr_assert_eq(list_of(d, "/api/v1/crews?workspace_id=" + owner.workspace_id, owner.token).Size(), 2u);
+  Reply taken = call(d, "POST", setup_path(owner), owner.token, R"({"crew_name":"Ops","crew_slug":"ops"})");
+  cr_assert_eq(taken.status, 201, "%s", taken.body.c_str());
+  std::string slug = json_of(taken)["agent"]["slug"].GetString();
+  cr_assert(slug.rfind("ops-lead-", 0) == 0 && slug.size() == 15, "slug %s", slug.c_str());
+  cr_assert_eq(list_of(d, "/api/v1/crews?workspace_id=" + owner.workspace_id, owner.token).Size(), 3u);
+
+  // A crew name of 100 characters still makes a LEAD name within the 100 an
+  // agent may have, cut at a character (each "é" is two bytes).
+  std::string long_name;
+  for (int i = 0; i < 100; ++i) long_name += "\u00e9";
+  Reply longer = call(d, "POST", setup_path(owner), owner.token,
+                      R"({"crew_name":")" + long_name + R"(","crew_slug":"long"})");
+  cr_assert_eq(longer.status, 201, "%s", longer.body.c_str());
+  std::string lead = json_of(longer)["agent"]["name"].GetString();
+  std::string expect;
+  for (int i = 0; i < 95; ++i) expect += "\xc3\xa9";
+  cr_assert_str_eq(lead.c_str(), (expect + " Lead").c_str());
 }
 
 Test(onboarding, setup_from_a_template) {

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <llhttp.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -311,16 +313,65 @@ bool Client::closed_by_peer(int timeout_ms) {
   }
 }
 
+namespace {
+
+// With CREWSHIP_TEST_EXCHANGES set, every request_tcp/request_unix exchange
+// is appended to that file as one JSON line {listener, method, target,
+// status, type, body}, for the check of the answers against the OpenAPI
+// documents (tests/scripts/openapi_bodies_test.py). The body is kept only
+// when it is JSON.
+void record(std::string_view listener, const std::string& raw, const std::optional<Reply>& reply) {
+  static const char* path = std::getenv("CREWSHIP_TEST_EXCHANGES");
+  if (path == nullptr || *path == '\0' || !reply) return;
+  size_t sp1 = raw.find(' '), sp2 = raw.find(' ', sp1 + 1), eol = raw.find("\r\n");
+  if (sp1 == std::string::npos || sp2 == std::string::npos || sp2 > eol) return;
+  std::string type = reply->header("Content-Type").value_or("");
+  bool json = type.find("json") != std::string::npos;
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("listener");
+  w.String(listener.data(), static_cast<rapidjson::SizeType>(listener.size()));
+  w.Key("method");
+  w.String(raw.data(), static_cast<rapidjson::SizeType>(sp1));
+  w.Key("target");
+  w.String(raw.data() + sp1 + 1, static_cast<rapidjson::SizeType>(sp2 - sp1 - 1));
+  w.Key("status");
+  w.Int(reply->status);
+  w.Key("type");
+  w.String(type.c_str(), static_cast<rapidjson::SizeType>(type.size()));
+  w.Key("body");
+  if (json && reply->body.size() <= (4u << 20)) {
+    w.String(reply->body.c_str(), static_cast<rapidjson::SizeType>(reply->body.size()));
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  std::string line(buf.GetString(), buf.GetSize());
+  line += '\n';
+  // One write with O_APPEND: the lines of parallel test processes never mix.
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  [[maybe_unused]] ssize_t n = ::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+}  // namespace
+
 std::optional<Reply> request_tcp(int port, const std::string& raw, int timeout_ms) {
   Client c(connect_tcp(port));
   if (!c.ok() || !c.send(raw)) return std::nullopt;
-  return c.read(timeout_ms, raw.rfind("HEAD ", 0) == 0);
+  auto reply = c.read(timeout_ms, raw.rfind("HEAD ", 0) == 0);
+  record("api", raw, reply);
+  return reply;
 }
 
 std::optional<Reply> request_unix(const std::string& path, const std::string& raw, int timeout_ms) {
   Client c(connect_unix(path));
   if (!c.ok() || !c.send(raw)) return std::nullopt;
-  return c.read(timeout_ms, raw.rfind("HEAD ", 0) == 0);
+  auto reply = c.read(timeout_ms, raw.rfind("HEAD ", 0) == 0);
+  record("ipc", raw, reply);
+  return reply;
 }
 
 std::string get(std::string_view path, std::string_view extra_headers) {
