@@ -28,5 +28,6 @@ void skills(openapi::DocSet& d);
 void chats(openapi::DocSet& d);
 void webhooks(openapi::DocSet& d);
 void audit(openapi::DocSet& d);
+void activity(openapi::DocSet& d);  // the feed and the MCP tool calls list
 
 }  // namespace crewship::api::docs
