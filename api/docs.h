@@ -31,5 +31,6 @@ void audit(openapi::DocSet& d);
 void operators(openapi::DocSet& d);  // licence, keeper, aux status, admin, onboarding
 void hire(openapi::DocSet& d);       // hire, rehire, approve-hire, inbox, crew templates
 void persona(openapi::DocSet& d);    // persona layers, suggestions, self-learning, peer cards
+void activity(openapi::DocSet& d);  // the feed and the MCP tool calls list
 
 }  // namespace crewship::api::docs

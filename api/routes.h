@@ -153,6 +153,10 @@ CREWSHIP_HANDLER(rotate_webhook_secret);
 CREWSHIP_HANDLER(trigger_webhook);
 // audit.cc
 CREWSHIP_HANDLER(list_audit);
+// activity.cc: the cross-crew feed
+CREWSHIP_HANDLER(activity_feed);
+// mcp_tool_calls.cc: the MCP tool calls the runtime recorded
+CREWSHIP_HANDLER(list_mcp_tool_calls);
 
 // presence.cc
 CREWSHIP_HANDLER(presence_roster);

@@ -43,8 +43,9 @@ openapi::DocSet all_docs() {
                     api::docs::containers, api::docs::presence, api::docs::realtime, api::docs::agents,
                     api::docs::agent_proxies, api::docs::agent_runs, api::docs::agent_files,
                     api::docs::credentials, api::docs::skills, api::docs::chats, api::docs::webhooks,
-                    api::docs::audit, api::docs::operators, api::docs::hire,
-                    api::docs::persona, ipc::docs::health, ipc::docs::presence, root_docs})
+                    api::docs::audit, api::docs::operators, api::docs::hire, api::docs::persona,
+                    api::docs::activity, ipc::docs::health, ipc::docs::presence, ipc::docs::mcp_tool_calls,
+                    root_docs})
     area(d);
   return d;
 }

@@ -146,6 +146,8 @@ std::vector<Route> api_routes(App& app) {
       {M::kPost, "/api/v1/skills", bind<api::create_skill>(app), &kCreator},
       {M::kGet, "/api/v1/skills", bind<api::list_skills>(app), &kReader},
       {M::kGet, "/api/v1/audit", bind<api::list_audit>(app), &kManager},
+      {M::kGet, "/api/v1/activity", bind<api::activity_feed>(app), &kReader},
+      {M::kGet, "/api/v1/mcp-tool-calls", bind<api::list_mcp_tool_calls>(app), &kManager},
       {M::kGet, "/api/v1/agents/{agentId}/files", bind<api::list_agent_files>(app), &kReader},
       {M::kGet, "/api/v1/agents/{agentId}/files/download", bind<api::download_agent_file>(app), &kReader},
       {M::kPut, "/api/v1/agents/{agentId}/files/save", bind<api::save_agent_file>(app), &kCreator, api::kAgentFileMaxBytes,

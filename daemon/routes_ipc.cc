@@ -24,6 +24,7 @@ std::vector<Route> ipc_routes(App& app) {
       {M::kPost, "/api/v1/internal/presence", bind<ipc::presence_upsert>(app), &kInternal, 64 << 10},
       {M::kPost, "/api/v1/internal/presence/heartbeat", bind<ipc::presence_heartbeat>(app), &kInternal,
        256 << 10},
+      {M::kPost, "/api/v1/internal/mcp-tool-calls", bind<ipc::record_mcp_tool_call>(app), &kInternal, 16 << 10},
       {M::kPost, "/api/v1/internal/crews/{crewId}/container/start", bind<api::start_crew_container>(app),
        &kInternal},
       {M::kPost, "/api/v1/internal/crews/{crewId}/container/stop", bind<api::stop_crew_container>(app),

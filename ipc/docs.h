@@ -8,5 +8,6 @@ namespace crewship::ipc::docs {
 
 void health(openapi::DocSet& d);
 void presence(openapi::DocSet& d);
+void mcp_tool_calls(openapi::DocSet& d);
 
 }  // namespace crewship::ipc::docs

@@ -13,6 +13,7 @@
 #include "daemon/handler.h"
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
+#include "ipc/agent_scope.h"
 #include "ipc/routes.h"
 #include "store/agent_store.h"
 #include "store/presence_service.h"
@@ -24,25 +25,6 @@ namespace {
 constexpr size_t kMaxDetails = 16 * 1024;
 constexpr size_t kMaxHeartbeat = 1000;
 
-
-// Finds a live agent and checks the caller's token may act on it: 404 when
-// there is no such agent, 403 when it lies outside the token's scope, 500
-// when the store fails.
-bool agent_in_scope(App& app, const ExchangePtr& ex, std::string_view agent_id, store::AgentRef* out) {
-  auto agent = store::find_agent(app.store.reader(), agent_id, {}, {});
-  if (!agent) {
-    reply_problem(ex, agent.problem());
-    return false;
-  }
-  const Principal& who = ex->who;
-  if ((!who.workspace_id.empty() && who.workspace_id != agent->workspace_id) ||
-      (!who.crew_id.empty() && who.crew_id != agent->crew_id)) {
-    reply_problem(ex, 403, "agent is outside this token's scope");
-    return false;
-  }
-  *out = std::move(agent).value();
-  return true;
-}
 
 }  // namespace
 

@@ -16,5 +16,7 @@ void health(App& app, const ExchangePtr& ex);
 // presence.cc
 void presence_upsert(App& app, const ExchangePtr& ex);
 void presence_heartbeat(App& app, const ExchangePtr& ex);
+// mcp_tool_calls.cc
+void record_mcp_tool_call(App& app, const ExchangePtr& ex);
 
 }  // namespace crewship::ipc

@@ -443,6 +443,36 @@ CREATE TABLE onboarding (
   completed_by_user_id  TEXT
 ) STRICT;
 )sql"},
+    {13, R"sql(
+-- The activity feed reads each source newest first from an index on its
+-- time, strictly before a cursor: by workspace, or by crew.
+CREATE INDEX journal_activity ON journal(workspace_id, kind, created_at);
+CREATE INDEX journal_crew_activity ON journal(crew_id, kind, created_at);
+CREATE INDEX audit_logs_target ON audit_logs(target_id, created_at);
+CREATE INDEX agent_runs_crew ON agent_runs(crew_id, started_at);
+CREATE INDEX agent_runs_ended ON agent_runs(workspace_id, ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX agent_runs_crew_ended ON agent_runs(crew_id, ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX inbox_items_agent_created ON inbox_items(agent_id, created_at);
+
+-- MCP tool calls the runtime reports: what was called, how long it took and
+-- how it ended. The arguments are kept only as their SHA-256.
+CREATE TABLE mcp_tool_calls (
+  id                TEXT PRIMARY KEY,
+  workspace_id      TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  crew_id           TEXT,
+  agent_id          TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  run_id            TEXT,
+  server            TEXT NOT NULL,
+  tool              TEXT NOT NULL,
+  arguments_digest  TEXT NOT NULL CHECK (length(arguments_digest) = 71),  -- sha256:<64 hex>
+  duration_ms       INTEGER NOT NULL CHECK (duration_ms >= 0),
+  outcome           TEXT NOT NULL CHECK (outcome = 'ok' OR outcome = 'error' OR outcome = 'timeout'
+                                         OR outcome = 'denied' OR outcome = 'cancelled'),
+  created_at        TEXT NOT NULL  -- RFC 3339, 9 fractional digits
+) STRICT;
+CREATE INDEX mcp_tool_calls_workspace ON mcp_tool_calls(workspace_id, created_at);
+CREATE INDEX mcp_tool_calls_agent ON mcp_tool_calls(agent_id, created_at);
+)sql"},
 };
 
 }  // namespace

@@ -15,25 +15,16 @@
 #include <unistd.h>
 
 #include "container/listing.h"
+#include "tests/bench/stats.h"
 #include "tests/support/api.h"
 #include "tests/support/engine.h"
 
 using namespace crewship::test;
 using Clock = std::chrono::steady_clock;
+using crewship::bench::Stats;
+using crewship::bench::stats_of;
 
 namespace {
-
-struct Stats {
-  double p50, p90, p99, mean;
-};
-
-Stats stats_of(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  double sum = 0;
-  for (double m : ms) sum += m;
-  auto at = [&ms](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
-  return {at(0.50), at(0.90), at(0.99), sum / ms.size()};
-}
 
 template <typename F>
 std::vector<double> time_n(int n, F&& f) {

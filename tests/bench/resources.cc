@@ -22,24 +22,15 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "tests/bench/stats.h"
 #include "tests/support/api.h"
 
 using namespace crewship::test;
 using Clock = std::chrono::steady_clock;
+using crewship::bench::Stats;
+using crewship::bench::stats_of;
 
 namespace {
-
-struct Stats {
-  double p50, p99, mean;
-};
-
-Stats stats_of(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  double sum = 0;
-  for (double m : ms) sum += m;
-  auto at = [&ms](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
-  return {at(0.50), at(0.99), sum / ms.size()};
-}
 
 std::string id_of(const Reply& r) {
   if (r.status != 201) {

@@ -12,24 +12,7 @@ using namespace crewship::test;
 
 namespace {
 
-struct World {
-  TestDaemon* d;
-  Session owner;
-  std::string ws, crew, other_crew, agent, other_agent;
-};
-
-World make_world(TestDaemon& d) {
-  World w{&d, bootstrap(d), {}, {}, {}, {}, {}};
-  w.ws = w.owner.workspace_id;
-  std::string q = "?workspace_id=" + w.ws;
-  w.crew = create_id(d, w.owner.token, "/api/v1/crews" + q, R"({"name":"Core","slug":"core"})");
-  w.other_crew = create_id(d, w.owner.token, "/api/v1/crews" + q, R"({"name":"Ops","slug":"ops"})");
-  w.agent = create_id(d, w.owner.token, "/api/v1/agents" + q,
-                      R"({"name":"Dev","slug":"dev","crew_id":")" + w.crew + R"("})");
-  w.other_agent = create_id(d, w.owner.token, "/api/v1/agents" + q,
-                            R"({"name":"Ops","slug":"ops","crew_id":")" + w.other_crew + R"("})");
-  return w;
-}
+using World = TwoCrews;
 
 std::string secret_of(const World& w, const std::string& agent) {
   Reply r = call(*w.d, "POST", "/api/v1/agents/" + agent + "/webhook-secret?workspace_id=" + w.ws, w.owner.token);
@@ -51,7 +34,7 @@ TestSuite(runs, .timeout = 120);
 
 Test(runs, workspace_runs_list_and_filters) {
   TestDaemon d(api_options());
-  World w = make_world(d);
+  World w = two_crews(d);
   Session viewer = member(d, w.owner, "viewer@example.com", "VIEWER");
   sql(d, "INSERT INTO agent_runs (id, agent_id, workspace_id, crew_id, cmd, status, started_at, source) VALUES"
          " ('r1','" + w.agent + "','" + w.ws + "','" + w.crew + "','[\"true\"]','SUCCEEDED','2026-01-01T00:00:01.000000000Z','ipc'),"
@@ -86,7 +69,7 @@ Test(runs, workspace_runs_list_and_filters) {
 
 Test(runs, webhook_secret_and_refusals) {
   TestDaemon d(api_options());
-  World w = make_world(d);
+  World w = two_crews(d);
   Session manager = member(d, w.owner, "manager@example.com", "MANAGER");
   expect_problem(call(d, "POST", "/api/v1/agents/" + w.agent + "/webhook-secret?workspace_id=" + w.ws, manager.token),
                  403, "ADMIN");
@@ -130,7 +113,7 @@ Test(runs, webhook_secret_and_refusals) {
 
 Test(runs, webhook_rate_limit_per_agent) {
   TestDaemon d(api_options({"CREWSHIP_WEBHOOK_RATE=3"}));
-  World w = make_world(d);
+  World w = two_crews(d);
   std::string secret = secret_of(w, w.agent);
   std::string other = secret_of(w, w.other_agent);
   int limited = 0;

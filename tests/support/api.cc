@@ -160,6 +160,19 @@ std::string create_id(const TestDaemon& d, const std::string& token, const std::
   return json_of(r)["id"].GetString();
 }
 
+TwoCrews two_crews(TestDaemon& d) {
+  TwoCrews w{&d, bootstrap(d), {}, {}, {}, {}, {}};
+  w.ws = w.owner.workspace_id;
+  std::string q = "?workspace_id=" + w.ws;
+  w.crew = create_id(d, w.owner.token, "/api/v1/crews" + q, R"({"name":"Core","slug":"core"})");
+  w.other_crew = create_id(d, w.owner.token, "/api/v1/crews" + q, R"({"name":"Ops","slug":"ops"})");
+  w.agent = create_id(d, w.owner.token, "/api/v1/agents" + q,
+                      R"({"name":"Dev","slug":"dev","crew_id":")" + w.crew + R"("})");
+  w.other_agent = create_id(d, w.owner.token, "/api/v1/agents" + q,
+                            R"({"name":"Ops","slug":"ops","crew_id":")" + w.other_crew + R"("})");
+  return w;
+}
+
 rapidjson::Document audit_of(const TestDaemon& d, const Session& s, const std::string& action) {
   std::string path = "/api/v1/audit?limit=100&workspace_id=" + s.workspace_id;
   if (!action.empty()) path += "&action=" + action;

@@ -64,6 +64,14 @@ std::string sql_text(const TestDaemon& d, const std::string& query);
 // POSTs body to path, asserts 201 and returns the answer's id.
 std::string create_id(const TestDaemon& d, const std::string& token, const std::string& path,
                       const std::string& body);
+// The owner's (bootstrap) workspace with two crews, Core and Ops, and an
+// agent in each: Dev (slug dev) in Core, Ops (slug ops) in Ops.
+struct TwoCrews {
+  TestDaemon* d;
+  Session owner;
+  std::string ws, crew, other_crew, agent, other_agent;
+};
+TwoCrews two_crews(TestDaemon& d);
 // The audit rows of ws (of action when given), newest first.
 rapidjson::Document audit_of(const TestDaemon& d, const Session& s, const std::string& action = "");
 // Every file under dir, recursively, that holds needle (empty: none).
