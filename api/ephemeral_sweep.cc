@@ -8,6 +8,7 @@
 #include "daemon/ids.h"
 #include "daemon/log.h"
 #include "store/hire_store.h"
+#include "store/inbox_store.h"
 #include "store/run_store.h"
 
 namespace crewship::api {
@@ -82,6 +83,8 @@ void sweep_ephemerals(App& app, std::function<void(Result<size_t>)> done) {
             return SQLITE_ABORT;  // undoes the presence row too
           }
           if (int rc = store::stop_runs(c, w.agent_id, w.since); rc != SQLITE_OK) return rc;
+          // A hire that was never approved leaves no waitpoint open behind it.
+          if (!store::resolve_open_inbox_items(c, w.agent_id, "hire_approval", "expired", now)) return SQLITE_ERROR;
           json::Out p;
           p.begin_object();
           p.member("expired_at", now);

@@ -70,6 +70,8 @@ void change_memory_file(App& app, std::string path, std::optional<std::string> c
               [c, ok = st.ok()] {
                 if (!c->tmp.empty()) unlink(c->tmp.c_str());
                 if (ok) c->err = sync_dir(c->dir);
+                // Removing what was never written leaves no directory to sync.
+                if (!c->content && c->err == -ENOENT) c->err = 0;
               },
               [c, st = std::move(st), done = std::move(done)]() mutable {
                 if (st && c->err < 0) return done(file_failure(-c->err, c->dir));

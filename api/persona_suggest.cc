@@ -106,6 +106,9 @@ void suggest_persona(App& app, const ExchangePtr& ex) {
   p->by = internal ? p->agent.id : ex->who.user_id;
   p->timestamp = now_rfc3339();
   p->outcome = decide(p->agent);
+  // Self-learning lets the agent's own proposals apply; a person's applies
+  // only when they could have written it (PUT needs the manage role).
+  if (p->outcome.apply && !internal && ex->who.role < kManage) p->outcome = {"inbox_approve", false, false};
   // An internal caller's token may span workspaces (the master token): the
   // row belongs to the agent's.
   store::AuditEntry audit = audit_of(*ex, "", "agent", p->agent.id);

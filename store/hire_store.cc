@@ -65,7 +65,7 @@ Result<bool> approve_pending(Connection& w, std::string_view id, std::string_vie
                              std::string_view now) {
   auto s = w.prepare(
       "UPDATE agents SET status = 'IDLE', updated_at = ?3 WHERE id = ?1 AND workspace_id = ?2"
-      " AND status = 'PENDING_REVIEW' AND deleted_at IS NULL");
+      " AND status = 'PENDING_REVIEW' AND expired_at IS NULL AND deleted_at IS NULL");
   s.bind_all(id, workspace_id, now);
   return changed_one(w, s);
 }

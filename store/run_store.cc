@@ -75,7 +75,8 @@ int mark_lost_runs(Connection& c, const std::string& ended_at) {
 }
 
 int mark_agent_stopped(Connection& c, const std::string& agent_id) {
-  auto s = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1");
+  // A hire pending review stays so: only its approval releases it.
+  auto s = c.prepare("UPDATE agents SET status = 'STOPPED' WHERE id = ?1 AND status != 'PENDING_REVIEW'");
   s.bind(1, agent_id);
   return done(c, s.step());
 }

@@ -101,6 +101,11 @@ Test(persona, layers_resolve_agent_then_crew_then_stub) {
   cr_assert(text.starts_with("You are the Senior Developer"), "%s", text.c_str());
   cr_assert_eq(stub["bytes"].GetInt64(), static_cast<int64_t>(text.size()));
   cr_assert_eq(stub["cap_bytes"].GetInt(), 1500);
+  // Resetting layers never written (no directory either) is a 204 too.
+  Reply never = call(d, "DELETE", agent_path(w), w.owner.token);
+  cr_assert_eq(never.status, 204, "%s", never.body.c_str());
+  Reply never_crew = call(d, "DELETE", crew_path(w), w.owner.token);
+  cr_assert_eq(never_crew.status, 204, "%s", never_crew.body.c_str());
 
   Reply crew_put = put(d, crew_path(w), w.owner, "# Core crew\nShip small changes.\n");
   cr_assert_eq(crew_put.status, 200, "%s", crew_put.body.c_str());
@@ -148,7 +153,7 @@ Test(persona, layers_resolve_agent_then_crew_then_stub) {
   cr_assert_str_eq(writes[0]["target_id"].GetString(), w.agent.c_str());
   cr_assert_str_eq(writes[0]["actor_user_id"].GetString(), w.owner.user_id.c_str());
   cr_assert_str_eq(writes[1]["target_type"].GetString(), "crew");
-  cr_assert_eq(audit_of(d, w.owner, "persona.reset").Size(), 3u);
+  cr_assert_eq(audit_of(d, w.owner, "persona.reset").Size(), 5u);
 }
 
 Test(persona, files_live_outside_the_crew_mount_and_writes_are_atomic) {
@@ -412,7 +417,11 @@ Test(persona, suggestions_follow_the_crews_autonomy) {
   cr_assert_eq(inbox_rows(d, w).size(), 4u);
   cr_assert_not(std::filesystem::exists(agent_file(d, w)));
   set_self_learning(d, w, true);
-  Reply applied = call(d, "POST", suggest_path(w), manager.token, suggestion("# Applied\n", "learned"));
+  // A MANAGER may not PUT the persona, so its suggestion waits even now.
+  expect_queued(call(d, "POST", suggest_path(w), manager.token, suggestion("# By a manager", "x")), w,
+                "# By a manager", false);
+  cr_assert_eq(inbox_rows(d, w).size(), 5u);
+  Reply applied = call(d, "POST", suggest_path(w), w.owner.token, suggestion("# Applied\n", "learned"));
   cr_assert_eq(applied.status, 200, "%s", applied.body.c_str());
   auto a = json_of(applied);
   cr_assert_str_eq(a["decision"].GetString(), "auto_journal");
@@ -422,10 +431,10 @@ Test(persona, suggestions_follow_the_crews_autonomy) {
   auto now = persona(d, w, w.owner);
   cr_assert_str_eq(now["layer"].GetString(), "agent");
   cr_assert_str_eq(now["content"].GetString(), "# Applied\n");
-  cr_assert_eq(inbox_rows(d, w).size(), 4u, "no inbox item for an applied one");
+  cr_assert_eq(inbox_rows(d, w).size(), 5u, "no inbox item for an applied one");
   auto h = json_of(call(d, "GET", agent_path(w, "/history"), w.owner.token));
   cr_assert_eq(h["entries"].Size(), 1u);
-  cr_assert_str_eq(h["entries"][0]["written_by"].GetString(), manager.user_id.c_str());
+  cr_assert_str_eq(h["entries"][0]["written_by"].GetString(), w.owner.user_id.c_str());
   cr_assert_eq(audit_of(d, w.owner, "persona.suggest_applied").Size(), 1u);
   cr_assert_eq(audit_of(d, w.owner, "persona.write").Size(), 0u, "a suggestion is no direct write");
 
@@ -441,7 +450,7 @@ Test(persona, suggestions_follow_the_crews_autonomy) {
                       suggestion("hijack", "x")),
                  404, "agent");
   cr_assert_str_eq(persona(d, w, w.owner)["content"].GetString(), "# Applied\n");
-  cr_assert_eq(inbox_rows(d, w).size(), 4u);
+  cr_assert_eq(inbox_rows(d, w).size(), 5u);
 }
 
 Test(persona, agents_suggest_over_ipc_with_their_crew_token) {

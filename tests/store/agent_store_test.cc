@@ -1,4 +1,5 @@
 #include "store/agent_store.h"
+#include "store/run_store.h"
 
 #include "tests/store/store_db.h"
 
@@ -138,4 +139,17 @@ Test(agent_store, store_error_is_500) {
   test::expect_store_failure(store::insert_agent(d.db(), "a1", "w1", "u1", "t", fields("x")).problem());
   test::expect_store_failure(store::workspace_load(d.db(), "w1").problem());
   test::expect_store_failure(store::crew_loads(d.db(), "w1").problem());
+}
+
+// A stop marks an agent STOPPED, but a hire pending review stays pending:
+// only its approval releases it.
+Test(agent_store, a_stop_does_not_release_a_pending_hire) {
+  StoreDb d;
+  d.seed_agent();
+  d.exec("INSERT INTO agents(id, workspace_id, crew_id, name, slug, status, ephemeral, created_at, updated_at)"
+         " VALUES ('a2', 'w1', 'c1', 'Hired', 'hired', 'PENDING_REVIEW', 1, 't', 't')");
+  cr_assert_eq(store::mark_agent_stopped(d.db(), "a1"), SQLITE_OK);
+  cr_assert_eq(store::mark_agent_stopped(d.db(), "a2"), SQLITE_OK);
+  cr_assert_str_eq(store::get_agent(d.db(), "a1", "w1")->status.c_str(), "STOPPED");
+  cr_assert_str_eq(store::get_agent(d.db(), "a2", "w1")->status.c_str(), "PENDING_REVIEW");
 }
