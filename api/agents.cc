@@ -16,6 +16,7 @@
 #include "daemon/ids.h"
 #include "daemon/json_input.h"
 #include "store/agent_store.h"
+#include "store/hire_store.h"
 #include "store/crew_store.h"
 
 namespace crewship::api {
@@ -336,6 +337,12 @@ void update_agent(App& app, const ExchangePtr& ex) {
         if (in.empty()) return {};
         Text old_crew = a->crew_id;
         if (std::string error = apply(in, &*a); !error.empty()) return fail(400, error);
+        if (a->crew_id != old_crew) {
+          // A hire counts against its crew's quota: it stays in that crew.
+          auto e = store::load_ephemeral(w, id, workspace);
+          if (!e) return std::move(e).take_problem();
+          if (e->ephemeral) return fail(409, "a hired agent stays in the crew it was hired into");
+        }
         if (a->crew_id && a->crew_id != old_crew) {
           if (auto c = store::find_crew(w, *a->crew_id, workspace); !c) return std::move(c).take_problem();
         }

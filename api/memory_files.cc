@@ -38,9 +38,8 @@ std::string crew_persona_path(std::string_view crew_id) {
   return "memory/crews/" + std::string(crew_id) + "/PERSONA.md";
 }
 
-std::string peer_card_path(std::string_view crew_id, std::string_view agent_id, std::string_view user_id) {
-  return "memory/crews/" + std::string(crew_id) + "/agents/" + std::string(agent_id) + "/peers/" +
-         std::string(user_id) + ".md";
+std::string peer_card_path(std::string_view agent_id, std::string_view user_id) {
+  return "memory/agents/" + std::string(agent_id) + "/peers/" + std::string(user_id) + ".md";
 }
 
 void change_memory_file(App& app, std::string path, std::optional<std::string> content, RecordChange record,

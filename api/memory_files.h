@@ -3,7 +3,8 @@
 // cannot rewrite its persona or its peer cards by hand:
 //   memory/agents/<agent>/PERSONA.md                    the agent's layer
 //   memory/crews/<crew>/PERSONA.md                      the crew's default layer
-//   memory/crews/<crew>/agents/<agent>/peers/<user>.md  a peer card
+//   memory/agents/<agent>/peers/<user>.md               a peer card, kept with its agent
+//                                                      whatever crew it is in
 // Paths are relative to the data dir, as memory_versions keeps them. Every
 // file operation runs off the loop.
 #pragma once
@@ -23,7 +24,7 @@ namespace crewship::api {
 
 std::string agent_persona_path(std::string_view agent_id);
 std::string crew_persona_path(std::string_view crew_id);
-std::string peer_card_path(std::string_view crew_id, std::string_view agent_id, std::string_view user_id);
+std::string peer_card_path(std::string_view agent_id, std::string_view user_id);
 
 // What a staged write holds, for the rows that record it.
 struct StagedFile {

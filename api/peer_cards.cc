@@ -100,7 +100,7 @@ void get_peer_card(App& app, const ExchangePtr& ex) {
   if (!card) return reply_problem(ex, card.problem());
   if (!file_safe(user)) return reply_problem(ex, 404, "peer card not found");
   read_memory_file(
-      app, {peer_card_path(a.crew_id, a.id, user)}, static_cast<size_t>(kPeerCardCapBytes),
+      app, {peer_card_path(a.id, user)}, static_cast<size_t>(kPeerCardCapBytes),
       [&app, ex, a, p = std::move(card).value()](Result<FoundFile> f) {
         if (!f) return reply_problem(ex, f.problem());
         if (f->index < 0) return reply_problem(ex, 404, "peer card not found");
@@ -137,7 +137,7 @@ void delete_peer_card(App& app, const ExchangePtr& ex) {
     if (!st) return reply_problem(ex, st.problem());
     reply_no_content(ex);
   };
-  if (file_safe(user)) return change_memory_file(app, peer_card_path(a.crew_id, a.id, user), std::nullopt, record, done);
+  if (file_safe(user)) return change_memory_file(app, peer_card_path(a.id, user), std::nullopt, record, done);
   submit(app, [record](store::Connection& w) { return record(w, {}); }, done);
 }
 
@@ -161,7 +161,7 @@ void put_peer_card(App& app, const ExchangePtr& ex) {
     return reply_problem(ex, 413, "content is larger than the peer card cap of 16 KiB");
   auto row = std::make_shared<store::PeerCard>();
   change_memory_file(
-      app, peer_card_path(a.crew_id, a.id, user), std::move(content.value),
+      app, peer_card_path(a.id, user), std::move(content.value),
       [agent = a.id, ws = a.workspace_id, user, actor = actor_of(*ex), row](store::Connection& w,
                                                                             const StagedFile& f) -> Status {
         if (auto still = store::find_workspace_user(w, ws, true, user); !still) return std::move(still).take_problem();

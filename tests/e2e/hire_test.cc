@@ -533,3 +533,23 @@ Test(hire, a_pending_hire_stays_pending_until_approved_or_expired) {
   cr_assert_eq(count(w, "inbox_items WHERE agent_id = '" + id + "' AND resolved_by = 'expired'"), "1");
   expect_problem(approve(w, id), 409, "not pending review");
 }
+
+// A hire counts against its crew's quota, so it cannot move to another crew
+// (a full one, say); a permanent agent still can.
+Test(hire, a_hired_agent_stays_in_its_crew) {
+  TestDaemon d(api_options());
+  World w{&d, bootstrap(d), {}};
+  w.ws = w.owner.workspace_id;
+  std::string a = make_crew(w, "first", "full", 1), b = make_crew(w, "second", "full", 1);
+  std::string hired = json_of(hire(w, hire_body(a)))["id"].GetString();
+  cr_assert_eq(hire(w, hire_body(b)).status, 201);  // b is full now
+  expect_problem(call(d, "PATCH", "/api/v1/agents/" + hired + q(w), w.owner.token, R"({"crew_id":")" + b + R"("})"),
+                 409, "hired");
+  expect_problem(call(d, "PATCH", "/api/v1/agents/" + hired + q(w), w.owner.token, R"({"crew_id":null})"), 409,
+                 "hired");
+  cr_assert_str_eq(agent(w, hired)["crew_id"].GetString(), a.c_str());
+  cr_assert_eq(count(w, "agents WHERE ephemeral = 1 AND crew_id = '" + b + "'"), "1");
+  std::string perm = create_id(d, w.owner.token, "/api/v1/agents" + q(w), R"({"name":"Perm","slug":"perm"})");
+  Reply moved = call(d, "PATCH", "/api/v1/agents/" + perm + q(w), w.owner.token, R"({"crew_id":")" + b + R"("})");
+  cr_assert_eq(moved.status, 200, "%s", moved.body.c_str());
+}

@@ -44,7 +44,7 @@ Reply write_card(const TestDaemon& d, const World& w, const std::string& user, c
 }
 
 std::string card_file(const TestDaemon& d, const World& w, const std::string& user) {
-  return d.dir + "/memory/crews/" + w.crew + "/agents/" + w.agent + "/peers/" + user + ".md";
+  return d.dir + "/memory/agents/" + w.agent + "/peers/" + user + ".md";
 }
 
 std::vector<std::string> audit_rows(const TestDaemon& d, const World& w) {
