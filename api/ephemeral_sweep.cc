@@ -14,7 +14,6 @@
 namespace crewship::api {
 namespace {
 
-constexpr int64_t kBatch = 100;  // ghosts made per sweep at most
 
 struct Sweep {
   size_t left = 0;     // writes not answered yet
@@ -46,7 +45,7 @@ void ghost_made(App& app, const AgentRef& agent, const std::string& expired_at) 
 
 void sweep_ephemerals(App& app, std::function<void(Result<size_t>)> done) {
   std::string now = now_rfc3339();
-  auto due = store::due_ephemerals(app.store.reader(), now, kBatch);
+  auto due = store::due_ephemerals(app.store.reader(), now, static_cast<int64_t>(kEphemeralSweepBatch));
   if (!due) return done(std::move(due).take_problem());
   if (due->empty()) return done(size_t{0});
   auto sweep = std::make_shared<Sweep>();

@@ -20,4 +20,8 @@ namespace crewship::api {
 // the due agents are one indexed read, every write goes through the writer.
 void sweep_ephemerals(App& app, std::function<void(Result<size_t>)> done);
 
+// The most ghosts one sweep makes; a sweep that made this many is followed
+// by another at once, so a backlog drains without waiting an interval each.
+inline constexpr size_t kEphemeralSweepBatch = 100;
+
 }  // namespace crewship::api

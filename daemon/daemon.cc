@@ -331,6 +331,10 @@ void Daemon::on_ephemeral_sweep(uv_timer_t* t) {
       return;
     }
     if (*expired > 0) LOG_INFO("ephemerals: %zu hired agents expired", *expired);
+    if (*expired >= api::kEphemeralSweepBatch && !d->shutting_down_) {
+      auto every = static_cast<uint64_t>(d->app_.config.ephemeral_sweep_ms);
+      uv_timer_start(&d->ephemeral_sweeper_, on_ephemeral_sweep, 0, every);
+    }
   });
 }
 

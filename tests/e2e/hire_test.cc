@@ -491,7 +491,8 @@ Test(hire, the_sweep_makes_ghosts, .timeout = 150) {
   cr_assert_eq(count(w, "journal WHERE kind = 'agent.expired'"), "1");
 }
 
-// Deadlines set in the past: one sweep makes a ghost of each, in batches.
+// Deadlines set in the past: a sweep makes a ghost of each due one, and only
+// of those.
 Test(hire, the_sweep_takes_every_due_agent) {
   TestDaemon d(api_options({"CREWSHIP_EPHEMERAL_SWEEP_INTERVAL=100ms"}));
   World w{&d, bootstrap(d), {}};
@@ -552,4 +553,28 @@ Test(hire, a_hired_agent_stays_in_its_crew) {
   std::string perm = create_id(d, w.owner.token, "/api/v1/agents" + q(w), R"({"name":"Perm","slug":"perm"})");
   Reply moved = call(d, "PATCH", "/api/v1/agents/" + perm + q(w), w.owner.token, R"({"crew_id":")" + b + R"("})");
   cr_assert_eq(moved.status, 200, "%s", moved.body.c_str());
+}
+
+// A backlog larger than one sweep's batch drains at once: a full batch is
+// followed by the next sweep right away, not an interval later.
+Test(hire, a_backlog_of_due_hires_drains_without_waiting_an_interval_per_batch, .timeout = 60) {
+  TestDaemon d(api_options({"CREWSHIP_EPHEMERAL_SWEEP_INTERVAL=3s"}));
+  World w{&d, bootstrap(d), {}};
+  w.ws = w.owner.workspace_id;
+  std::string crew = make_crew(w, "bulk", "full", 3);
+  sql(d, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)"
+         " INSERT INTO agents(id, workspace_id, crew_id, name, slug, ephemeral, expires_at, created_at, updated_at)"
+         " SELECT 'bulk' || i, '" + w.ws + "', '" + crew + "', 'Bulk ' || i, 'bulk-' || i, 1,"
+         " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z' FROM n");
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (count(w, "agents WHERE expired_at IS NOT NULL") == "0" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto first = std::chrono::steady_clock::now();
+  while (count(w, "agents WHERE expired_at IS NOT NULL") != "250" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
+  cr_assert_eq(count(w, "agents WHERE expired_at IS NOT NULL"), "250");
+  // Three batches an interval apart take 6 s from the first ghost to the
+  // last; back to back, a fraction of one.
+  cr_assert_lt(took, 4.0, "the last ghost %.2f s after the first", took);
 }
