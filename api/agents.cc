@@ -203,9 +203,7 @@ bool read_input(const ExchangePtr& ex, bool create, Input* in) {
       .string("crew_id", &in->crew_id, {.min = 0, .max = 128})
       .one_of("agent_role", &in->agent_role, {"AGENT", "LEAD"}, {.nullable = false})
       .one_of("lead_mode", &in->lead_mode, {"active", "passive"}, {})
-      .one_of("cli_adapter", &in->cli_adapter,
-              {"CLAUDE_CODE", "CODEX_CLI", "GEMINI_CLI", "OPENCODE", "CURSOR_CLI", "FACTORY_DROID"},
-              {.nullable = false})
+      .one_of("cli_adapter", &in->cli_adapter, kCliAdapters, {.nullable = false})
       .one_of("tool_profile", &in->tool_profile, {"MINIMAL", "CODING", "FULL"}, {.nullable = false})
       .integer("timeout_seconds", &in->timeout_seconds, {.min = 1, .max = 86400, .nullable = false})
       .boolean("memory_enabled", &in->memory_enabled, {.nullable = false})

@@ -76,6 +76,10 @@ store::LicenseLimits license_limits(const Config& config);
 // A text field's value, or none when it is absent, null or "".
 std::optional<std::string> text_of(const json::Field<std::string>& f);
 
+// The CLI adapters an agent or a crew template may name.
+inline constexpr std::string_view kCliAdapters[] = {"CLAUDE_CODE", "CODEX_CLI",  "GEMINI_CLI",
+                                                    "OPENCODE",    "CURSOR_CLI", "FACTORY_DROID"};
+
 // ^[a-z0-9][a-z0-9_-]*$, 2-50 characters.
 bool valid_slug(std::string_view slug);
 extern const std::string_view kBadSlug;  // the 400 detail for an invalid slug

@@ -53,8 +53,7 @@ void create_crew_template(App& app, const ExchangePtr& ex) {
       .string("name", &name, {.min = 2, .max = 100, .required = true, .nullable = false})
       .string("role_title", &role_title, {.min = 0, .max = 100})
       .string("system_prompt", &system_prompt, {.min = 0, .max = 100000})
-      .one_of("cli_adapter", &cli_adapter,
-              {"CLAUDE_CODE", "CODEX_CLI", "GEMINI_CLI", "OPENCODE", "CURSOR_CLI", "FACTORY_DROID"}, {})
+      .one_of("cli_adapter", &cli_adapter, kCliAdapters, {})
       .string("llm_model", &llm_model, {.min = 0, .max = 128});
   if (!r.ok()) return reply_problem(ex, 400, r.error());
   if (!check_name_and_slug(ex, name, slug)) return;

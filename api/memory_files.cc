@@ -30,6 +30,15 @@ struct Change {
 
 }  // namespace
 
+bool memory_id_ok(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string agent_persona_path(std::string_view agent_id) {
   return "memory/agents/" + std::string(agent_id) + "/PERSONA.md";
 }

@@ -24,6 +24,10 @@ namespace crewship::api {
 
 std::string agent_persona_path(std::string_view agent_id);
 std::string crew_persona_path(std::string_view crew_id);
+// Whether id may name a file or directory here: 1-64 of [A-Za-z0-9_-]
+// (ours are CUIDs). An id from a request path is checked with it before it
+// goes into a path, so "..", "/" or "." never reach the file system.
+bool memory_id_ok(std::string_view id);
 std::string peer_card_path(std::string_view agent_id, std::string_view user_id);
 
 // What a staged write holds, for the rows that record it.

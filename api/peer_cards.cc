@@ -30,15 +30,6 @@ bool find_card_agent(App& app, const ExchangePtr& ex, store::PersonaAgent* out) 
   return true;
 }
 
-// Ours are CUIDs; anything else never names a file.
-bool file_safe(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // memory.UserSlug: the email's local part as a slug; the id when that has
 // too little in it.
@@ -98,7 +89,7 @@ void get_peer_card(App& app, const ExchangePtr& ex) {
   std::string user(ex->req.param("userId"));
   auto card = store::find_peer_card(app.store.reader(), a.id, user);
   if (!card) return reply_problem(ex, card.problem());
-  if (!file_safe(user)) return reply_problem(ex, 404, "peer card not found");
+  if (!memory_id_ok(user)) return reply_problem(ex, 404, "peer card not found");
   read_memory_file(
       app, {peer_card_path(a.id, user)}, static_cast<size_t>(kPeerCardCapBytes),
       [&app, ex, a, p = std::move(card).value()](Result<FoundFile> f) {
@@ -137,7 +128,7 @@ void delete_peer_card(App& app, const ExchangePtr& ex) {
     if (!st) return reply_problem(ex, st.problem());
     reply_no_content(ex);
   };
-  if (file_safe(user)) return change_memory_file(app, peer_card_path(a.id, user), std::nullopt, record, done);
+  if (memory_id_ok(user)) return change_memory_file(app, peer_card_path(a.id, user), std::nullopt, record, done);
   submit(app, [record](store::Connection& w) { return record(w, {}); }, done);
 }
 
@@ -150,7 +141,7 @@ void put_peer_card(App& app, const ExchangePtr& ex) {
   std::string user(ex->req.param("userId"));
   auto member = store::find_workspace_user(app.store.reader(), a.workspace_id, true, user);
   if (!member) return reply_problem(ex, member.problem());
-  if (!file_safe(user)) return reply_problem(ex, 404, "no such user in this workspace");
+  if (!memory_id_ok(user)) return reply_problem(ex, 404, "no such user in this workspace");
   rapidjson::Document doc;
   if (!read_json(ex, &doc)) return;
   json::Field<std::string> content;

@@ -157,6 +157,11 @@ Reader& Reader::string(const char* name, Field<std::string>* out, Rule rule) {
 
 Reader& Reader::one_of(const char* name, Field<std::string>* out,
                        std::initializer_list<std::string_view> allowed, Rule rule) {
+  return one_of(name, out, std::span<const std::string_view>(allowed.begin(), allowed.size()), rule);
+}
+
+Reader& Reader::one_of(const char* name, Field<std::string>* out, std::span<const std::string_view> allowed,
+                       Rule rule) {
   string(name, out, rule);
   if (!ok() || !out->has_value()) return *this;
   for (std::string_view a : allowed)

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,8 @@ class Reader {
   Reader& string(const char* name, Field<std::string>* out, Rule rule);
   Reader& one_of(const char* name, Field<std::string>* out,
                  std::initializer_list<std::string_view> allowed, Rule rule);
+  Reader& one_of(const char* name, Field<std::string>* out, std::span<const std::string_view> allowed,
+                 Rule rule);
   Reader& integer(const char* name, Field<int64_t>* out, Rule rule);
   Reader& number(const char* name, Field<double>* out, double min, double max, Rule rule);
   Reader& boolean(const char* name, Field<bool>* out, Rule rule);

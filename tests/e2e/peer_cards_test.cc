@@ -123,6 +123,8 @@ Test(peer_cards, limits_scope_roles_and_tenancy) {
   expect_problem(write_card(d, w, "nobody", "x", w.token), 404, "user");
   Session stranger = signup(d, "stranger@example.com");
   expect_problem(write_card(d, w, stranger.user_id, "x", w.token), 404, "user");
+  // Not a user id: refused before any path is made of it (memory_id_ok's
+  // unit test covers the characters).
   expect_problem(write_card(d, w, "..%2F..%2Fescape", "x", d.token), 404, "user");
 
   // Another crew's token, and an agent without a crew.
