@@ -53,8 +53,11 @@ int Connection::open(const std::string& path, Mode mode, std::unique_ptr<Connect
   // synchronous=FULL: an acknowledged commit survives power loss, not just a
   // process crash. busy_timeout only matters against outside tools; within
   // the daemon one thread writes and WAL readers never wait for it.
+  // temp_store=MEMORY keeps each write's savepoint journal in memory: past
+  // 64 KiB SQLite spills it to a temp file for good, and every write then
+  // cost a pwrite per page it touched (86 per group, against 9 for the WAL).
   const char* setup = mode == Mode::kWrite
-                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
                             "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
                           : "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
                             "PRAGMA query_only=ON;";

@@ -100,6 +100,9 @@ Test(migrations, connection_settings) {
   auto sync = c->prepare("PRAGMA synchronous");
   cr_assert_eq(sync.step(), SQLITE_ROW);
   cr_assert_eq(sync.int64(0), 2, "synchronous=FULL");
+  auto temp = c->prepare("PRAGMA temp_store");
+  cr_assert_eq(temp.step(), SQLITE_ROW);
+  cr_assert_eq(temp.int64(0), 2, "temp_store=MEMORY: savepoint journals never spill to a file");
   auto fk = c->prepare("PRAGMA foreign_keys");
   cr_assert_eq(fk.step(), SQLITE_ROW);
   cr_assert_eq(fk.int64(0), 1);
