@@ -21,12 +21,13 @@ struct AgentRef {
   std::string slug;
   std::string name;
   std::string status;   // agents.status
-  bool expired = false;  // an ephemeral past its TTL (a ghost)
+  bool expired = false;  // an ephemeral past its TTL: a ghost, or one the sweep has not reached yet
 };
 
 // The columns of agents (unaliased) that agent_ref_of() reads from a row.
-#define CREWSHIP_AGENT_REF_COLUMNS \
-  "id, workspace_id, coalesce(crew_id, ''), slug, name, status, expired_at IS NOT NULL"
+#define CREWSHIP_AGENT_REF_COLUMNS                                  \
+  "id, workspace_id, coalesce(crew_id, ''), slug, name, status,"    \
+  " expired_at IS NOT NULL OR (ephemeral = 1 AND julianday(expires_at) <= julianday('now'))"
 AgentRef agent_ref_of(const StmtLease& s);
 
 // The live agent agent_id within a scope (workspace_id and crew_id empty mean

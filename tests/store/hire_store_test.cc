@@ -1,6 +1,7 @@
 // The hire store: the crew's policy by id or slug, the quota counting live
 // hires only, the approval flipping a pending hire once, the sweep's due
 // list and its conditional expiry, and a damaged store being a 500.
+#include "store/agent_store.h"
 #include "store/hire_store.h"
 
 #include "tests/store/store_db.h"
@@ -85,6 +86,23 @@ Test(hire_store, due_and_expire) {
   cr_assert_not(back->expired_at.has_value(), "a rehired ghost lives again");
   cr_assert_eq(*back->hire_reason, "log");
   cr_assert_eq(store::due_ephemerals(d.db(), "2026-06-01T00:00:00Z", 10)->size(), 1u);
+}
+
+// Past its TTL, an ephemeral is expired before the sweep makes it a ghost:
+// it may not start a run in between.
+Test(hire_store, past_its_ttl_is_expired_before_the_sweep) {
+  StoreDb d;
+  d.seed_agent();
+  hired(d, "due", "2026-01-01T00:00:00.5Z");
+  hired(d, "later", "2999-01-01T00:00:00Z");
+  auto due = store::find_agent(d.db(), "due", "w1", "");
+  cr_assert(due.ok());
+  cr_assert(due->expired, "past expires_at, not yet swept");
+  auto later = store::find_agent(d.db(), "later", "w1", "");
+  cr_assert(later.ok());
+  cr_assert_not(later->expired);
+  cr_assert(store::extend_ephemeral(d.db(), "due", "2999-01-01T00:00:00Z", "more", "2026-06-01T00:00:00Z").ok());
+  cr_assert_not(store::find_agent(d.db(), "due", "w1", "")->expired, "extended, it lives again");
 }
 
 Test(hire_store, a_damaged_store_is_500) {
