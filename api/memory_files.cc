@@ -51,6 +51,8 @@ std::string peer_card_path(std::string_view agent_id, std::string_view user_id) 
   return "memory/agents/" + std::string(agent_id) + "/peers/" + std::string(user_id) + ".md";
 }
 
+int sweep_memory_staging(const std::string& data_dir) { return remove_staged_files(data_dir + "/memory"); }
+
 void change_memory_file(App& app, std::string path, std::optional<std::string> content, RecordChange record,
                         std::function<void(Status)> done) {
   auto c = std::make_shared<Change>();

@@ -30,6 +30,11 @@ std::string crew_persona_path(std::string_view crew_id);
 bool memory_id_ok(std::string_view id);
 std::string peer_card_path(std::string_view agent_id, std::string_view user_id);
 
+// Removes the temporary files of writes a killed daemon left under
+// <data>/memory (see change_memory_file); at start, before any request.
+// Returns how many it removed, or a negative errno.
+int sweep_memory_staging(const std::string& data_dir);
+
 // What a staged write holds, for the rows that record it.
 struct StagedFile {
   std::string sha256;  // hex, of the new content ("" for a removal)

@@ -86,11 +86,11 @@ void write_layer(App& app, std::string path, std::string content, std::string wr
                      });
 }
 
-std::function<Status(store::Connection&)> agent_still_there(const store::PersonaAgent& a) {
-  return [id = a.id, ws = a.workspace_id](store::Connection& w) -> Status {
-    auto found = store::find_agent(w, id, ws, "");
+std::function<Status(store::Connection&)> agent_still_there(const store::PersonaAgent& a, WriteCheck allowed = nullptr) {
+  return [id = a.id, ws = a.workspace_id, allowed = std::move(allowed)](store::Connection& w) -> Status {
+    auto found = store::find_persona_agent(w, id, ws);
     if (!found) return std::move(found).take_problem();
-    return {};
+    return allowed ? allowed(*found) : Status{};
   };
 }
 
@@ -163,9 +163,10 @@ bool read_persona_content(const ExchangePtr& ex, rapidjson::Document* doc, std::
 }
 
 void write_agent_layer(App& app, const store::PersonaAgent& agent, std::string content, std::string written_by,
-                       store::AuditEntry audit, std::function<void(Result<store::MemoryVersion>)> done) {
+                       store::AuditEntry audit, std::function<void(Result<store::MemoryVersion>)> done,
+                       WriteCheck allowed) {
   write_layer(app, agent_persona_path(agent.id), std::move(content), std::move(written_by), std::move(audit),
-              agent_still_there(agent), std::move(done));
+              agent_still_there(agent, std::move(allowed)), std::move(done));
 }
 
 // GET /api/v1/agents/{agentId}/persona: {agent_id, layer, from_default,

@@ -30,8 +30,12 @@ bool read_persona_content(const ExchangePtr& ex, rapidjson::Document* doc, std::
 
 // Writes content as the agent layer of agent (a memory_versions row written
 // by written_by, and audit, in the same transaction as the file change);
-// done gets the version.
+// done gets the version. allowed, on the writer inside that transaction,
+// gets the agent as it is now (gone: 404 before it is called) and refuses
+// the write with its problem; none allows any.
+using WriteCheck = std::function<Status(const store::PersonaAgent& now)>;
 void write_agent_layer(App& app, const store::PersonaAgent& agent, std::string content, std::string written_by,
-                       store::AuditEntry audit, std::function<void(Result<store::MemoryVersion>)> done);
+                       store::AuditEntry audit, std::function<void(Result<store::MemoryVersion>)> done,
+                       WriteCheck allowed = nullptr);
 
 }  // namespace crewship::api

@@ -35,14 +35,15 @@ void persona(openapi::DocSet& d) {
       .fails({404});
   d.add(M::kPost, "/api/v1/agents/{agentId}/persona/suggest", "Proposes a persona, decided by the crew's autonomy")
       .describe("strict, guided, trusted: queued for an operator (pending). full: applied, unless the agent's "
-                "self-learning is off (self_learning_gate off, queued).")
+                "self-learning is off (self_learning_gate off, queued). 409 when that changed while an applied "
+                "suggestion was being written: nothing was applied, and sent again it is decided anew.")
       .takes(R"({"type":"object","required":["content"],"properties":{"content":{"type":"string","minLength":1},
         "rationale":{"type":"string"}}})")
       .ok(200, R"({"type":"object","required":["agent_id","decision","bytes","timestamp","applied"],
         "properties":{"agent_id":{"type":"string"},"decision":{"type":"string"},"bytes":{"type":"integer"},
           "rationale":{"type":"string"},"timestamp":{"$ref":"Timestamp"},"applied":{"type":"boolean"},
           "pending":{"const":true},"self_learning_gate":{"const":"off"}}})")
-      .fails({403, 404, 413});
+      .fails({403, 404, 409, 413});
   d.add(M::kGet, "/api/v1/crews/{crewId}/persona", "The crew's default persona layer")
       .ok(200, kLayer)
       .fails({404});

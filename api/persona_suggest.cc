@@ -115,11 +115,21 @@ void suggest_persona(App& app, const ExchangePtr& ex) {
   audit.workspace_id = p->agent.workspace_id;
   if (!p->outcome.apply) return queue(app, ex, p, std::move(audit));
   audit.action = "persona.suggest_applied";
-  write_agent_layer(app, p->agent, p->content, p->by, std::move(audit),
-                    [ex, p](Result<store::MemoryVersion> v) {
-                      if (!v) return reply_problem(ex, v.problem());
-                      reply_outcome(ex, *p);
-                    });
+  // The policy was read before the write was queued; it is read again inside
+  // it, so a crew made stricter (or self-learning switched off) meanwhile
+  // never lets the suggestion through.
+  auto still_applies = [](const store::PersonaAgent& now) -> Status {
+    if (decide(now).apply) return {};
+    return fail(409, "the crew's autonomy or the agent's self-learning changed while the suggestion was "
+                     "being written; nothing was applied, send it again");
+  };
+  write_agent_layer(
+      app, p->agent, p->content, p->by, std::move(audit),
+      [ex, p](Result<store::MemoryVersion> v) {
+        if (!v) return reply_problem(ex, v.problem());
+        reply_outcome(ex, *p);
+      },
+      still_applies);
 }
 
 }  // namespace crewship::api

@@ -12,6 +12,7 @@
 
 #include "api/bridge.h"
 #include "api/ephemeral_sweep.h"
+#include "api/memory_files.h"
 #include "api/realtime.h"
 #include "api/upload_file.h"
 #include "daemon/http_server.h"
@@ -135,6 +136,13 @@ int Daemon::start() {
     LOG_ERROR("cannot prepare the upload dir %s: %s", api::upload_dir(cfg.data_dir).c_str(), std::strerror(-r));
     return r;
   }
+  // So are the staged halves of memory writes it had not placed yet.
+  int swept = api::sweep_memory_staging(cfg.data_dir);
+  if (swept < 0) {
+    LOG_ERROR("cannot sweep %s/memory: %s", cfg.data_dir.c_str(), std::strerror(-swept));
+    return swept;
+  }
+  if (swept > 0) LOG_NOTICE("removed %d staged memory file(s) a stopped daemon left", swept);
   if (app_.internal.load(cfg.internal_token, cfg.encryption_key, cfg.data_dir, &error) != 0) {
     LOG_ERROR("internal token: %s", error.c_str());
     return -1;

@@ -1,6 +1,7 @@
 #include "daemon/dirs.h"
 
 #include <cerrno>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -57,6 +58,23 @@ int stage_file(const std::string& dir, std::string_view name, std::string_view d
   ::close(fd);
   if (r != 0) unlink(tmp->c_str());
   return r;
+}
+
+int remove_staged_files(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  int removed = 0;
+  // Symbolic links are not followed: only what stage_file made is removed.
+  fs::recursive_directory_iterator it(root, ec), end;
+  if (ec) return ec == std::errc::no_such_file_or_directory ? 0 : -ec.value();
+  for (; it != end; it.increment(ec)) {
+    if (ec) return -ec.value();
+    std::string name = it->path().filename().string();
+    if (name.starts_with('.') && name.find(".tmp-") != std::string::npos && it->is_regular_file(ec) &&
+        fs::remove(it->path(), ec))
+      ++removed;
+  }
+  return removed;
 }
 
 int place_file(const std::string& tmp, const std::string& dir, std::string_view name) {

@@ -33,6 +33,11 @@ int write_all(int fd, std::string_view data);
 // gets its path. Returns 0 or a negative errno; on failure nothing is left.
 int stage_file(const std::string& dir, std::string_view name, std::string_view data, mode_t mode,
                std::string* tmp);
+// Removes what stage_file left anywhere under root (files named
+// ".<name>.tmp-<hex>") when the process died between staging and placing
+// them; before anything else writes there. Returns how many it removed, or a
+// negative errno (none when root does not exist).
+int remove_staged_files(const std::string& root);
 // Renames tmp (from stage_file) to dir/name. Returns 0 or a negative errno.
 // The rename is durable once sync_dir(dir) returned.
 int place_file(const std::string& tmp, const std::string& dir, std::string_view name);

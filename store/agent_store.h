@@ -25,6 +25,11 @@ struct AgentRef {
 };
 
 // The columns of agents (unaliased) that agent_ref_of() reads from a row.
+// "Past its TTL" is written twice: here against SQLite's clock, and in the
+// TTL sweep (hire_store.h: due_ephemerals, expire_ephemeral) as the text
+// comparison expires_at <= now, which the partial index on expires_at
+// serves. Both read the same RFC 3339 UTC times; they differ by at most the
+// sub-second part of one.
 #define CREWSHIP_AGENT_REF_COLUMNS                                  \
   "id, workspace_id, coalesce(crew_id, ''), slug, name, status,"    \
   " expired_at IS NOT NULL OR (ephemeral = 1 AND julianday(expires_at) <= julianday('now'))"

@@ -70,6 +70,8 @@ Result<bool> approve_pending(Connection& w, std::string_view id, std::string_vie
   return changed_one(w, s);
 }
 
+// Past its TTL as CREWSHIP_AGENT_REF_COLUMNS reads it (agent_store.h), but
+// on the text of expires_at, so that the partial index serves the sweep.
 Result<std::vector<AgentRef>> due_ephemerals(Connection& c, std::string_view now, int64_t limit) {
   auto s = c.prepare(
       "SELECT " CREWSHIP_AGENT_REF_COLUMNS " FROM agents"

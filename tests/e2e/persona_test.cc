@@ -4,13 +4,16 @@
 // bytes, history paging, the roles, agents' tokens, tenancy, and the
 // self-learning flag.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 #include "tests/support/api.h"
 
@@ -451,6 +454,60 @@ Test(persona, suggestions_follow_the_crews_autonomy) {
                  404, "agent");
   cr_assert_str_eq(persona(d, w, w.owner)["content"].GetString(), "# Applied\n");
   cr_assert_eq(inbox_rows(d, w).size(), 5u);
+}
+
+// What a killed daemon staged and never placed is removed at the next start;
+// the layers themselves, and files of other names, stay.
+Test(persona, staged_files_a_killed_daemon_left_are_removed_at_start) {
+  std::string dir = make_temp_dir();
+  std::string agent_dir = dir + "/memory/agents/a1", peers = agent_dir + "/peers";
+  std::filesystem::create_directories(peers);
+  { std::ofstream(agent_dir + "/PERSONA.md") << "kept\n"; }
+  { std::ofstream(agent_dir + "/.PERSONA.md.tmp-0123abcd") << "half a write\n"; }
+  { std::ofstream(peers + "/.u1.md.tmp-89abcdef") << "half a card\n"; }
+  { std::ofstream(peers + "/notes.tmp-1") << "not ours\n"; }
+  DaemonOptions o = api_options();
+  o.data_dir = dir;
+  {
+    TestDaemon d(o);
+    cr_assert(d.started());
+    cr_assert(temp_files(agent_dir).empty(), "staged persona left");
+    cr_assert_not(std::filesystem::exists(peers + "/.u1.md.tmp-89abcdef"), "staged peer card left");
+    cr_assert_eq(read_file(agent_dir + "/PERSONA.md"), "kept\n");
+    cr_assert(std::filesystem::exists(peers + "/notes.tmp-1"), "a file of another name is not swept");
+  }
+  remove_tree(dir);
+}
+
+// The policy is read once to decide and again inside the write: a crew made
+// stricter in between lets nothing through. The test holds the database's
+// write lock, so the decision is taken (readers still see "full") while the
+// write waits, and commits the stricter policy before letting it go.
+Test(persona, a_policy_made_stricter_before_the_write_applies_nothing) {
+  TestDaemon d(api_options());
+  World w = make_world(d);
+  set_autonomy(d, w, "full");
+  set_self_learning(d, w, true);
+  sqlite3* db = nullptr;
+  cr_assert_eq(sqlite3_open_v2((d.dir + "/crewship.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  std::string hold = "BEGIN IMMEDIATE; UPDATE crews SET autonomy_level = 'strict' WHERE id = '" + w.crew + "';";
+  cr_assert_eq(sqlite3_exec(db, hold.c_str(), nullptr, nullptr, nullptr), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  Reply r;
+  std::thread proposer([&] { r = call(d, "POST", suggest_path(w), w.owner.token, suggestion("# Too late\n", "x")); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  cr_assert_eq(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  proposer.join();
+  sqlite3_close(db);
+  expect_problem(r, 409, "autonomy");
+  cr_assert(persona(d, w, w.owner)["from_default"].GetBool(), "nothing applied");
+  cr_assert_not(std::filesystem::exists(agent_file(d, w)));
+  cr_assert(files_holding(d.dir + "/memory", "Too late").empty(), "no staged file left behind");
+  cr_assert_eq(json_of(call(d, "GET", agent_path(w, "/history"), w.owner.token))["entries"].Size(), 0u);
+  cr_assert_eq(audit_of(d, w.owner, "persona.suggest_applied").Size(), 0u);
+  // Sent again, it is queued under the new policy.
+  expect_queued(call(d, "POST", suggest_path(w), w.owner.token, suggestion("# Too late\n", "x")), w, "# Too late\n",
+                false);
 }
 
 Test(persona, agents_suggest_over_ipc_with_their_crew_token) {
