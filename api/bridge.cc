@@ -1,5 +1,7 @@
 #include "api/bridge.h"
 
+#include <algorithm>
+
 #include "api/common.h"
 #include "daemon/ids.h"
 #include "daemon/log.h"
@@ -38,6 +40,61 @@ void engine_found(App& app) {
   c.follow_events();
 }
 
+struct StopRetry {
+  uv_timer_t timer;
+  App* app;
+  AgentRef agent;
+  std::string run_id;
+  uint64_t next_ms;
+};
+
+namespace {
+
+constexpr uint64_t kStopRetryFirstMs = 1000, kStopRetryMaxMs = 60000;
+
+void close_retry(StopRetry* r) {
+  r->app->bridge->stop_retries.erase(r->agent.id);
+  uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), [](uv_handle_t* h) { delete static_cast<StopRetry*>(h->data); });
+}
+
+bool run_lasts(App& app, const AgentRef& agent, const std::string& run_id) {
+  auto run = app.bridge->runs.find(agent.id);
+  return run != app.bridge->runs.end() && run->second->id == run_id && !crews(app).stopped();
+}
+
+void stop_again_after(App& app, const AgentRef& agent, std::string run_id, uint64_t wait_ms) {
+  stop_agent_processes(app, agent, [&app, agent, run_id = std::move(run_id), wait_ms](Status st) mutable {
+    if (st) return;
+    if (!run_lasts(app, agent, run_id)) return;
+    LOG_WARN("agent %s: its run %s could not be stopped (%s); asking again in %llu ms", agent.id.c_str(),
+             run_id.c_str(), st.problem().detail.c_str(), static_cast<unsigned long long>(wait_ms));
+    if (auto old = app.bridge->stop_retries.find(agent.id); old != app.bridge->stop_retries.end())
+      close_retry(old->second);
+    auto* r = new StopRetry{{}, &app, agent, std::move(run_id), std::min(2 * wait_ms, kStopRetryMaxMs)};
+    uv_timer_init(app.loop, &r->timer);
+    r->timer.data = r;
+    app.bridge->stop_retries[agent.id] = r;
+    uv_timer_start(
+        &r->timer,
+        [](uv_timer_t* t) {
+          auto* r = static_cast<StopRetry*>(t->data);
+          App& app = *r->app;
+          AgentRef agent = r->agent;
+          std::string run_id = r->run_id;
+          uint64_t next_ms = r->next_ms;
+          close_retry(r);
+          if (run_lasts(app, agent, run_id)) stop_again_after(app, agent, std::move(run_id), next_ms);
+        },
+        wait_ms, 0);
+  });
+}
+
+}  // namespace
+
+void stop_until_gone(App& app, const AgentRef& agent, std::string run_id) {
+  stop_again_after(app, agent, std::move(run_id), kStopRetryFirstMs);
+}
+
 void stop_bridge(App& app) {
   if (!app.bridge) return;  // crewshipd stopped before it got this far
   Bridge& b = *app.bridge;
@@ -47,6 +104,9 @@ void stop_bridge(App& app) {
   // callbacks that come late.
   b.crews->stop();
   b.logs.clear();
+  std::vector<StopRetry*> waiting;
+  for (auto& [agent, r] : b.stop_retries) waiting.push_back(r);
+  for (StopRetry* r : waiting) close_retry(r);
 }
 
 bool bridge_open(App& app, const ExchangePtr& ex) {

@@ -65,11 +65,19 @@ std::function<void(Result<std::string>)> reply_run_started(const ExchangePtr& ex
 // TERM, grace, KILL); done gets ok when none are left (also when the crew
 // has no running container), or the engine's problem.
 void stop_agent_processes(App& app, const AgentRef& agent, std::function<void(Status)> done);
+// The same for a run nobody waits on (a ghost's): when the engine fails it
+// (down, or the container paused), asked again after 1 s, then each wait
+// twice the last up to a minute, for as long as run run_id lasts and the
+// bridge is open.
+void stop_until_gone(App& app, const AgentRef& agent, std::string run_id);
+
+struct StopRetry;  // a stop_until_gone waiting to ask again (bridge.cc)
 
 struct Bridge {
   std::unique_ptr<container::CrewService> crews;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs;  // by agent id
   std::unordered_map<std::string, std::unique_ptr<container::AgentLog>> logs;  // by agent id
+  std::unordered_map<std::string, StopRetry*> stop_retries;  // by agent id; freed in their close callbacks
 };
 
 // Creates the bridge (before the listeners open), its calls going to the

@@ -6,7 +6,6 @@
 #include "api/bridge.h"
 #include "api/realtime.h"
 #include "daemon/ids.h"
-#include "daemon/log.h"
 #include "store/hire_store.h"
 #include "store/inbox_store.h"
 #include "store/run_store.h"
@@ -36,9 +35,7 @@ void ghost_made(App& app, const AgentRef& agent, const std::string& expired_at) 
   // Its end (run_ended) writes the run's exit and keeps presence offline.
   run->second->stopping = true;
   run->second->expired = true;
-  stop_agent_processes(app, agent, [id = agent.id](Status st) {
-    if (!st) LOG_WARN("agent %s expired, but its run could not be stopped: %s", id.c_str(), st.problem().detail.c_str());
-  });
+  stop_until_gone(app, agent, run->second->id);
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ namespace crewship::api {
 // rest wait for the next): in one write each, expired_at is set, their runs
 // still RUNNING become STOPPED, presence goes offline {"reason":"expired"}
 // and an agent.expired journal entry is appended; then a run in progress is
-// stopped in the container and agent.expired is published. done gets how
+// stopped in the container (asked again while the engine fails it, see
+// stop_until_gone) and agent.expired is published. done gets how
 // many became ghosts, or the problem that stopped the sweep. Loop thread;
 // the due agents are one indexed read, every write goes through the writer.
 void sweep_ephemerals(App& app, std::function<void(Result<size_t>)> done);

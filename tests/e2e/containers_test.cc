@@ -474,6 +474,29 @@ void rotated_token_remakes_the_container(const std::string& engine) {
   cr_assert(w.d->wait_log("revoked token", 2000));
 }
 
+// A ghost's run is stopped even when the engine refuses the first stop:
+// the container is paused as the hire expires (the engine refuses an exec
+// into it), then unpaused; the stop is asked again and the processes end.
+void ghost_stop_is_asked_again(const std::string& engine) {
+  World w = make_world(engine, "coder", {"CREWSHIP_EPHEMERAL_SWEEP_INTERVAL=200ms"});
+  std::string id = container_id(w);
+  Reply r = ipc(w, "POST", "/api/v1/internal/agents/" + w.agent + "/start", R"({"cmd":["sh","-c","sleep 600 & sleep 600"]})");
+  cr_assert_eq(r.status, 202, "%s", r.body.c_str());
+  auto running = [&] { return engine_exec(engine, id, {"ps", "-o", "pid,args"}).find("sleep 600") != std::string::npos; };
+  for (int i = 0; i < 50 && !running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  cr_assert(running(), "the run started");
+  Reply paused = engine_call(engine, "POST", "/containers/" + id + "/pause");
+  cr_assert_eq(paused.status, 204, "%s", paused.body.c_str());
+  // The agent becomes a hire past its TTL behind the daemon's back.
+  sql(*w.d, "UPDATE agents SET ephemeral = 1, expires_at = '2000-01-01T00:00:00Z' WHERE id = '" + w.agent + "'");
+  cr_assert(w.d->wait_log("could not be stopped", 10000), "the stop was refused while the container was paused");
+  Reply unpaused = engine_call(engine, "POST", "/containers/" + id + "/unpause");
+  cr_assert_eq(unpaused.status, 204, "%s", unpaused.body.c_str());
+  for (int i = 0; i < 100 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  cr_assert_not(running(), "the ghost's processes still run 10 s after the container was unpaused");
+  cr_assert(json_of(get(w, "/api/v1/agents/" + w.agent))["expired_at"].IsString(), "a ghost");
+}
+
 // Eight concurrent 32 MiB saves go through a temporary file, not memory, and
 // arrive in the container (the crew's storage at /output) byte for byte.
 void saved_files_reach_the_container(const std::string& engine) {
@@ -512,6 +535,7 @@ BOTH_ENGINES(ws_run_events_and_live_logs)
 BOTH_ENGINES(container_files)
 BOTH_ENGINES(git_log)
 BOTH_ENGINES(stop_agent)
+BOTH_ENGINES(ghost_stop_is_asked_again)
 BOTH_ENGINES(container_exit_goes_offline)
 BOTH_ENGINES(debug_and_gates)
 BOTH_ENGINES(broken_container_is_recreated)
