@@ -49,6 +49,8 @@ void close_handle(void* h) {
 
 Daemon::Daemon(Config config) {
   uv_loop_init(&loop_);
+  // The writer tells from the loop's idle time whether the loop let it run.
+  uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
   app_.loop = &loop_;
   app_.config = std::move(config);
   std::memset(&sigterm_, 0, sizeof sigterm_);

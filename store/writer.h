@@ -3,7 +3,10 @@
 // while the previous group was syncing. Completions are handed back to the
 // loop thread through a uv_async_t, after the group is durable. Given a
 // second connection, checkpoints of the WAL run on a thread of their own, so
-// no group waits for one.
+// no group waits for one. The writer's thread is SCHED_BATCH, so that on a
+// core it shares with the loop a submission does not preempt the loop
+// mid-turn; a uv_check lets it through when the loop never waits (run()
+// and on_check() say more).
 #pragma once
 
 #include <condition_variable>
@@ -75,16 +78,22 @@ class Writer {
     Work work;
     Done done;
     int rc = SQLITE_OK;
+    uint64_t queued_ns = 0;  // uv_hrtime() at submit
   };
   void run();
   void commit(std::vector<Job>& group);
   void checkpoint_loop();
   void stop_checkpoints();
   static void on_async(uv_async_t* a);
+  static void on_check(uv_check_t* c);
   static int on_wal(void* self, sqlite3* db, const char* name, int pages);
 
   uv_loop_t* loop_ = nullptr;
   uv_async_t async_;
+  uv_check_t check_;
+  int open_handles_ = 0;  // loop thread only; while closing
+  uint64_t idle_ns_ = 0;    // loop thread only: the loop's idle time at the last check
+  uint64_t waited_at_ = 0;  // loop thread only: the check that saw it grow
   std::unique_ptr<Connection> conn_;
   std::thread thread_;
   size_t max_group_ = 1024;
@@ -92,6 +101,7 @@ class Writer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;        // guarded by mu_
+  uint64_t group_began_ns_ = 0;  // guarded by mu_: uv_hrtime() the group under way began, 0 between groups
   std::vector<Job> completed_;   // guarded by mu_
   bool stopping_ = false;        // guarded by mu_
   bool exited_ = false;          // guarded by mu_

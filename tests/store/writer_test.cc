@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -99,6 +100,20 @@ Test(writer, groups_writes_that_queue_up) {
   cr_assert_eq(st.groups, 2u, "500 queued writes commit as one group, got %llu groups",
                static_cast<unsigned long long>(st.groups));
   cr_assert_eq(f.count(), 501);
+}
+
+// The writer's thread is SCHED_BATCH: its wake-ups do not preempt the loop,
+// which on a shared core goes on queueing what the next group will take.
+Test(writer, its_wake_ups_do_not_preempt_the_loop) {
+  Fixture f;
+  int policy = -1;
+  f.writer.submit([&](Connection& c) {
+    policy = sched_getscheduler(0);
+    return insert(0)(c);
+  }, nullptr);
+  f.stop_and_run();
+  cr_assert_eq(policy, SCHED_BATCH, "policy %d", policy);
+  cr_assert_eq(sched_getscheduler(0), SCHED_OTHER, "the loop's thread keeps its own");
 }
 
 Test(writer, max_group_bounds_a_group) {
