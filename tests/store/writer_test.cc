@@ -276,7 +276,7 @@ Test(writer, checkpoints_run_beside_the_writer) {
   Fixture f(1024, true);
   const std::string big(3000, 'x');
   int done = 0, failed = 0;
-  const int n = 3000;  // about 2300 pages of WAL, one group each
+  const int n = 6500;  // about 5000 pages of WAL (a checkpoint is due at 4000), one group each
   for (int k = 0; k < n; ++k) {
     f.writer.submit(
         [k, &big](Connection& c) {
