@@ -6,6 +6,11 @@
 //                                  delay from the upsert's acknowledgement
 //                                  (and from its request) to its receipt at
 //                                  every subscriber, p50/p99
+//   realtime floor N ROUNDS        the same client and delays with no daemon:
+//                                  a process on core 0 sends each of N
+//                                  loopback sockets a frame per round, one
+//                                  send() each, what this machine's kernel
+//                                  costs a fan-out at the least
 //   realtime sustained N RATE SECS RATE upserts/s paced open-loop over one
 //                                  IPC connection per agent, as the agents'
 //                                  hooks would (upsert n is sent when it
@@ -21,9 +26,12 @@
 //                                  per minute
 // Clients are wslay in client mode on non-blocking sockets under epoll.
 #include <sched.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -362,6 +370,102 @@ int fanout(int n, int upserts) {
   return 0;
 }
 
+// The machine's floor under fanout, without the daemon: a child process
+// pinned to core 0 holds the server side of N loopback connections and, per
+// round, sends each one WebSocket text frame the size of a presence push,
+// one send() per socket (all the daemon's outbox does per subscriber), while
+// this process, on core 1, reads them with fanout's client. A round starts
+// with 8 bytes down a pipe, as an upsert with its request; delays count from
+// that write, where fanout's count from the acknowledgement.
+int floor_of_fanout(int n, int rounds) {
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int go[2], ready[2];
+  if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(lfd, 4096) != 0 ||
+      getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || pipe(go) != 0 || pipe(ready) != 0) {
+    std::perror("set-up");
+    return 1;
+  }
+  pid_t child = fork();
+  if (child == 0) {
+    pin(0, 0);
+    close(go[1]);
+    close(ready[0]);
+    std::vector<int> servers;
+    while (static_cast<int>(servers.size()) < n) {
+      int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) _exit(1);
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      servers.push_back(fd);
+    }
+    if (write(ready[1], "r", 1) != 1) _exit(1);
+    int64_t seq;
+    while (read(go[0], &seq, sizeof seq) == sizeof seq) {
+      std::string payload = R"({"type":"presence","agent_id":"cagent0000000000000000001","crew_id":)"
+                            R"("ccrew00000000000000000001","status":"busy","since":"2026-12-04T18:00:00.000Z",)"
+                            R"("details":{"seq":)" + std::to_string(seq) + "}}";
+      std::string frame = "\x81";  // FIN, text; the length as RFC 6455 5.2 puts it
+      if (payload.size() < 126) {
+        frame += static_cast<char>(payload.size());
+      } else {
+        frame += {static_cast<char>(126), static_cast<char>(payload.size() >> 8), static_cast<char>(payload.size())};
+      }
+      frame += payload;
+      for (int fd : servers) send(fd, frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    _exit(0);
+  }
+  close(lfd);
+  close(go[0]);
+  close(ready[1]);
+  pin(0, 1);
+  Bench b;
+  static const wslay_event_callbacks cb = {sub_recv, sub_send, sub_mask, nullptr, nullptr, nullptr, sub_msg};
+  for (int i = 0; i < n; ++i) {
+    auto sub = std::make_unique<Sub>();
+    sub->fd = connect_tcp(ntohs(addr.sin_port));
+    if (sub->fd < 0) {
+      std::fprintf(stderr, "connection %d failed\n", i);
+      return 1;
+    }
+    sub->open = true;
+    wslay_event_context_client_init(&sub->ctx, &cb, sub.get());
+    b.add(sub->fd, sub.get());
+    b.subs.push_back(std::move(sub));
+  }
+  char r;
+  if (read(ready[0], &r, 1) != 1) {
+    std::fprintf(stderr, "the sender did not take every connection\n");
+    return 1;
+  }
+  std::fprintf(stderr, "%d loopback connections\n", n);
+  for (int64_t k = 1; k <= rounds; ++k) {
+    int64_t want = g_received + n;
+    g_ack[k] = g_sent[k] = now_ms();
+    if (write(go[1], &k, sizeof k) != sizeof k) return 1;
+    double deadline = now_ms() + 10000;
+    while (g_received < want && now_ms() < deadline) b.pump(5);
+    if (g_received < want)
+      std::fprintf(stderr, "round %lld: %lld missing\n", static_cast<long long>(k),
+                   static_cast<long long>(want - g_received));
+  }
+  close(go[1]);
+  waitpid(child, nullptr, 0);
+  std::printf("floor: %d loopback connections, %d rounds, %lld receipts, %d dropped\n", n, rounds,
+              static_cast<long long>(g_received), b.dead());
+  std::printf("  from the round's start: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", pct(g_from_ack, 0.5),
+              pct(g_from_ack, 0.99), pct(g_from_ack, 1.0));
+  return 0;
+}
+
 int sustained(int n, int rate, int secs) {
   Bench b;
   b.start();
@@ -495,9 +599,10 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   auto arg = [&](int i, int def) { return argc > i ? std::atoi(argv[i]) : def; };
   if (mode == "fanout") return fanout(arg(2, 10000), arg(3, 200));
+  if (mode == "floor") return floor_of_fanout(arg(2, 10000), arg(3, 200));
   if (mode == "sustained") return sustained(arg(2, 1000), arg(3, 1000), arg(4, 30));
   if (mode == "idle") return idle(arg(2, 10000));
   if (mode == "compare") return compare(arg(2, 1000), arg(3, 20));
-  std::fprintf(stderr, "usage: realtime fanout N UPSERTS | sustained N RATE SECS | idle N | compare N SECS\n");
+  std::fprintf(stderr, "usage: realtime fanout N UPSERTS | floor N ROUNDS | sustained N RATE SECS | idle N | compare N SECS\n");
   return 2;
 }
