@@ -15,6 +15,9 @@
 //   POST /guarded like /echo, behind a guard that wants "X-Key: k" (401
 //                 without): refused at its headers, with Connection: close
 //                 when a body follows, which is then never read
+//   POST /sink    the body (up to 64 KiB) handed to a BodySink that takes
+//                 each piece on a 0 ms uv_timer, as a file on the thread
+//                 pool would; 200 with the bytes it took
 // For each input a client connects, writes the input in 2-3 pieces (split at
 // positions derived from the first byte; the loop runs between pieces so the
 // server sees partial reads), then either half-closes and reads every answer,
@@ -53,6 +56,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,6 +149,61 @@ void handle_async(void*, const ExchangePtr& ex) {
       0, 0);
 }
 
+// A sink whose writes finish on the next loop turn. Destroyed with a write
+// under way (the client left), it leaves the timer to run out without
+// calling done, as BodySink promises.
+class TimerSink : public http::BodySink {
+ public:
+  size_t bytes = 0;
+  ~TimerSink() override {
+    if (pending_ != nullptr) pending_->sink = nullptr;
+  }
+  void write(std::string piece, std::function<void(int)> done) override {
+    if (pending_ != nullptr) fail("a sink write before the last one was done");
+    auto* w = new Write{{}, this, piece.size(), std::move(done)};
+    pending_ = w;
+    uv_timer_init(loop_, &w->timer);
+    w->timer.data = w;
+    ++g_async_pending;
+    uv_timer_start(
+        &w->timer,
+        [](uv_timer_t* t) {
+          auto* w = static_cast<Write*>(t->data);
+          if (w->sink != nullptr) {
+            w->sink->pending_ = nullptr;
+            w->sink->bytes += w->size;
+            auto done = std::move(w->done);
+            done(0);  // may destroy the sink: w no longer points to it
+          }
+          uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) {
+            delete static_cast<Write*>(h->data);
+            --g_async_pending;
+          });
+        },
+        0, 0);
+  }
+  explicit TimerSink(uv_loop_t* loop) : loop_(loop) {}
+
+ private:
+  struct Write {
+    uv_timer_t timer;
+    TimerSink* sink;
+    size_t size;
+    std::function<void(int)> done;
+  };
+  uv_loop_t* loop_;
+  Write* pending_ = nullptr;
+};
+
+std::unique_ptr<http::BodySink> make_sink(void*, http::Exchange& ex) { return std::make_unique<TimerSink>(ex.loop()); }
+
+void handle_sink(void*, const ExchangePtr& ex) {
+  auto* sink = static_cast<TimerSink*>(ex->body_sink.get());
+  if (sink == nullptr) fail("/sink without its sink");
+  if (!ex->req.body.empty()) fail("/sink's body kept in memory");
+  respond_text(ex, std::to_string(sink->bytes));
+}
+
 const Route kRoutes[] = {
     {http::Method::kGet, "/ok", {handle_ok}},
     {http::Method::kPost, "/echo", {handle_echo}},
@@ -152,6 +212,7 @@ const Route kRoutes[] = {
     {http::Method::kPost, "/small", {handle_echo}, nullptr, 16},
     {http::Method::kGet, "/big", {handle_big}},
     {http::Method::kPost, "/guarded", {handle_echo}, &kNeedsKey},
+    {http::Method::kPost, "/sink", {handle_sink}, nullptr, 64 << 10, make_sink},
 };
 
 // --- the server and its loop ------------------------------------------------
