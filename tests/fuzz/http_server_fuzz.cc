@@ -315,10 +315,18 @@ struct RequestScan {
   std::vector<uint8_t> methods;  // llhttp method of each complete message
   bool error = false;            // a parse error after those messages
   bool upgrade = false;          // stopped at an upgrade
+  int partial = -1;              // the method of the message cut by the error, when its request line was read
 };
 
+int scan_on_method_complete(llhttp_t* p) {
+  static_cast<RequestScan*>(p->data)->partial = llhttp_get_method(p);
+  return 0;
+}
+
 int scan_on_message_complete(llhttp_t* p) {
-  static_cast<RequestScan*>(p->data)->methods.push_back(static_cast<uint8_t>(llhttp_get_method(p)));
+  auto* scan = static_cast<RequestScan*>(p->data);
+  scan->methods.push_back(static_cast<uint8_t>(llhttp_get_method(p)));
+  scan->partial = -1;
   return 0;
 }
 
@@ -328,6 +336,7 @@ RequestScan scan_requests(const uint8_t* data, size_t size) {
   llhttp_settings_t s;
   llhttp_settings_init(&s);
   s.on_message_complete = scan_on_message_complete;
+  s.on_method_complete = scan_on_method_complete;
   llhttp_t p;
   llhttp_init(&p, HTTP_REQUEST, &s);
   p.data = &scan;
@@ -431,9 +440,12 @@ int resp_on_headers_complete(llhttp_t* p) {
   // An answer to HEAD has Content-Length but no body, except when the server
   // rejected the request (then it sends the problem body). Bodies here never
   // start with "HTTP/", so look at what follows the header block.
+  // (A HEAD request the reference parse failed on, after its request line,
+  // may still have been answered at its headers: the server's refusal.)
   size_t k = c->finals.size();
-  if (k < c->scan->methods.size() && c->scan->methods[k] == HTTP_HEAD && body_allowed &&
-      c->last_end != nullptr) {
+  bool head = k < c->scan->methods.size() ? c->scan->methods[k] == HTTP_HEAD
+                                          : k == c->scan->methods.size() && c->scan->partial == HTTP_HEAD;
+  if (head && body_allowed && c->last_end != nullptr) {
     std::string_view rest(c->last_end, static_cast<size_t>(c->out->data() + c->out->size() - c->last_end));
     size_t blank = rest.find("\r\n\r\n");
     if (blank == std::string_view::npos) {
