@@ -64,16 +64,21 @@ int remove_staged_files(const std::string& root) {
   namespace fs = std::filesystem;
   std::error_code ec;
   int removed = 0;
-  // Symbolic links are not followed: only what stage_file made is removed.
+  // Links are neither followed nor removed: only regular files, as
+  // stage_file makes them.
   fs::recursive_directory_iterator it(root, ec), end;
   if (ec) return ec == std::errc::no_such_file_or_directory ? 0 : -ec.value();
   for (; it != end; it.increment(ec)) {
-    if (ec) return -ec.value();
     std::string name = it->path().filename().string();
-    if (name.starts_with('.') && name.find(".tmp-") != std::string::npos && it->is_regular_file(ec) &&
-        fs::remove(it->path(), ec))
-      ++removed;
+    if (!name.starts_with('.') || name.find(".tmp-") == std::string::npos) continue;
+    std::error_code kind;
+    if (!fs::is_regular_file(it->symlink_status(kind))) continue;
+    std::error_code rm;
+    if (!fs::remove(it->path(), rm)) return rm ? -rm.value() : -ENOENT;
+    ++removed;
   }
+  // A failed step ends the walk at end: that is an error, not the end.
+  if (ec) return -ec.value();
   return removed;
 }
 

@@ -223,10 +223,11 @@ void Writer::stop_checkpoints() {
 // moment. Where the writer has a core of its own the yield returns at once.
 void Writer::on_check(uv_check_t* c) {
   auto* w = static_cast<Writer*>(c->data);
-  uint64_t now = uv_hrtime();
+  // The wait, if the loop waited, came after the last check: what was
+  // queued before that check had the core then, what came later did not.
   if (uint64_t idle = uv_metrics_idle_time(w->loop_); idle != w->idle_ns_) {
     w->idle_ns_ = idle;
-    w->waited_at_ = now;
+    w->waited_at_ = w->checked_at_;
   }
   uint64_t since;
   {
@@ -234,7 +235,9 @@ void Writer::on_check(uv_check_t* c) {
     since = w->group_began_ns_;
     if (since == 0 && !w->queue_.empty()) since = w->queue_.front().queued_ns;
   }
-  if (since != 0 && since >= w->waited_at_ && now - since >= kYieldAfterNs) sched_yield();
+  uint64_t now = uv_hrtime();
+  w->checked_at_ = now;
+  if (since != 0 && since >= w->waited_at_ && since + kYieldAfterNs <= now) sched_yield();
 }
 
 void Writer::on_async(uv_async_t* a) {

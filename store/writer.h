@@ -93,7 +93,8 @@ class Writer {
   uv_check_t check_;
   int open_handles_ = 0;  // loop thread only; while closing
   uint64_t idle_ns_ = 0;    // loop thread only: the loop's idle time at the last check
-  uint64_t waited_at_ = 0;  // loop thread only: the check that saw it grow
+  uint64_t checked_at_ = 0;  // loop thread only: uv_hrtime() of the last check
+  uint64_t waited_at_ = 0;   // loop thread only: the check before the loop last waited
   std::unique_ptr<Connection> conn_;
   std::thread thread_;
   size_t max_group_ = 1024;
