@@ -10,6 +10,12 @@
 #include "daemon/ids.h"
 
 namespace crewship {
+namespace {
+
+// stage_file names its files ".<name>" + kStagedMark + <hex>.
+constexpr std::string_view kStagedMark = ".tmp-";
+
+}  // namespace
 
 int make_dirs(const std::string& path, mode_t mode) {
   std::string part;
@@ -50,7 +56,7 @@ int write_all(int fd, std::string_view data) {
 int stage_file(const std::string& dir, std::string_view name, std::string_view data, mode_t mode,
                std::string* tmp) {
   if (int r = make_dirs(dir, 0700); r != 0) return r;
-  *tmp = dir + "/." + std::string(name) + ".tmp-" + random_hex(8);
+  *tmp = dir + "/." + std::string(name) + std::string(kStagedMark) + random_hex(8);
   int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return -errno;
   int r = write_all(fd, data);
@@ -70,7 +76,7 @@ int remove_staged_files(const std::string& root) {
   if (ec) return ec == std::errc::no_such_file_or_directory ? 0 : -ec.value();
   for (; it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (!name.starts_with('.') || name.find(".tmp-") == std::string::npos) continue;
+    if (!name.starts_with('.') || name.find(kStagedMark) == std::string::npos) continue;
     std::error_code kind;
     if (!fs::is_regular_file(it->symlink_status(kind))) continue;
     std::error_code rm;

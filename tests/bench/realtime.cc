@@ -69,6 +69,14 @@ void pin(pid_t pid, int core) {
   sched_setaffinity(pid, sizeof set, &set);
 }
 
+// Up to the hard limit: a connection is a descriptor on each end.
+void raise_fd_limit() {
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 long rss_kb(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -201,10 +209,7 @@ struct Bench {
   int64_t seq = 0;
 
   void start() {
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    raise_fd_limit();
     d = std::make_unique<TestDaemon>(api_options({"CREWSHIP_WS_MAX_CONNECTIONS=100000",
                                                   "CREWSHIP_MAX_CONNECTIONS=100000",
                                                   "CREWSHIP_MAX_CONNECTIONS_PER_PEER=100000"}));
@@ -378,10 +383,7 @@ int fanout(int n, int upserts) {
 // with 8 bytes down a pipe, as an upsert with its request; delays count from
 // that write, where fanout's count from the acknowledgement.
 int floor_of_fanout(int n, int rounds) {
-  struct rlimit rl;
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
+  raise_fd_limit();
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

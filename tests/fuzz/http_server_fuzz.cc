@@ -119,80 +119,66 @@ bool guard(void*, http::Exchange& ex, const Route* route, http::Response* deny) 
   return false;
 }
 
-struct AsyncAnswer {
-  uv_timer_t timer;
-  ExchangePtr ex;
-};
-
-void handle_async(void*, const ExchangePtr& ex) {
-  auto* a = new AsyncAnswer;
-  a->ex = ex;
-  uv_timer_init(ex->loop(), &a->timer);
-  a->timer.data = a;
+// Runs fn from a 0 ms uv_timer, as an answer from another thread or a file
+// write on the pool would arrive; counted in g_async_pending until its
+// handle is closed.
+void next_turn(uv_loop_t* loop, std::function<void()> fn) {
+  struct Later {
+    uv_timer_t timer;
+    std::function<void()> fn;
+  };
+  auto* l = new Later{{}, std::move(fn)};
+  uv_timer_init(loop, &l->timer);
+  l->timer.data = l;
   ++g_async_pending;
   uv_timer_start(
-      &a->timer,
+      &l->timer,
       [](uv_timer_t* t) {
-        auto* a = static_cast<AsyncAnswer*>(t->data);
-        // respond() drops the answer when the client is gone; it must not crash.
-        if (a->ex->req.method == http::Method::kPost) {
-          respond_text(a->ex, std::to_string(a->ex->req.body.size()));
-        } else {
-          respond_text(a->ex, "async");
-        }
-        a->ex.reset();
+        auto* l = static_cast<Later*>(t->data);
+        auto fn = std::move(l->fn);
+        fn();
         uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) {
-          delete static_cast<AsyncAnswer*>(h->data);
+          delete static_cast<Later*>(h->data);
           --g_async_pending;
         });
       },
       0, 0);
 }
 
+void handle_async(void*, const ExchangePtr& ex) {
+  next_turn(ex->loop(), [ex] {
+    // respond() drops the answer when the client is gone; it must not crash.
+    if (ex->req.method == http::Method::kPost) {
+      respond_text(ex, std::to_string(ex->req.body.size()));
+    } else {
+      respond_text(ex, "async");
+    }
+  });
+}
+
 // A sink whose writes finish on the next loop turn. Destroyed with a write
-// under way (the client left), it leaves the timer to run out without
-// calling done, as BodySink promises.
+// under way (the client left), it never calls that write's done, as
+// BodySink promises.
 class TimerSink : public http::BodySink {
  public:
-  size_t bytes = 0;
-  ~TimerSink() override {
-    if (pending_ != nullptr) pending_->sink = nullptr;
-  }
-  void write(std::string piece, std::function<void(int)> done) override {
-    if (pending_ != nullptr) fail("a sink write before the last one was done");
-    auto* w = new Write{{}, this, piece.size(), std::move(done)};
-    pending_ = w;
-    uv_timer_init(loop_, &w->timer);
-    w->timer.data = w;
-    ++g_async_pending;
-    uv_timer_start(
-        &w->timer,
-        [](uv_timer_t* t) {
-          auto* w = static_cast<Write*>(t->data);
-          if (w->sink != nullptr) {
-            w->sink->pending_ = nullptr;
-            w->sink->bytes += w->size;
-            auto done = std::move(w->done);
-            done(0);  // may destroy the sink: w no longer points to it
-          }
-          uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) {
-            delete static_cast<Write*>(h->data);
-            --g_async_pending;
-          });
-        },
-        0, 0);
-  }
   explicit TimerSink(uv_loop_t* loop) : loop_(loop) {}
+  ~TimerSink() override { *alive_ = false; }
+  size_t bytes = 0;
+  void write(std::string piece, std::function<void(int)> done) override {
+    if (pending_) fail("a sink write before the last one was done");
+    pending_ = true;
+    next_turn(loop_, [this, alive = alive_, size = piece.size(), done = std::move(done)] {
+      if (!*alive) return;
+      pending_ = false;
+      bytes += size;
+      done(0);  // may destroy the sink
+    });
+  }
 
  private:
-  struct Write {
-    uv_timer_t timer;
-    TimerSink* sink;
-    size_t size;
-    std::function<void(int)> done;
-  };
   uv_loop_t* loop_;
-  Write* pending_ = nullptr;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool pending_ = false;
 };
 
 std::unique_ptr<http::BodySink> make_sink(void*, http::Exchange& ex) { return std::make_unique<TimerSink>(ex.loop()); }
